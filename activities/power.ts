@@ -1,0 +1,180 @@
+/**
+ * Power: IPMI through a relay host (the control host, or any inventory host that answers), an
+ * orderly `poweroff` that lets the procedure record it, waits for hosts to go down or answer SSH
+ * again, and `fping` of the hypervisors with timings (seed 001).
+ *
+ * - The BMC password never enters argv, a shell history or the workflow: it is read at use from
+ *   the worker's configuration and written to ipmitool's stdin, which exports it as IPMI_PASSWORD
+ *   for `ipmitool -E`.
+ * - `poweroff` is scheduled with `systemd-run --on-active=N`: the command returns at once (the SSH
+ *   session ends cleanly and the activity completes), systemd — not the session — owns the timer,
+ *   and a second call finds the same named unit (idempotent under activity retries).
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { hypervisor } from '../domain/inventory';
+import { parseIpmiPowerControl, parseIpmiPowerStatus, type PowerState } from './power-parse';
+import { parseFping, type FpingHost } from './fping-parse';
+import { ToolError } from './parse-error';
+import { expectSuccess, type RunResult } from './ssh';
+import { parsed, runOn, sleepOrCancel, targetOf, type ToolContext } from './remote';
+
+/** Reads the password from stdin and exports it for `-E`: it is in no argv and no history. */
+const IPMI_SCRIPT = 'IPMI_PASSWORD=$(cat); export IPMI_PASSWORD; exec ipmitool -I lanplus -H "$1" -U "$2" -E power "$3"';
+const POWEROFF_UNIT = 'hvflow-poweroff';
+const IPMI_USER = /^[A-Za-z0-9._@-]{1,32}$/;
+
+export type IpmiAction = 'status' | 'on' | 'off' | 'soft';
+
+export interface HostsWait {
+  /** Hosts in the wanted state. */
+  done: string[];
+  /** Hosts still not in it when the bound passed. */
+  pending: string[];
+  elapsedMs: number;
+}
+
+export interface FpingReport {
+  ranOn: string;
+  /** Wall time of the whole fping command (name resolution included), as `time fping` shows. */
+  elapsedMs: number;
+  hosts: FpingHost[];
+}
+
+function isConnectionFailure(e: unknown): boolean {
+  return e instanceof ApplicationFailure && (e.type === 'SshConnectionError' || e.type === 'CommandTimeout');
+}
+
+export function powerActivities(ctx: ToolContext) {
+  const inv = ctx.inventory;
+
+  function bmcOf(host: string): string {
+    targetOf(inv, host); // a hypervisor of the inventory, or InvalidInput
+    const bmc = hypervisor(inv, host).bmc;
+    if (!bmc) throw ApplicationFailure.nonRetryable(`${host} has no bmc address in the inventory: it cannot be powered through IPMI`, 'InvalidInput');
+    return bmc;
+  }
+
+  function credentials(): { user: string; password: string } {
+    if (!ctx.ipmi) throw ApplicationFailure.nonRetryable('the worker has no IPMI credentials configured (HVFLOW_IPMI_USER / HVFLOW_IPMI_PASSWORD_FILE)', 'SshConfigError');
+    if (!IPMI_USER.test(ctx.ipmi.user)) throw ApplicationFailure.nonRetryable('the configured IPMI user is not a plain user name', 'SshConfigError');
+    return { user: ctx.ipmi.user, password: ctx.ipmi.password() };
+  }
+
+  async function ipmi(via: string, host: string, action: IpmiAction): Promise<{ state?: PowerState; control?: string }> {
+    const bmc = bmcOf(host);
+    const { user, password } = credentials();
+    const res: RunResult = await runOn(ctx, via, ['sh', '-c', IPMI_SCRIPT, 'sh', bmc, user, action], { stdin: `${password}\n`, okExitCodes: [0, 1], timeoutMs: 60_000 });
+    try {
+      if (action === 'status') return { state: parseIpmiPowerStatus(res.stdout, res.stderr) };
+      return { control: parseIpmiPowerControl(res.stdout, res.stderr) };
+    } catch (e) {
+      // No session / no answer from the BMC: a network problem, worth retrying.
+      if (e instanceof ToolError && (e.code === 'session' || e.code === 'no-response')) {
+        throw ApplicationFailure.create({ type: 'IpmiUnavailable', message: `BMC of ${host} (${bmc}) via ${via}: ${e.toolMessage.split('\n').pop()}` });
+      }
+      return parsed(() => {
+        throw e;
+      });
+    }
+  }
+
+  /** Does the host answer SSH (a trivial command)? Connection failures and timeouts mean no. */
+  async function answers(host: string, timeoutMs = 10_000): Promise<boolean> {
+    try {
+      await runOn(ctx, host, ['true'], { timeoutMs });
+      return true;
+    } catch (e) {
+      if (isConnectionFailure(e)) return false;
+      throw e;
+    }
+  }
+
+  async function waitHosts(hosts: string[], timeoutMs: number, want: 'up' | 'down', isDone: (h: string) => Promise<boolean>): Promise<HostsWait> {
+    const started = Date.now();
+    const done = new Set<string>();
+    for (;;) {
+      const pending = hosts.filter((h) => !done.has(h));
+      const results = await Promise.all(pending.map(async (h) => [h, await isDone(h)] as const));
+      for (const [h, ok] of results) if (ok) done.add(h);
+      const still = hosts.filter((h) => !done.has(h));
+      Context.current().heartbeat({ want, pending: still });
+      if (!still.length || Date.now() - started > timeoutMs) return { done: hosts.filter((h) => done.has(h)), pending: still, elapsedMs: Date.now() - started };
+      await sleepOrCancel(2000);
+    }
+  }
+
+  return {
+    /** `ipmitool -I lanplus -H BMC -U USER -E power ACTION`, run on `via`; the password goes through stdin. */
+    async ipmiPower(input: { host: string; action: IpmiAction; via: string }): Promise<{ host: string; state?: PowerState; control?: string }> {
+      return { host: input.host, ...(await ipmi(input.via, input.host, input.action)) };
+    },
+
+    /** The first of `candidates` that answers SSH: where ipmitool runs while the control host is off. */
+    async pickRelay(input: { candidates: string[] }): Promise<string> {
+      // Probed 16 at a time (a powered-off host costs a connect timeout); the first in order wins.
+      for (let i = 0; i < input.candidates.length; i += 16) {
+        const chunk = input.candidates.slice(i, i + 16);
+        Context.current().heartbeat({ probing: chunk });
+        const ok = await Promise.all(chunk.map((h) => answers(h, 15_000)));
+        const found = chunk.find((_, k) => ok[k]);
+        if (found) return found;
+      }
+      throw ApplicationFailure.nonRetryable(
+        `none of ${input.candidates.join(', ')} answers SSH: no host can reach the BMCs. Power on ${inv.controlHost} by hand (or name a reachable host in ipmiVia), then retry`,
+        'NoIpmiRelay',
+      );
+    },
+
+    /**
+     * Schedules an orderly poweroff in `delaySeconds` (systemd-run timer owned by systemd, not by the
+     * SSH session) and returns at once. A retry that finds the timer already there is success; a host
+     * that no longer answers is success when its BMC (through `via`) says it is off.
+     */
+    async powerOffHost(input: { host: string; delaySeconds?: number; via?: string }): Promise<{ host: string; scheduled: boolean; alreadyOff?: boolean }> {
+      const delay = Math.max(1, Math.min(300, Math.floor(input.delaySeconds ?? 5)));
+      let res: RunResult;
+      try {
+        res = await runOn(ctx, input.host, ['systemd-run', `--on-active=${delay}`, `--unit=${POWEROFF_UNIT}`, 'poweroff'], { okExitCodes: [0, 1], timeoutMs: 60_000 });
+      } catch (e) {
+        if (isConnectionFailure(e) && input.via && hypervisor(inv, input.host).bmc) {
+          const { state } = await ipmi(input.via, input.host, 'status');
+          if (state === 'off') return { host: input.host, scheduled: false, alreadyOff: true };
+        }
+        throw e;
+      }
+      if (res.exitCode !== 0 && !/already exists|already loaded/.test(res.stderr)) expectSuccess(res, 'systemd-run poweroff');
+      return { host: input.host, scheduled: true };
+    },
+
+    /** Waits until each host is off: its BMC says so (through `via`), or, with no relay, it stops answering SSH. */
+    async waitHostsDown(input: { hosts: string[]; via?: string; timeoutMs: number }): Promise<HostsWait> {
+      return waitHosts(input.hosts, input.timeoutMs, 'down', async (h) => {
+        if (input.via && input.via !== h && hypervisor(inv, h).bmc && ctx.ipmi) {
+          try {
+            return (await ipmi(input.via, h, 'status')).state === 'off';
+          } catch (e) {
+            if (e instanceof ApplicationFailure && e.type === 'IpmiUnavailable') return false;
+            throw e;
+          }
+        }
+        return !(await answers(h, 5_000));
+      });
+    },
+
+    /** Waits until each host answers SSH again (after a power on), heartbeating the ones still missing. */
+    async waitHostsUp(input: { hosts: string[]; timeoutMs: number }): Promise<HostsWait> {
+      return waitHosts(input.hosts, input.timeoutMs, 'up', (h) => answers(h, 10_000));
+    },
+
+    /** `fping -e HOST...` on the control host (names, so name resolution is part of the measure). */
+    async fpingHosts(input: { hosts: string[]; from?: string }): Promise<FpingReport> {
+      input.hosts.forEach((h) => targetOf(inv, h, 'hosts'));
+      const from = input.from ?? inv.controlHost;
+      // exit 1: some host unreachable, 2: some name did not resolve — both are answers.
+      const res = await runOn(ctx, from, ['fping', '-e', ...input.hosts], { okExitCodes: [0, 1, 2], timeoutMs: 120_000 });
+      const hosts = parsed(() => parseFping(res.stdout, res.stderr, input.hosts));
+      return { ranOn: from, elapsedMs: res.durationMs, hosts };
+    },
+  };
+}

@@ -1,0 +1,53 @@
+/**
+ * The gate between activities and remote shells: a host must be a hypervisor of the inventory
+ * and match the strict host-name rule before anything is sent; the command is built from an argv
+ * by the one quoting helper (inside SshPool). Tool modules call only `runOn`.
+ */
+import { ApplicationFailure } from '@temporalio/common';
+import { Context } from '@temporalio/activity';
+import { ParseError, ToolError } from './parse-error';
+import type { Inventory } from '../domain/inventory';
+import { hypervisor } from '../domain/inventory';
+import { assertHostName } from '../domain/names';
+import { runFromActivity, type RunOptions, type RunResult, type SshPool, type SshTarget } from './ssh';
+
+export interface ToolContext {
+  inventory: Inventory;
+  pool: SshPool;
+  /** Reads the BMC password at use (worker configuration); never stored in history. */
+  ipmi?: { user: string; password: () => string };
+}
+
+/** Refuses a host that is not in the inventory with a non-retryable failure naming the field. */
+export function targetOf(inv: Inventory, host: unknown, field = 'host'): SshTarget {
+  try {
+    assertHostName(host, field);
+    const h = hypervisor(inv, host, field);
+    return { host: h.name, address: h.address, port: h.sshPort ?? inv.ssh.port, user: h.sshUser ?? inv.ssh.user };
+  } catch (e) {
+    throw ApplicationFailure.nonRetryable((e as Error).message, 'InvalidInput');
+  }
+}
+
+export async function runOn(ctx: ToolContext, host: string, argv: string[], opts?: RunOptions): Promise<RunResult> {
+  return runFromActivity(ctx.pool, targetOf(ctx.inventory, host), argv, opts);
+}
+
+/**
+ * Runs a parser on a tool's output. Output the parser does not understand, or a failure the tool
+ * reports, becomes a non-retryable failure quoting the tool: retrying would read the same text.
+ */
+export function parsed<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof ParseError) throw ApplicationFailure.nonRetryable(e.message, 'ParseError');
+    if (e instanceof ToolError) throw ApplicationFailure.create({ message: e.message, type: 'ToolError', nonRetryable: true, details: [{ code: e.code }] });
+    throw e;
+  }
+}
+
+/** Sleeps between polls; an activity cancellation ends the wait at once. */
+export function sleepOrCancel(ms: number): Promise<void> {
+  return Context.current().sleep(ms);
+}

@@ -1,0 +1,299 @@
+/**
+ * The procedures the hvflow CLI knows: one table entry each. An entry says which workflow type the
+ * command starts, its positional target, the options that become input fields, whether it changes
+ * the cluster (takes the cluster's lock) and has a dry run, the gates it may stop at, and how its
+ * plan and result are printed.
+ *
+ * The CLI builds every command from this table: `hvflow <name>`, `hvflow plan <name>` and
+ * `hvflow schedule create <name>`. Adding a procedure is adding an entry here. The CLI starts
+ * workflows by type name, so an entry may name a workflow the worker does not register yet.
+ */
+import { procedureInputSchemas, validateInput, InvalidInputError } from '../domain/procedure-inputs';
+import { assertHostName, isHostName } from '../domain/names';
+import type { GatePolicy, GateRecord } from '../workflows/messages';
+import {
+  renderClusterStatus,
+  renderEvacuationPlan,
+  renderFailbackPlan,
+  renderReintegrationPlan,
+  renderEvacuationResult,
+  renderReintegrationResult,
+  renderFailbackResult,
+  renderEvacuationEvidence,
+  renderFailbackEvidence,
+  renderShutdownPlan,
+  renderShutdownResult,
+  renderShutdownEvidence,
+  renderStartupPlan,
+  renderStartupResult,
+} from './render';
+
+export type OptionKind = 'int' | 'number' | 'string' | 'host' | 'nodeset' | 'flag' | 'list';
+
+export interface ProcedureOption {
+  /** commander flags, e.g. '--max-moves <n>'. */
+  flags: string;
+  /** The input field the option sets. */
+  field: string;
+  kind: OptionKind;
+  description: string;
+}
+
+export interface GateDoc {
+  name: string;
+  options: string;
+  when: string;
+}
+
+export interface ProcedureSpec {
+  /** CLI command name. */
+  name: string;
+  /** Workflow type the command starts. */
+  workflowType: string;
+  description: string;
+  /** Positional argument, e.g. HOST → input.host. */
+  target?: { arg: string; field: string; description: string };
+  options: ProcedureOption[];
+  /** The input takes the common fields: dryRun, requestedBy, reason, gatePolicy. */
+  common: boolean;
+  /** Changes the cluster: takes the cluster's lock (one procedure per cluster). */
+  changesCluster: boolean;
+  /** Has a dry run (`hvflow plan <name>`). */
+  plannable: boolean;
+  /** Read-only and quick: the CLI waits for its result and prints it. */
+  awaitResult?: boolean;
+  /** Gates the procedure may stop at (for help and plans). */
+  gates: GateDoc[];
+  examples: string[];
+  /** The target shown in workflow ids, search attributes and lists. */
+  targetOf(input: Record<string, unknown>, cluster: string): string;
+  renderPlan?(result: unknown): string[];
+  /** How the evidence of one of its gates is shown in `status` (undefined: as YAML). */
+  renderEvidence?(gate: GateRecord): string[] | undefined;
+  renderResult?(result: unknown): string[];
+}
+
+const SAFETY_GATE: GateDoc = {
+  name: '<check>-unsafe',
+  options: 'retry / override (with a reason) / abort',
+  when: 'a safety check fails (etcd quorum, GlusterFS heal / rebalance / tier, N+1 capacity)',
+};
+const FAILURE_GATE: GateDoc = { name: '<step>-failed', options: 'retry / skip / abort', when: 'a step keeps failing after its retries' };
+
+const failbackOptions: ProcedureOption[] = [
+  { flags: '--hosts <nodeset>', field: 'hosts', kind: 'nodeset', description: 'hypervisors to balance between, nodeset syntax (default @top,@worker)' },
+  { flags: '--max-moves <n>', field: 'maxMoves', kind: 'int', description: 'at most this many VM moves' },
+  { flags: '--parallelism <n>', field: 'parallelism', kind: 'int', description: 'moves running at the same time (1-8, default 2)' },
+  { flags: '--move-cost <weight>', field: 'moveCost', kind: 'number', description: 'weight a move must win back to be worth a VM restart' },
+];
+
+const byCluster = (_: Record<string, unknown>, cluster: string) => cluster;
+
+export const PROCEDURES: ProcedureSpec[] = [
+  {
+    name: 'status-report',
+    workflowType: 'clusterStatus',
+    description: 'Read-only picture of the cluster: machines, units and where they run, weight per hypervisor, GlusterFS and etcd health.',
+    options: [],
+    common: false,
+    changesCluster: false,
+    plannable: false,
+    awaitResult: true,
+    gates: [],
+    examples: ['hvflow status-report', 'hvflow status-report --json | jq .problems'],
+    targetOf: byCluster,
+    renderResult: renderClusterStatus,
+  },
+  {
+    name: 'evacuate',
+    workflowType: 'evacuateHypervisor',
+    description: 'Evacuate one hypervisor (seed 000): checks, approval gate, stop fleet (units fail over), stop GlusterFS, unmount, stop etcd.',
+    target: { arg: 'HOST', field: 'host', description: 'the hypervisor to evacuate' },
+    options: [{ flags: '--move-timeout-minutes <n>', field: 'moveTimeoutMinutes', kind: 'int', description: 'how long fleet may take to move every unit off the host (default 10)' }],
+    common: true,
+    changesCluster: true,
+    plannable: true,
+    gates: [{ name: 'approve-evacuation', options: 'approve / reject', when: 'after the checks, before anything is stopped' }, SAFETY_GATE, FAILURE_GATE],
+    examples: ['hvflow evacuate worker1 --by alice --reason "disk swap, ticket 42"', 'hvflow plan evacuate worker1'],
+    targetOf: (input, cluster) => (typeof input.host === 'string' ? input.host : cluster),
+    renderPlan: renderEvacuationPlan,
+    renderEvidence: renderEvacuationEvidence,
+    renderResult: renderEvacuationResult,
+  },
+  {
+    name: 'reintegrate',
+    workflowType: 'reintegrateHypervisor',
+    description: 'Bring a hypervisor back (seed 000): wait for GlusterFS heal and etcd, start fleet, measure the load, fail VMs back.',
+    target: { arg: 'HOST', field: 'host', description: 'the hypervisor to reintegrate' },
+    options: [
+      { flags: '--heal-wait-minutes <n>', field: 'healWaitMinutes', kind: 'int', description: 'bound of the wait for heal entries to drain (default 30)' },
+      { flags: '--etcd-wait-minutes <n>', field: 'etcdWaitMinutes', kind: 'int', description: 'bound of the wait for etcd members to be healthy (default 5)' },
+      { flags: '--skip-failback', field: 'noFailback', kind: 'flag', description: 'do not move VMs back (run `hvflow failback` later)' },
+      ...failbackOptions,
+    ],
+    common: true,
+    changesCluster: true,
+    plannable: true,
+    gates: [{ name: 'approve-failback', options: 'approve / skip / abort', when: 'before VMs are moved back (only if a move lowers the spread)' }, SAFETY_GATE, FAILURE_GATE],
+    examples: ['hvflow reintegrate worker1 --by alice', 'hvflow plan reintegrate worker1 --max-moves 3'],
+    targetOf: (input, cluster) => (typeof input.host === 'string' ? input.host : cluster),
+    renderPlan: renderReintegrationPlan,
+    renderEvidence: renderFailbackEvidence,
+    renderResult: renderReintegrationResult,
+  },
+  {
+    name: 'failback',
+    workflowType: 'failback',
+    description: 'Rebalance VMs by unit Weight with as few moves as possible (seeds 000, 002): plan, approval gate, fleetctl unload + start.',
+    options: [{ flags: '--prefer <host>', field: 'prefer', kind: 'host', description: 'prefer moves to this hypervisor (the reintegrated one)' }, ...failbackOptions],
+    common: true,
+    changesCluster: true,
+    plannable: true,
+    gates: [{ name: 'approve-failback', options: 'approve / reject', when: 'before any VM is moved' }, FAILURE_GATE],
+    examples: ['hvflow failback --prefer worker1 --by alice', 'hvflow plan failback --max-moves 2'],
+    targetOf: (input, cluster) => (typeof input.prefer === 'string' ? input.prefer : cluster),
+    renderPlan: renderFailbackPlan,
+    renderEvidence: renderFailbackEvidence,
+    renderResult: renderFailbackResult,
+  },
+  {
+    name: 'shutdown',
+    workflowType: 'clusterShutdown',
+    description: 'Full management-cluster shutdown in the seed 001 order: every VM but DNS, DNS VMs, islet workers, GlusterFS, hypervisors (the control host last). Saves the list of running VMs for the start-up.',
+    options: [
+      { flags: '--parallelism <n>', field: 'parallelism', kind: 'int', description: 'VMs stopped per batch (default 10)' },
+      { flags: '--stop-timeout-seconds <s>', field: 'stopTimeoutSeconds', kind: 'int', description: 'how long a batch may take to stop before the hung-VM remedy (default 300)' },
+      { flags: '--clients-timeout-seconds <s>', field: 'clientsTimeoutSeconds', kind: 'int', description: 'how long GlusterFS clients may take to disconnect (default 120)' },
+      { flags: '--host-down-timeout-seconds <s>', field: 'hostDownTimeoutSeconds', kind: 'int', description: 'how long a host may take to power off (default 600)' },
+      { flags: '--poweroff-delay-seconds <s>', field: 'poweroffDelaySeconds', kind: 'int', description: 'delay of the poweroff, so that the SSH command returns (default 5)' },
+    ],
+    common: true,
+    changesCluster: true,
+    plannable: true,
+    gates: [
+      { name: 'approve-shutdown', options: 'approve / reject', when: 'after the health checks, with the VM list and the order, before any VM is stopped' },
+      { name: 'approve-poweroff', options: 'approve / reject', when: 'once GlusterFS is stopped, before the hypervisors are powered off' },
+      SAFETY_GATE,
+      FAILURE_GATE,
+    ],
+    examples: ['hvflow plan shutdown', 'hvflow shutdown --by alice --reason "power work in room B" --parallelism 20'],
+    targetOf: byCluster,
+    renderPlan: renderShutdownPlan,
+    renderResult: renderShutdownResult,
+    renderEvidence: renderShutdownEvidence,
+  },
+  {
+    name: 'startup',
+    workflowType: 'clusterStartup',
+    description: "Ordered start-up (seed 001): hypervisors (IPMI), etcd, GlusterFS (peers, fping, volumes, heal), islet workers, fleet, DHCP, DNS, then the VMs of the shutdown's saved list.",
+    options: [
+      { flags: '--from-shutdown <workflow-id>', field: 'shutdownWorkflowId', kind: 'string', description: "the clusterShutdown whose saved VM list to start ('latest': the cluster's last completed shutdown)" },
+      { flags: '--vms <names>', field: 'vms', kind: 'list', description: 'or the VMs to start, comma-separated (wins over --from-shutdown)' },
+      { flags: '--exclude <nodeset>', field: 'exclude', kind: 'nodeset', description: 'VMs not to start, nodeset of VM names (e.g. lnet[1-4])' },
+      { flags: '--parallelism <n>', field: 'parallelism', kind: 'int', description: 'VMs started per batch after DHCP and DNS (default 10)' },
+      { flags: '--host-up-timeout-seconds <s>', field: 'hostUpTimeoutSeconds', kind: 'int', description: 'how long a powered-on host may take to answer SSH (default 900)' },
+      { flags: '--max-rtt-ms <ms>', field: 'maxRttMs', kind: 'number', description: 'an fping round trip above this is a finding (default 100)' },
+      { flags: '--max-fping-ms <ms>', field: 'maxFpingMs', kind: 'number', description: 'the whole fping run above this is a finding: slow name resolution (default 2000)' },
+      { flags: '--heal-wait-minutes <n>', field: 'healWaitMinutes', kind: 'int', description: 'bound of the wait for heal entries to drain (default 30)' },
+      { flags: '--start-timeout-seconds <s>', field: 'startTimeoutSeconds', kind: 'int', description: 'how long a tier of VMs may take to be running (default 600)' },
+      { flags: '--ipmi-via <host>', field: 'ipmiVia', kind: 'host', description: 'host to run ipmitool on while the control host is off' },
+    ],
+    common: true,
+    changesCluster: true,
+    plannable: true,
+    gates: [{ name: 'host-not-back', options: 'retry / skip / abort', when: 'a powered-on host does not answer in time' }, SAFETY_GATE, FAILURE_GATE],
+    examples: ['hvflow plan startup --from-shutdown latest', 'hvflow startup --from-shutdown latest --exclude "lnet[1-4]" --by alice'],
+    targetOf: byCluster,
+    renderPlan: renderStartupPlan,
+    renderResult: renderStartupResult,
+  },
+];
+
+export function procedureByName(name: string): ProcedureSpec | undefined {
+  return PROCEDURES.find((p) => p.name === name);
+}
+export function procedureByWorkflowType(type: string): ProcedureSpec | undefined {
+  return PROCEDURES.find((p) => p.workflowType === type);
+}
+
+/** What the CLI gathered for one start, before it becomes the workflow's input. */
+export interface StartArgs {
+  cluster: string;
+  target?: string;
+  /** Option values keyed by input field, as commander parsed them (strings, booleans). */
+  values: Record<string, unknown>;
+  requestedBy?: string;
+  reason?: string;
+  gatePolicy?: GatePolicy;
+  /** Extra input fields (--input JSON), for fields the table has no option for. */
+  extra?: Record<string, unknown>;
+  dryRun?: boolean;
+}
+
+function flagOf(spec: ProcedureSpec, field: string): string {
+  return spec.options.find((o) => o.field === field)?.flags.split(/[ ,]/)[0] ?? field;
+}
+
+function convert(spec: ProcedureSpec, o: ProcedureOption, raw: unknown): unknown {
+  const flag = flagOf(spec, o.field);
+  switch (o.kind) {
+    case 'flag':
+      return raw === true ? true : undefined;
+    case 'int': {
+      const s = String(raw).trim();
+      if (!/^-?\d+$/.test(s)) throw new InvalidInputError([`${o.field} (${flag}): ${JSON.stringify(raw)} must be a whole number`]);
+      return Number(s);
+    }
+    case 'number': {
+      const n = Number(String(raw).trim());
+      if (String(raw).trim() === '' || !Number.isFinite(n)) throw new InvalidInputError([`${o.field} (${flag}): ${JSON.stringify(raw)} must be a number`]);
+      return n;
+    }
+    case 'host':
+      assertHostName(raw, `${o.field} (${flag})`);
+      return raw;
+    case 'list':
+      return String(raw).split(',').map((x) => x.trim()).filter(Boolean);
+    default:
+      return String(raw);
+  }
+}
+
+/**
+ * Builds and validates the input of a procedure. Host names are checked with domain/names.ts and the
+ * whole input with the procedure's schema (the one the workflow itself applies) when it has one:
+ * a bad value throws, naming the field, before anything connects.
+ */
+export function buildInput(spec: ProcedureSpec, a: StartArgs): Record<string, unknown> {
+  const input: Record<string, unknown> = { ...(a.extra ?? {}), cluster: a.cluster };
+  if (spec.target) {
+    if (a.target === undefined) throw new InvalidInputError([`${spec.target.field}: the ${spec.target.arg} argument is required`]);
+    assertHostName(a.target, spec.target.field);
+    input[spec.target.field] = a.target;
+  }
+  for (const o of spec.options) {
+    const raw = a.values[o.field];
+    if (raw === undefined || raw === false) continue;
+    const v = convert(spec, o, raw);
+    if (v !== undefined) input[o.field] = v;
+  }
+  if (spec.common) {
+    if (a.dryRun) input.dryRun = true;
+    if (a.requestedBy !== undefined) input.requestedBy = a.requestedBy;
+    if (a.reason !== undefined) input.reason = a.reason;
+    if (a.gatePolicy && Object.keys(a.gatePolicy).length) input.gatePolicy = a.gatePolicy;
+  }
+  return validateProcedureInput(spec, input);
+}
+
+export function validateProcedureInput(spec: ProcedureSpec, input: Record<string, unknown>): Record<string, unknown> {
+  const schema = (procedureInputSchemas as Record<string, unknown>)[spec.workflowType];
+  if (schema) return validateInput(schema as Parameters<typeof validateInput>[0], input) as Record<string, unknown>;
+  // No schema in this version of hvflow (a procedure newer than the CLI's copy of domain/): the
+  // workflow validates its own input; the CLI still refuses names that are not names.
+  const issues: string[] = [];
+  if (!isHostName(input.cluster)) issues.push(`cluster: ${JSON.stringify(input.cluster)} is not a valid cluster name`);
+  if (input.requestedBy !== undefined && (typeof input.requestedBy !== 'string' || !input.requestedBy.trim())) issues.push('requestedBy: must not be empty');
+  if (issues.length) throw new InvalidInputError(issues);
+  return input;
+}

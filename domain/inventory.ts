@@ -1,0 +1,296 @@
+/**
+ * The inventory: what hvflow knows about a cluster before it asks the cluster anything.
+ *
+ * It is validated by zod (a maintained schema library with precise issue paths, so an
+ * error can name the field, the value and the rule without hand-written walkers). The
+ * inventory never holds a secret: SSH keys, passwords and BMC credentials stay in the
+ * worker's configuration, because the inventory is copied into workflow history.
+ *
+ * Pure module: no Node APIs, it is imported by workflows too.
+ */
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { expandNodeset, GroupResolver, NodeSetError } from './nodeset';
+import { HOST_NAME_RULE, VM_NAME_RULE, VOLUME_NAME_RULE, UNIT_NAME_RULE, NameRule } from './names';
+
+const ROLES = ['top', 'worker', 'islet', 'router'] as const;
+export type HypervisorRole = (typeof ROLES)[number];
+
+const named = (rule: NameRule) => z.string().regex(rule.pattern, { message: rule.description });
+
+const address = z
+  .string()
+  .regex(/^(?:\d{1,3}\.){3}\d{1,3}$|^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
+    message: 'must be an IPv4 address or a DNS name (letters, digits, dots, dashes)',
+  });
+const port = z.number().int().min(1).max(65535);
+const sshUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a POSIX user name' });
+/** A nodeset expression as ClusterShell writes it: `top[1-3],worker1`, `@top`. */
+const nodesetExpr = z
+  .string()
+  .min(1)
+  .max(4096)
+  .regex(/^[A-Za-z0-9_@:,\[\]\-!&^/ .]+$/, { message: 'must be a nodeset expression (names, [ranges], @groups, , ! &)' });
+
+const hypervisorSchema = z.strictObject({
+  name: named(HOST_NAME_RULE),
+  role: z.enum(ROLES),
+  address,
+  /** SSH port and user override the inventory-wide defaults. */
+  sshPort: port.optional(),
+  sshUser: sshUser.optional(),
+  /** Baseboard management controller, for IPMI power on/off/status. */
+  bmc: address.optional(),
+  /** Capacity in fleet `Weight` units; N+1 checks compare evacuated weight against the room left. */
+  capacity: z.number().int().positive().max(1e9).optional(),
+});
+
+const etcdSchema = z.strictObject({
+  /** Hosts that run an etcd member, nodeset syntax. */
+  members: nodesetExpr,
+  /**
+   * Client URL of a member: `%h` is replaced by the host name, `%a` by its address
+   * (seed: https://%h.mg1.hpc.domain.fr:2379).
+   */
+  endpointPattern: z
+    .string()
+    .regex(/^https?:\/\/[A-Za-z0-9%.:\[\]-]+$/, { message: 'must be an http(s) URL where %h stands for the host name and %a for its address' })
+    .default('https://%h:2379'),
+  /** etcdctl dialect: 2 prints `cluster-health` as in the seeds, 3 `endpoint health --cluster`. */
+  apiVersion: z.union([z.literal(2), z.literal(3)]).default(2),
+});
+
+const volumeSchema = z.strictObject({
+  name: named(VOLUME_NAME_RULE),
+  /** GlusterFS servers holding bricks of this volume, nodeset syntax. */
+  servers: nodesetExpr,
+});
+
+const glusterSchema = z.strictObject({
+  volumes: z.array(volumeSchema).min(1).max(64),
+  /** Clients that mount the volumes and must be unmounted before the volumes stop, nodeset syntax. */
+  clients: nodesetExpr.optional(),
+  stopAllScript: z
+    .string()
+    .regex(/^\/[A-Za-z0-9_./-]+$/, { message: 'must be an absolute path' })
+    .default('/usr/share/glusterfs/scripts/stop-all-gluster-processes.sh'),
+});
+
+const vmsSchema = z.strictObject({
+  /** systemd/fleet unit of a VM; `%s` is the VM name (seed: pcocc-vm-%s.service). */
+  unitPattern: z
+    .string()
+    .regex(/^[A-Za-z0-9_.@-]*%s[A-Za-z0-9_.@-]*\.service$/, { message: 'must contain %s once and end in .service' })
+    .default('pcocc-vm-%s.service'),
+  /** Started first after a cluster start-up (seed 001: infra1, infra2). */
+  dhcp: nodesetExpr.optional(),
+  /** Stopped last and started second (seed 001: ns[1-3]). */
+  dns: nodesetExpr.optional(),
+  /** VMs hvflow never stops, moves or starts (routers, VMs owned by another team). */
+  neverTouch: nodesetExpr.optional(),
+});
+
+export const inventorySchema = z
+  .strictObject({
+    cluster: named(HOST_NAME_RULE),
+    /** The host procedures run cluster-wide commands on (seed 001: top1); powered off last. */
+    controlHost: named(HOST_NAME_RULE),
+    ssh: z
+      .strictObject({ user: sshUser.default('root'), port: port.default(22) })
+      .default({ user: 'root', port: 22 }),
+    hypervisors: z.array(hypervisorSchema).min(1).max(5000),
+    /** Extra ClusterShell groups (`@island_worker`); each role is also a group (`@top`). */
+    groups: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a group name' }), nodesetExpr).default({}),
+    etcd: etcdSchema.optional(),
+    gluster: glusterSchema.optional(),
+    vms: vmsSchema.default({ unitPattern: 'pcocc-vm-%s.service' }),
+  })
+  .superRefine((inv, ctx) => {
+    const seen = { name: new Map<string, number>(), address: new Map<string, number>(), bmc: new Map<string, number>() };
+    inv.hypervisors.forEach((h, i) => {
+      for (const key of ['name', 'address', 'bmc'] as const) {
+        const value = h[key];
+        if (value === undefined) continue;
+        const first = seen[key].get(value);
+        if (first !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['hypervisors', i, key],
+            input: value,
+            message: `duplicates hypervisors[${first}].${key} (each hypervisor needs its own ${key})`,
+          });
+        } else seen[key].set(value, i);
+      }
+    });
+    for (const g of Object.keys(inv.groups)) {
+      if ((ROLES as readonly string[]).includes(g)) {
+        ctx.addIssue({ code: 'custom', path: ['groups', g], input: g, message: `is a role name; role groups are implicit` });
+      }
+    }
+    if (!seen.name.has(inv.controlHost)) {
+      ctx.addIssue({ code: 'custom', path: ['controlHost'], input: inv.controlHost, message: 'is not a hypervisor of this inventory' });
+    }
+    // Every nodeset in the inventory must resolve to known hypervisors (dangling references are errors).
+    const resolver = rawGroupResolver(inv.hypervisors, inv.groups);
+    const checkHosts = (path: (string | number)[], expr: string | undefined) => {
+      if (expr === undefined) return;
+      try {
+        for (const host of expandNodeset(expr, resolver)) {
+          if (!seen.name.has(host)) {
+            ctx.addIssue({ code: 'custom', path, input: expr, message: `names ${host}, which is not a hypervisor of this inventory` });
+            return;
+          }
+        }
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path, input: expr, message: e instanceof Error ? e.message : String(e) });
+      }
+    };
+    for (const [g, expr] of Object.entries(inv.groups)) checkHosts(['groups', g], expr);
+    checkHosts(['etcd', 'members'], inv.etcd?.members);
+    inv.gluster?.volumes.forEach((v, i) => checkHosts(['gluster', 'volumes', i, 'servers'], v.servers));
+    checkHosts(['gluster', 'clients'], inv.gluster?.clients);
+    for (const key of ['dhcp', 'dns', 'neverTouch'] as const) {
+      const expr = inv.vms[key];
+      if (expr === undefined) continue;
+      try {
+        for (const vm of expandNodeset(expr)) {
+          if (!VM_NAME_RULE.pattern.test(vm)) {
+            ctx.addIssue({ code: 'custom', path: ['vms', key], input: expr, message: `names ${JSON.stringify(vm)}, ${VM_NAME_RULE.description}` });
+            break;
+          }
+        }
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', path: ['vms', key], input: expr, message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    const unitOf = inv.vms.unitPattern.replace('%s', 'vm');
+    if (!UNIT_NAME_RULE.pattern.test(unitOf)) {
+      ctx.addIssue({ code: 'custom', path: ['vms', 'unitPattern'], input: inv.vms.unitPattern, message: UNIT_NAME_RULE.description });
+    }
+  });
+
+export type Inventory = z.output<typeof inventorySchema>;
+export type Hypervisor = Inventory['hypervisors'][number];
+
+/** Raised for an inventory that does not validate; `issues` lists every problem, not only the first. */
+export class InventoryError extends Error {
+  constructor(
+    readonly source: string,
+    readonly issues: string[],
+  ) {
+    super(`invalid inventory ${source}:\n  - ${issues.join('\n  - ')}`);
+    this.name = 'InventoryError';
+  }
+}
+
+function describeValue(v: unknown): string {
+  const s = JSON.stringify(v);
+  if (s === undefined) return String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>(
+    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
+    '',
+  );
+}
+
+/** Validates a parsed document. The error names the field, the value and the rule. */
+export function parseInventory(doc: unknown, source = 'inventory'): Inventory {
+  const result = inventorySchema.safeParse(doc, { reportInput: true });
+  if (result.success) return result.data;
+  const issues = result.error.issues.map((issue) => {
+    const field = formatPath(issue.path) || '(document)';
+    const value = 'input' in issue && issue.input !== undefined ? `${describeValue(issue.input)} ` : '';
+    return `${field}: ${value}${issue.message}`;
+  });
+  throw new InventoryError(source, issues);
+}
+
+/** Parses YAML text (the inventory file format) and validates it. */
+export function parseInventoryYaml(text: string, source = 'inventory'): Inventory {
+  let doc: unknown;
+  try {
+    doc = parseYaml(text, { prettyErrors: true, maxAliasCount: 100 });
+  } catch (e) {
+    throw new InventoryError(source, [`(document): not valid YAML: ${e instanceof Error ? e.message : String(e)}`]);
+  }
+  return parseInventory(doc, source);
+}
+
+function rawGroupResolver(hypervisors: { name: string; role: string }[], groups: Record<string, string>): GroupResolver {
+  const resolving = new Set<string>();
+  const resolver: GroupResolver = (group) => {
+    const name = group.includes(':') ? group.slice(group.indexOf(':') + 1) : group;
+    if ((ROLES as readonly string[]).includes(name)) {
+      return hypervisors.filter((h) => h.role === name).map((h) => h.name);
+    }
+    if (name === 'all') return hypervisors.map((h) => h.name);
+    const expr = groups[name];
+    if (expr === undefined) return undefined;
+    if (resolving.has(name)) throw new NodeSetError(`group @${name} refers to itself`);
+    resolving.add(name);
+    try {
+      return expandNodeset(expr, resolver);
+    } finally {
+      resolving.delete(name);
+    }
+  };
+  return resolver;
+}
+
+/** Groups of an inventory: one per role (`@top`), `@all`, and the declared ones. */
+export function groupResolver(inv: Inventory): GroupResolver {
+  return rawGroupResolver(inv.hypervisors, inv.groups);
+}
+
+/** Expands a nodeset against the inventory; every name must be a known hypervisor. */
+export function hostsOf(inv: Inventory, expr: string, field = 'hosts'): string[] {
+  const hosts = expandNodeset(expr, groupResolver(inv));
+  for (const h of hosts) {
+    if (!inv.hypervisors.some((x) => x.name === h)) {
+      throw new InventoryError(inv.cluster, [`${field}: ${describeValue(h)} is not a hypervisor of cluster ${inv.cluster}`]);
+    }
+  }
+  return hosts;
+}
+
+export function hypervisor(inv: Inventory, name: string, field = 'host'): Hypervisor {
+  const h = inv.hypervisors.find((x) => x.name === name);
+  if (!h) throw new InventoryError(inv.cluster, [`${field}: ${describeValue(name)} is not a hypervisor of cluster ${inv.cluster}`]);
+  return h;
+}
+
+export function etcdMembers(inv: Inventory): string[] {
+  return inv.etcd ? hostsOf(inv, inv.etcd.members, 'etcd.members') : [];
+}
+
+export function etcdEndpoint(inv: Inventory, host: string): string {
+  if (!inv.etcd) throw new InventoryError(inv.cluster, ['etcd: the inventory declares no etcd cluster']);
+  return inv.etcd.endpointPattern.split('%h').join(host).split('%a').join(hypervisor(inv, host, 'etcd.members').address);
+}
+
+/** Hosts serving a brick of any volume: stopping one of them touches replica safety. */
+export function glusterServers(inv: Inventory): string[] {
+  const all = new Set<string>();
+  for (const v of inv.gluster?.volumes ?? []) for (const h of hostsOf(inv, v.servers, `gluster.volumes.${v.name}`)) all.add(h);
+  return [...all].sort();
+}
+
+export function vmSet(inv: Inventory, key: 'dhcp' | 'dns' | 'neverTouch'): string[] {
+  const expr = inv.vms[key];
+  return expr ? expandNodeset(expr) : [];
+}
+
+/** `admin1` -> `pcocc-vm-admin1.service` */
+export function unitOfVm(inv: Inventory, vm: string): string {
+  return inv.vms.unitPattern.replace('%s', vm);
+}
+
+/** `pcocc-vm-admin1.service` -> `admin1`; undefined for a unit that is not a VM. */
+export function vmOfUnit(inv: Inventory, unit: string): string | undefined {
+  const [prefix, suffix] = inv.vms.unitPattern.split('%s');
+  if (!unit.startsWith(prefix) || !unit.endsWith(suffix) || unit.length <= prefix.length + suffix.length) return undefined;
+  return unit.slice(prefix.length, unit.length - suffix.length);
+}

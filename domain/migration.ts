@@ -1,0 +1,186 @@
+/**
+ * Rolling reboot planning (seed 003: XenServer pool, pool master first; the same idea applies to fleet
+ * clusters and to OpenStack compute nodes).
+ *
+ * Hosts are emptied one at a time in `order`. While a host is emptied it accepts no VM (maintenance);
+ * once rebooted it accepts VMs again. Each VM of the host goes, heaviest first, to:
+ *   1. a host that will not be emptied again in this run — one already rebooted, or one not in `order`
+ *      — so that the VM never moves again ("VMs on the pool master will be live migrated twice. All
+ *      others only once"), the least loaded one with room (ties by `tieOrder`, then name);
+ *   2. only when none of those has room (or is eligible), the least loaded host still to be rebooted
+ *      (the VM will move again; the migration is marked `final: false`).
+ * The first host (pool master) can only use hosts of the second kind (unless some hosts are outside
+ * `order`), so its VMs move twice; with enough capacity every other VM moves once.
+ *
+ * A VM that cannot leave its host (pinned, labels matching no other host, no room, conflicts) is
+ * `stranded`: it goes down with the host and starts again on it after the reboot. Only the expected
+ * ones (pinned / labels) keep `ok` true; no room is an N+1 failure (ok=false with the reason).
+ *
+ * `parallel` splits each host's migrations into batches of at most `threads` (default 5, the seed's
+ * `xargs -P 5`): heaviest first, and within a batch distinct destinations first (so concurrent
+ * migrations do not all land on one host). Every destination of a step only receives VMs during the
+ * step, and the step's final placement fits, so any batch order stays within capacity.
+ *
+ * Pure module: no Node APIs, workflows import it.
+ */
+import { heaviestFirst, listNames, loadByHost, Placement, type ClusterSnapshot, type Move, type PlacementOptions } from './cluster';
+import { placeElsewhere, type StrandedVm } from './capacity';
+
+export const DEFAULT_MIGRATION_THREADS = 5;
+
+export interface RollingRebootOptions extends PlacementOptions {
+  /** Concurrent migrations per host (default 5). */
+  threads?: number;
+  /** VMs hvflow never moves or stops: a host running one cannot be emptied (ok=false). */
+  neverTouch?: string[];
+}
+
+export interface Migration extends Move {
+  /** The destination is not emptied again in this run: the VM will not move again. */
+  final: boolean;
+}
+
+export interface RebootStep {
+  host: string;
+  migrations: Migration[];
+  /** `migrations` in batches of at most `threads`, to run one batch after the other. */
+  parallel: Migration[][];
+  stranded: StrandedVm[];
+  /** neverTouch VMs running on the host. */
+  untouchable: string[];
+  /** Loads when the host is empty, just before it reboots. */
+  loadAfter: Record<string, number>;
+  ok: boolean;
+  reason?: string;
+}
+
+export interface RollingRebootPlan {
+  ok: boolean;
+  reason?: string;
+  problems: string[];
+  order: string[];
+  threads: number;
+  steps: RebootStep[];
+  totalMigrations: number;
+  /** How many times each migrated VM moves. */
+  migrationsPerVm: Record<string, number>;
+  loadBefore: Record<string, number>;
+  loadAfter: Record<string, number>;
+}
+
+export function planRollingReboot(s: ClusterSnapshot, order: string[], opts: RollingRebootOptions = {}): RollingRebootPlan {
+  const threads = opts.threads ?? DEFAULT_MIGRATION_THREADS;
+  const loadBefore = loadByHost(s);
+  const p = new Placement(s, opts);
+  const problems: string[] = [];
+  if (!Number.isInteger(threads) || threads < 1) problems.push(`threads must be a positive integer, not ${threads}`);
+  const seen = new Set<string>();
+  for (const h of order) {
+    const host = p.host(h);
+    if (!host) problems.push(`${h} is not a host of this cluster`);
+    else if (!host.up) problems.push(`${h} is down`);
+    if (seen.has(h)) problems.push(`${h} appears twice in the order`);
+    seen.add(h);
+  }
+  if (order.length === 0) problems.push('the order names no host');
+  if (problems.length) {
+    return {
+      ok: false,
+      reason: problems.join('; '),
+      problems,
+      order,
+      threads,
+      steps: [],
+      totalMigrations: 0,
+      migrationsPerVm: {},
+      loadBefore,
+      loadAfter: loadBefore,
+    };
+  }
+
+  const position = new Map(order.map((h, i) => [h, i]));
+  const done = new Set<string>();
+  const neverTouch = new Set(opts.neverTouch ?? []);
+  const steps: RebootStep[] = [];
+  const migrationsPerVm: Record<string, number> = {};
+  let totalMigrations = 0;
+  const tier = (h: string) => (done.has(h) || !position.has(h) ? 0 : 1);
+
+  for (const host of order) {
+    p.setHost(host, { schedulable: false });
+    const exclude = new Set([host]);
+    const others = s.hosts.filter((h) => h.name !== host);
+    const vms = p
+      .vmsOn(host)
+      .filter((v) => v.running)
+      .sort(heaviestFirst);
+    const stepProblems: string[] = [];
+    const untouchable = vms.filter((v) => neverTouch.has(v.name)).map((v) => v.name);
+    if (untouchable.length) stepProblems.push(`${host} runs never-touch ${untouchable.length === 1 ? 'VM' : 'VMs'} ${listNames(untouchable)}`);
+    const migrations: Migration[] = [];
+    const stranded: StrandedVm[] = [];
+    for (const vm of vms) {
+      if (neverTouch.has(vm.name)) continue;
+      const outcome = placeElsewhere(p, vm, host, others, exclude, tier);
+      if (outcome.kind === 'moved') {
+        migrations.push({ vm: vm.name, from: host, to: outcome.to, weight: vm.weight, final: tier(outcome.to) === 0 });
+        migrationsPerVm[vm.name] = (migrationsPerVm[vm.name] ?? 0) + 1;
+        if (outcome.problem) stepProblems.push(outcome.problem);
+      } else {
+        stranded.push({ vm: vm.name, weight: vm.weight, reason: outcome.reason, expected: outcome.expected });
+        if (!outcome.expected) stepProblems.push(outcome.reason);
+      }
+    }
+    const loadAfter = p.loads();
+    // Rebooted: the host accepts VMs again; what could not leave it starts again on it.
+    p.setHost(host, { schedulable: true, up: true });
+    for (const x of stranded) p.place(p.vm(x.vm)!, host);
+    done.add(host);
+    totalMigrations += migrations.length;
+    const ok = stepProblems.length === 0;
+    steps.push({
+      host,
+      migrations,
+      parallel: batches(migrations, threads),
+      stranded,
+      untouchable,
+      loadAfter,
+      ok,
+      ...(ok ? {} : { reason: stepProblems.join('; ') }),
+    });
+    for (const pr of stepProblems) problems.push(`emptying ${host}: ${pr}`);
+  }
+  const ok = problems.length === 0;
+  return {
+    ok,
+    ...(ok ? {} : { reason: problems.join('; ') }),
+    problems,
+    order,
+    threads,
+    steps,
+    totalMigrations,
+    migrationsPerVm,
+    loadBefore,
+    loadAfter: p.loads(),
+  };
+}
+
+/** Batches of at most `threads`, in the given order, preferring distinct destinations within a batch. */
+export function batches<T extends { to: string }>(items: T[], threads: number): T[][] {
+  const rest = [...items];
+  const out: T[][] = [];
+  while (rest.length) {
+    const batch: T[] = [];
+    const dests = new Set<string>();
+    for (let i = 0; i < rest.length && batch.length < threads; ) {
+      if (dests.has(rest[i].to)) i++;
+      else {
+        dests.add(rest[i].to);
+        batch.push(rest.splice(i, 1)[0]);
+      }
+    }
+    while (batch.length < threads && rest.length) batch.push(rest.shift()!);
+    out.push(batch);
+  }
+  return out;
+}

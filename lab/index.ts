@@ -1,0 +1,311 @@
+/**
+ * startLab(): the simulated cluster the real activities reach over real SSH.
+ *
+ * Per hypervisor: one OpenSSH sshd on its own loopback address with its own host key, whose sessions
+ * get PATH=<host bin dir>:... where every stand-in is a symlink to lab/bin/lab-tool.js. Real etcd
+ * members run on the member hosts' addresses. One lab server holds the shared model. The lab writes
+ * the client key, known_hosts and an inventory YAML (validated by parseInventoryYaml) into its dir.
+ */
+import { promises as fsp } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { stringify } from 'yaml';
+import { parseInventoryYaml, type Inventory } from '../domain/inventory';
+import { foldNodeset } from '../domain/nodeset';
+import { RealClock } from './clock';
+import { etcdctlBinary, startEtcdCluster, type EtcdCluster } from './etcd';
+import { RealGluster } from './gluster-real';
+import { LabModel, type CommandLogEntry } from './model';
+import { startLabServer, type ControlRequest, type LabServer } from './server';
+import { generateKeyPair, knownHostsLine, startSshd, type SshdHandle } from './sshd';
+import { TOOLS } from './tools';
+import { storageAddress, storageName } from './tools/gluster';
+import type { ToolContext } from './tools/types';
+import { seedTopology, type Topology } from './topology';
+
+export interface LabOptions {
+  topology?: Topology;
+  /** Lab directory (default: a new temporary one, removed by stop()). */
+  dir?: string;
+  /** First three octets of the hosts' loopback addresses (default 127.0.2); host i gets .(10+i). */
+  addressBase?: string;
+  /** sshd port, the same on every host address (default 2222). */
+  sshPortBase?: number;
+  /** Multiplies every simulated duration (0.1: ten times faster). Default 1. */
+  timeScale?: number;
+  vmStopMs?: number;
+  vmStartMs?: number;
+  agentTtlMs?: number;
+  etcdClientPort?: number;
+  etcdPeerPort?: number;
+  /**
+   * 'simulated' (default): the model answers `gluster` (heal entries at a set rate, faults on demand).
+   * 'real': real glusterd, bricks and FUSE mounts of GlusterFS 10 in per-host namespaces
+   * (lab/gluster-real.ts; needs root and glusterfs-server).
+   */
+  gluster?: 'simulated' | 'real';
+}
+
+export interface LabHost {
+  name: string;
+  address: string;
+  port: number;
+  binDir: string;
+  sshd?: SshdHandle;
+}
+
+export interface Lab {
+  dir: string;
+  inventory: Inventory;
+  inventoryPath: string;
+  privateKeyPath: string;
+  knownHostsPath: string;
+  socketPath: string;
+  model: LabModel;
+  hosts: Record<string, LabHost>;
+  etcd?: EtcdCluster;
+  /** The real GlusterFS pool, in `gluster: 'real'` mode. */
+  gluster?: RealGluster;
+  commandLog(filter?: { host?: string; tool?: string; mutating?: boolean }): CommandLogEntry[];
+  faults: {
+    crash(host: string): Promise<void>;
+    unreachable(host: string): Promise<void>;
+    restore(host: string): Promise<void>;
+    hangOnStop(vm: string): void;
+    slowHeal(volume: string, entries: number, perSecond: number): void;
+    slowStart(vm: string, ms: number): void;
+    /** The host's power-on does nothing (it stays off) until called again with false. */
+    stayOff(host: string, on?: boolean): void;
+    /** fping reports `ms` of round trip for the host (0 clears). */
+    slowPing(host: string, ms: number): void;
+  };
+  stop(): Promise<void>;
+}
+
+/** Tools every host's bin dir holds. */
+export const LAB_TOOLS = Object.keys(TOOLS);
+const CLIENT = path.join(__dirname, 'bin', 'lab-tool.js');
+
+export async function startLab(o: LabOptions = {}): Promise<Lab> {
+  const topology = o.topology ?? seedTopology();
+  const ownDir = o.dir === undefined;
+  const dir = path.resolve(o.dir ?? (await fsp.mkdtemp(path.join(os.tmpdir(), 'hvflow-lab-'))));
+  await fsp.mkdir(dir, { recursive: true });
+  // HVFLOW_LAB_NET moves every lab of a process (two test runs on one machine must not collide).
+  const base = o.addressBase ?? process.env.HVFLOW_LAB_NET ?? '127.0.2';
+  const port = o.sshPortBase ?? 2222;
+  if (topology.hosts.length > 240) throw new Error('the lab gives each host one address of a /24: at most 240 hosts');
+  const clock = new RealClock(o.timeScale ?? 1);
+  const model = new LabModel(topology, { clock, vmStopMs: o.vmStopMs, vmStartMs: o.vmStartMs, agentTtlMs: o.agentTtlMs });
+  const socketPath = path.join(dir, 'lab.sock');
+  const hosts: Record<string, LabHost> = {};
+  topology.hosts.forEach((h, i) => {
+    hosts[h.name] = { name: h.name, address: `${base}.${10 + i}`, port, binDir: path.join(dir, 'hosts', h.name, 'bin') };
+  });
+
+  let server: LabServer | undefined;
+  let etcd: EtcdCluster | undefined;
+  let gluster: RealGluster | undefined;
+  const stopped = { value: false };
+
+  const stop = async () => {
+    if (stopped.value) return;
+    stopped.value = true;
+    model.dispose();
+    clock.dispose();
+    await Promise.all(
+      Object.values(hosts).map(async (h) => {
+        if (!h.sshd) return;
+        try {
+          process.kill(h.sshd.pid, 'SIGCONT'); // a paused sshd must be able to die
+        } catch {
+          /* gone */
+        }
+        await h.sshd.stop();
+      }),
+    );
+    await etcd?.stopAll();
+    await gluster?.stop();
+    await server?.close();
+    if (ownDir) await fsp.rm(dir, { recursive: true, force: true });
+  };
+  // On process exit without stop(), sshd.ts and etcd.ts kill their children themselves.
+
+  try {
+    const stopAllScript = path.join(dir, 'scripts', 'stop-all-gluster-processes.sh');
+    const etcdClientPort = o.etcdClientPort ?? 2379;
+    const facilities: ToolContext['lab'] = {
+      etcdctl: etcdctlBinary(),
+      etcdEndpoints: Object.fromEntries(topology.etcdMembers.map((m) => [m, `http://${hosts[m].address}:${etcdClientPort}`])),
+    };
+    server = await startLabServer({ model, socketPath, lab: facilities, control: (req) => control(model, req) });
+
+    const keyDir = path.join(dir, 'keys');
+    const client = await generateKeyPair(path.join(keyDir, 'id_ed25519'));
+    await fsp.mkdir(path.dirname(stopAllScript), { recursive: true });
+    await fsp.symlink(CLIENT, stopAllScript).catch(ignoreExists);
+
+    const sshdOptions = (h: LabHost) => ({
+      hostName: h.name,
+      address: h.address,
+      port: h.port,
+      dir: path.join(dir, 'hosts', h.name, 'sshd'),
+      authorizedKeys: [client.publicKey],
+      hostKeyPath: path.join(dir, 'hosts', h.name, 'ssh_host_ed25519_key'),
+      env: {
+        PATH: `${h.binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+        HVFLOW_LAB_HOST: h.name,
+        HVFLOW_LAB_SOCKET: socketPath,
+      },
+    });
+    const etcdPromise = topology.etcdMembers.length
+      ? startEtcdCluster({
+          members: topology.etcdMembers.map((name) => ({ name, address: hosts[name].address })),
+          dir: path.join(dir, 'etcd'),
+          clientPort: etcdClientPort,
+          peerPort: o.etcdPeerPort ?? 2380,
+        })
+      : Promise.resolve(undefined);
+    const glusterPromise = o.gluster === 'real' ? startRealGluster(topology, model, path.join(dir, 'gluster')) : Promise.resolve(undefined);
+    await Promise.all(
+      Object.values(hosts).map(async (h) => {
+        await fsp.mkdir(h.binDir, { recursive: true });
+        for (const t of LAB_TOOLS) await fsp.symlink(CLIENT, path.join(h.binDir, t)).catch(ignoreExists);
+        h.sshd = await startSshd(sshdOptions(h));
+      }),
+    );
+    // Both settle before either failure is thrown: stop() must find whatever did start.
+    const [etcdStarted, glusterStarted] = await Promise.allSettled([etcdPromise, glusterPromise]);
+    if (etcdStarted.status === 'fulfilled') etcd = etcdStarted.value;
+    if (glusterStarted.status === 'fulfilled') gluster = facilities.gluster = glusterStarted.value;
+    for (const r of [etcdStarted, glusterStarted]) if (r.status === 'rejected') throw r.reason;
+
+    model.effects = {
+      etcd: async (host, action) => {
+        if (!etcd) return;
+        if (action === 'stop') await etcd.stopMember(host);
+        else if (action === 'kill') await etcd.killMember(host);
+        else await etcd.startMember(host);
+      },
+      sshd: async (host, action) => {
+        const h = hosts[host];
+        if (action === 'stop') await h.sshd?.stop();
+        else if (action === 'start') h.sshd = await startSshd(sshdOptions(h)); // same host key file
+        // the listener and every connection process: a pooled connection must stop answering too
+        else if (action === 'pause') h.sshd?.pause();
+        else h.sshd?.resume();
+      },
+      gluster: async (host, action) => {
+        if (!gluster?.has(host)) return;
+        if (action === 'kill') await gluster.kill(host);
+        else await gluster.boot(host);
+      },
+    };
+
+    const knownHostsPath = path.join(keyDir, 'known_hosts');
+    await fsp.writeFile(knownHostsPath, Object.values(hosts).map((h) => knownHostsLine({ address: h.address, port: h.port, hostKeyPublic: h.sshd!.hostKeyPublic }) + '\n').join(''));
+
+    const inventoryText = inventoryYaml(topology, hosts, port, etcdClientPort, stopAllScript);
+    const inventoryPath = path.join(dir, 'inventory.yaml');
+    await fsp.writeFile(inventoryPath, inventoryText);
+    const inventory = parseInventoryYaml(inventoryText, inventoryPath);
+
+    return {
+      dir,
+      inventory,
+      inventoryPath,
+      privateKeyPath: client.privateKeyPath,
+      knownHostsPath,
+      socketPath,
+      model,
+      hosts,
+      etcd,
+      gluster,
+      commandLog: (filter) => model.commandLog(filter),
+      faults: {
+        crash: (h) => model.crash(h),
+        unreachable: (h) => model.unreachable(h),
+        restore: (h) => model.restore(h),
+        hangOnStop: (vm) => model.hangOnStop(vm),
+        slowHeal: (v, n, r) => {
+          if (gluster) throw new Error('slowHeal sets simulated heal entries; with real GlusterFS use lab.gluster.pendingHeal() and lab.gluster.selfHeal()');
+          model.slowHeal(v, n, r);
+        },
+        slowStart: (vm, ms) => model.slowStart(vm, ms),
+        stayOff: (h, on) => model.stayOff(h, on),
+        slowPing: (h, ms) => model.slowPing(h, ms),
+      },
+      stop,
+    };
+  } catch (e) {
+    await stop().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** The topology's GlusterFS servers and clients as real hosts, named and addressed as the simulation names them. */
+function startRealGluster(t: Topology, model: LabModel, dir: string): Promise<RealGluster> {
+  const names = [...new Set([...t.volumes.flatMap((v) => v.servers), ...t.glusterClients])];
+  return RealGluster.start({
+    dir,
+    hosts: names.map((name) => ({ name, storageName: storageName(model.machine(name)), storageAddress: storageAddress(model.machine(name)) })),
+    volumes: t.volumes.map((v) => ({ name: v.name, servers: v.servers, replica: v.replica, shardBlockSize: v.shardBlockSize })),
+    clients: t.glusterClients,
+  });
+}
+
+function ignoreExists(e: NodeJS.ErrnoException): void {
+  if (e.code !== 'EEXIST') throw e;
+}
+
+/** Faults and queries a running lab accepts from `lab/cli.ts` through its socket. */
+async function control(model: LabModel, req: ControlRequest): Promise<unknown> {
+  const [a, b, c] = req.args;
+  switch (req.op) {
+    case 'crash':
+      return model.crash(String(a));
+    case 'unreachable':
+      return model.unreachable(String(a));
+    case 'restore':
+      return model.restore(String(a));
+    case 'powerOn':
+      return model.powerOn(String(a));
+    case 'hangOnStop':
+      return model.hangOnStop(String(a));
+    case 'slowStart':
+      return model.slowStart(String(a), Number(b));
+    case 'slowHeal':
+      return model.slowHeal(String(a), Number(b), Number(c));
+    case 'log':
+      return model.commandLog(a === undefined ? {} : { host: String(a) });
+    default:
+      throw new Error(`unknown control operation ${String(req.op)}`);
+  }
+}
+
+function inventoryYaml(t: Topology, hosts: Record<string, LabHost>, sshPort: number, etcdPort: number, stopAllScript: string): string {
+  const doc = {
+    cluster: t.cluster,
+    controlHost: t.controlHost,
+    ssh: { user: os.userInfo().username, port: sshPort },
+    hypervisors: t.hosts.map((h) => ({ name: h.name, role: h.role, address: hosts[h.name].address, bmc: h.bmc, capacity: h.capacity })),
+    groups: t.groups,
+    ...(t.etcdMembers.length ? { etcd: { members: foldNodeset(t.etcdMembers), endpointPattern: `http://%a:${etcdPort}`, apiVersion: 2 } } : {}),
+    ...(t.volumes.length
+      ? {
+          gluster: {
+            volumes: t.volumes.map((v) => ({ name: v.name, servers: foldNodeset(v.servers) })),
+            clients: foldNodeset(t.glusterClients),
+            stopAllScript,
+          },
+        }
+      : {}),
+    vms: {
+      unitPattern: 'pcocc-vm-%s.service',
+      ...(t.dhcp ? { dhcp: t.dhcp } : {}),
+      ...(t.dns ? { dns: t.dns } : {}),
+      ...(t.neverTouch ? { neverTouch: t.neverTouch } : {}),
+    },
+  };
+  return `# hvflow lab inventory (generated by lab/index.ts; addresses are the lab's sshd loopback addresses)\n${stringify(doc)}`;
+}

@@ -1,0 +1,784 @@
+/**
+ * The lab's ONE shared, stateful cluster model. Every stand-in tool reads and changes it, so what
+ * fleetctl, systemctl, gluster, pcocc and ipmitool print always agrees.
+ *
+ * Fleet behaves as the seeds describe their patched fleet: a unit that loses its machine (fleetd
+ * stopped there, or the machine's agent TTL expired after a crash) is rescheduled on the eligible
+ * machine with the least total Weight; units that can run nowhere else stay unscheduled until a
+ * machine that satisfies them joins; fleet never moves a running unit by itself.
+ *
+ * Real processes (etcd members, sshd) are reached through `effects`, wired by lab/index.ts.
+ */
+import { EventEmitter } from 'node:events';
+import { createHash } from 'node:crypto';
+import type { Clock } from './clock';
+import { ManualClock } from './clock';
+import type { Role, Topology, TopoVolume } from './topology';
+
+export type DState = 'inactive' | 'loaded' | 'launched';
+
+export interface MachineState {
+  name: string;
+  role: Role;
+  machineId: string;
+  ip: string;
+  metadata: Record<string, string>;
+  bmc: string;
+  power: boolean;
+  /** sshd: up, down (refuses), paused (accepts TCP, never answers). */
+  sshd: 'up' | 'down' | 'paused';
+  fleetd: boolean;
+  /** Still listed by fleet (a crashed machine stays until its agent TTL expires). */
+  registered: boolean;
+  glusterd: boolean;
+  /** Brick processes. */
+  glusterfsd: boolean;
+  /** glusterfs processes: fuse clients and the self-heal daemon. */
+  glusterfs: boolean;
+  etcdMember: boolean;
+  etcd: boolean;
+  mounts: Set<string>;
+}
+
+export interface UnitState {
+  name: string;
+  vm: string;
+  weight: number;
+  machineMetadata: string[];
+  dstate: DState;
+  host?: string;
+  active: 'active' | 'inactive' | 'activating' | 'deactivating' | 'failed';
+  sub: 'running' | 'dead' | 'start-pre' | 'stop-sigterm' | 'failed';
+  jobId: number;
+  /** Wall-clock ms when the VM reached running (pcocc ps DURATION, systemctl status). */
+  startedAt: number;
+  hash: string;
+  text: string;
+  /** Fault: a stop never completes until fleetd is restarted on its hypervisor. */
+  hangOnStop: boolean;
+  /** A stop requested while hung. */
+  stopPending: boolean;
+  /** Fault: start duration override (simulated ms). */
+  startMs?: number;
+  timer?: { cancel(): void };
+}
+
+export interface Brick {
+  host: string;
+  path: string;
+  /** Pending heal entries recorded on this brick (files that need healing elsewhere); fractional while draining. */
+  heal: number;
+}
+
+export interface VolumeState {
+  name: string;
+  id: string;
+  status: 'Created' | 'Started' | 'Stopped';
+  /** Bricks per replica set (arbiters included). */
+  replica: number;
+  /** Arbiter bricks per replica set (the last ones of each set); 0 or absent: none. */
+  arbiter?: number;
+  /** features.shard-block-size; '' for a volume that is not sharded. */
+  shardBlockSize: string;
+  bricks: Brick[];
+  /** Heal drain rate, entries per simulated second, while every brick is up. */
+  healPerSecond: number;
+  rebalance: 'not started' | 'in progress' | 'completed';
+  /** Per-node progress `gluster volume rebalance VOL status` prints; absent: every server at zero. */
+  rebalanceNodes?: RebalanceNode[];
+}
+
+/** One node's rebalance progress (glusterd's rebalance status dict). */
+export interface RebalanceNode {
+  host: string;
+  status: 'in progress' | 'stopped' | 'completed' | 'failed';
+  files: number;
+  bytes: number;
+  scanned: number;
+  failures: number;
+  skipped: number;
+  runSeconds: number;
+  /** The node's estimate of the time left (0: none). */
+  timeLeftSeconds: number;
+}
+
+export interface CommandLogEntry {
+  seq: number;
+  /** Wall-clock ms. */
+  time: number;
+  host: string;
+  /** Tool name then its arguments, e.g. ['fleetctl', 'list-machines']. */
+  argv: string[];
+  /** undefined while running or when cancelled. */
+  exitCode?: number;
+  /** The command changed (or asked to change) the cluster's state. */
+  mutating: boolean;
+  /** The client went away before the command finished (SSH cancellation). */
+  cancelled: boolean;
+  durationMs?: number;
+}
+
+export interface LabEffects {
+  etcd?(host: string, action: 'start' | 'stop' | 'kill'): Promise<void>;
+  sshd?(host: string, action: 'start' | 'stop' | 'pause' | 'resume'): Promise<void>;
+  /** Real GlusterFS processes of the host (lab/gluster-real.ts): killed with its power, started at boot. */
+  gluster?(host: string, action: 'kill' | 'boot'): Promise<void>;
+}
+
+export interface ModelOptions {
+  clock?: Clock;
+  /** Simulated ms a VM takes to stop / start. */
+  vmStopMs?: number;
+  vmStartMs?: number;
+  /** Simulated ms fleet waits before it declares a silent machine dead. */
+  agentTtlMs?: number;
+  /** Heal entries each surviving brick records when a replica goes down abruptly. */
+  crashHealEntries?: number;
+  /** Default heal drain rate, entries per simulated second. */
+  healPerSecond?: number;
+  effects?: LabEffects;
+}
+
+export class LabError extends Error {}
+
+/**
+ * A pcocc VM's fleet unit as `fleetctl cat` prints it (go-systemd unit.Serialize: sections separated
+ * by one blank line, no blank line at the end); the body is test/fixtures/fleetctl/cat-pcocc-vm-infra1's.
+ */
+export function unitText(vm: string, weight: number, machineMetadata: string[], conflicts: string[] = []): string {
+  return [
+    '[Unit]',
+    `Description=Fleet service for pcocc VM ${vm}`,
+    'After=glusterd.service',
+    '',
+    '[Service]',
+    'Type=notify',
+    'NotifyAccess=all',
+    'WatchdogSec=60',
+    'TimeoutStartSec=300',
+    `ExecStartPre=/usr/sbin/prepare-ocean-image.sh ${vm}`,
+    `ExecStart=/usr/bin/pcocc -vv alloc -E "sleep infinity" -c 4 -m 1000 -J ${vm} ${vm}`,
+    'Restart=always',
+    'RestartSec=15',
+    '',
+    '[X-Fleet]',
+    ...machineMetadata.map((m) => `MachineMetadata=${m}`),
+    ...conflicts.map((c) => `Conflicts=${c}`),
+    `Weight=${weight}`,
+    '',
+  ].join('\n');
+}
+
+function uuidFrom(s: string): string {
+  const h = createHash('sha1').update(s).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export class LabModel extends EventEmitter {
+  readonly clock: Clock;
+  readonly machines = new Map<string, MachineState>();
+  readonly units = new Map<string, UnitState>();
+  readonly volumes = new Map<string, VolumeState>();
+  readonly glusterClients: string[];
+  readonly log: CommandLogEntry[] = [];
+  vmStopMs: number;
+  vmStartMs: number;
+  agentTtlMs: number;
+  crashHealEntries: number;
+  effects: LabEffects;
+  /**
+   * fleetctl tables: 'tabs' is what fleetctl prints (Go tabwriter, tab padding); 'spaces' is how the
+   * seeds show them (one space after the widest cell), for byte comparisons with the seeds.
+   */
+  fleetTableStyle: 'tabs' | 'spaces' = 'tabs';
+  /**
+   * fleetctl flavour: 'seeds' is the seeds' patched fleet (hostname field, `<id>.../<hostname>`
+   * legends, list-machines default fields machine,hostname,ip,metadata); 'upstream' is fleet v1.0.0.
+   */
+  fleetVariant: 'seeds' | 'upstream' = 'seeds';
+  /**
+   * GlusterFS version of the servers. The seeds' cluster runs 3.x (seed 000 prints the 3.x
+   * `volume tier` answer); '10.5' gives GlusterFS 10 (no `volume tier`, op-version 100000).
+   */
+  glusterVersion = '3.12.15';
+  /** More names a gluster peer is known by (`gluster peer status` "Other names:"), by host. */
+  readonly glusterOtherNames = new Map<string, string[]>();
+  private nextJob = 10_000;
+  private lastSettle: number;
+  private ttlTimers = new Map<string, { cancel(): void }>();
+  /** Fault: hosts whose power-on does nothing (dead PSU, BMC accepts the command): they stay off. */
+  readonly stuckOff = new Set<string>();
+  /** Fault: round-trip time fping reports for a host, in ms (default 0.04). */
+  readonly pingMs = new Map<string, number>();
+
+  constructor(readonly topology: Topology, o: ModelOptions = {}) {
+    super();
+    this.setMaxListeners(0);
+    this.clock = o.clock ?? new ManualClock();
+    this.vmStopMs = o.vmStopMs ?? 300;
+    this.vmStartMs = o.vmStartMs ?? 300;
+    this.agentTtlMs = o.agentTtlMs ?? 1000;
+    this.crashHealEntries = o.crashHealEntries ?? 12;
+    this.effects = o.effects ?? {};
+    this.lastSettle = this.clock.now();
+    this.glusterClients = [...topology.glusterClients];
+    const now = Date.now();
+    for (const h of topology.hosts) {
+      const server = topology.volumes.some((v) => v.servers.includes(h.name));
+      this.machines.set(h.name, {
+        name: h.name,
+        role: h.role,
+        machineId: h.machineId,
+        ip: h.ip,
+        metadata: { ...h.metadata },
+        bmc: h.bmc,
+        power: true,
+        sshd: 'up',
+        fleetd: true,
+        registered: true,
+        glusterd: server,
+        glusterfsd: server,
+        glusterfs: server || topology.glusterClients.includes(h.name),
+        etcdMember: topology.etcdMembers.includes(h.name),
+        etcd: topology.etcdMembers.includes(h.name),
+        mounts: new Set(topology.glusterClients.includes(h.name) ? topology.volumes.map((v) => v.name) : []),
+      });
+    }
+    for (const u of topology.units) {
+      const name = `pcocc-vm-${u.vm}.service`;
+      const text = unitText(u.vm, u.weight, u.machineMetadata);
+      const running = u.dstate === 'launched' && u.host !== undefined;
+      this.units.set(name, {
+        name,
+        vm: u.vm,
+        weight: u.weight,
+        machineMetadata: u.machineMetadata,
+        dstate: u.dstate,
+        host: u.host,
+        active: running ? 'active' : 'inactive',
+        sub: running ? 'running' : 'dead',
+        jobId: u.jobId,
+        startedAt: now - u.uptimeSeconds * 1000,
+        hash: u.hash ?? createHash('sha1').update(text).digest('hex').slice(0, 7),
+        text,
+        hangOnStop: false,
+        stopPending: false,
+      });
+    }
+    for (const v of topology.volumes) this.volumes.set(v.name, this.newVolume(v, o.healPerSecond ?? 50));
+  }
+
+  private newVolume(v: TopoVolume, healPerSecond: number): VolumeState {
+    return {
+      name: v.name,
+      id: uuidFrom(`${this.topology.cluster}/${v.name}`),
+      status: 'Started',
+      replica: v.replica,
+      shardBlockSize: v.shardBlockSize,
+      bricks: v.servers.map((host) => ({ host, path: `/gluster/${v.name}/brick`, heal: 0 })),
+      healPerSecond,
+      rebalance: 'not started',
+    };
+  }
+
+  private changed(): void {
+    this.emit('change');
+  }
+
+  machine(name: string): MachineState {
+    const m = this.machines.get(name);
+    if (!m) throw new LabError(`unknown host ${name}`);
+    return m;
+  }
+
+  /** Resolves `admin1`, `pcocc-vm-admin1` or `pcocc-vm-admin1.service`. */
+  unit(name: string): UnitState | undefined {
+    const full = name.endsWith('.service') ? name : name.startsWith('pcocc-vm-') ? `${name}.service` : `pcocc-vm-${name}.service`;
+    return this.units.get(full);
+  }
+
+  /** Waits until pred() is true (re-checked on every model change), or the signal aborts. */
+  waitFor(pred: () => boolean, signal?: AbortSignal): Promise<boolean> {
+    if (pred()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const check = () => {
+        if (signal?.aborted) return done(false);
+        if (pred()) done(true);
+      };
+      const done = (v: boolean) => {
+        this.off('change', check);
+        signal?.removeEventListener('abort', check);
+        resolve(v);
+      };
+      this.on('change', check);
+      signal?.addEventListener('abort', check);
+    });
+  }
+
+  // ---- commands log ------------------------------------------------------------------------
+
+  logStart(host: string, argv: string[]): CommandLogEntry {
+    const e: CommandLogEntry = { seq: this.log.length + 1, time: Date.now(), host, argv, mutating: false, cancelled: false };
+    this.log.push(e);
+    return e;
+  }
+
+  commandLog(filter: { host?: string; tool?: string; mutating?: boolean } = {}): CommandLogEntry[] {
+    return this.log.filter(
+      (e) =>
+        (filter.host === undefined || e.host === filter.host) &&
+        (filter.tool === undefined || e.argv[0] === filter.tool) &&
+        (filter.mutating === undefined || e.mutating === filter.mutating),
+    );
+  }
+
+  // ---- fleet -------------------------------------------------------------------------------
+
+  /** Machines fleet lists, in machine-id order (as list-machines prints them). */
+  fleetMachines(): MachineState[] {
+    return [...this.machines.values()].filter((m) => m.registered).sort((a, b) => a.machineId.localeCompare(b.machineId));
+  }
+
+  /** Total Weight of the units scheduled on each registered machine. */
+  loads(): Map<string, number> {
+    const load = new Map<string, number>();
+    for (const m of this.fleetMachines()) load.set(m.name, 0);
+    for (const u of this.units.values()) if (u.host && load.has(u.host)) load.set(u.host, load.get(u.host)! + u.weight);
+    return load;
+  }
+
+  satisfies(u: UnitState, m: MachineState): boolean {
+    const byKey = new Map<string, string[]>();
+    for (const c of u.machineMetadata) {
+      const [k, v] = c.split('=');
+      byKey.set(k, [...(byKey.get(k) ?? []), ...v.split(',')]);
+    }
+    for (const [k, values] of byKey) if (!values.includes(m.metadata[k])) return false;
+    return true;
+  }
+
+  eligible(u: UnitState): MachineState[] {
+    return this.fleetMachines().filter((m) => m.fleetd && this.satisfies(u, m));
+  }
+
+  /** The machine fleet would pick for u now: eligible, least total Weight, then name. */
+  pick(u: UnitState): MachineState | undefined {
+    const load = this.loads();
+    return this.eligible(u).sort((a, b) => load.get(a.name)! - load.get(b.name)! || a.name.localeCompare(b.name))[0];
+  }
+
+  /** fleet's engine + agents: schedule unscheduled units, then drive each agent's units to their dstate. */
+  reconcile(): void {
+    for (const u of [...this.units.values()].sort((a, b) => a.name.localeCompare(b.name))) {
+      if (u.dstate === 'inactive') continue;
+      if (u.host === undefined) {
+        const m = this.pick(u);
+        if (m) u.host = m.name;
+      }
+    }
+    for (const u of this.units.values()) {
+      if (!u.host) continue;
+      const m = this.machine(u.host);
+      if (!m.fleetd || !m.power) continue;
+      if (u.dstate === 'launched') this.startProcess(u);
+      else if (u.active === 'active' || u.active === 'activating') this.stopProcess(u);
+    }
+    this.changed();
+  }
+
+  private startProcess(u: UnitState): void {
+    if (u.active === 'active' || u.active === 'activating') return;
+    if (u.active === 'deactivating') return; // restarted by finishStop's reconcile
+    u.timer?.cancel();
+    u.active = 'activating';
+    u.sub = 'start-pre';
+    u.timer = this.clock.after(u.startMs ?? this.vmStartMs, () => {
+      u.timer = undefined;
+      u.active = 'active';
+      u.sub = 'running';
+      u.startedAt = Date.now();
+      u.jobId = this.nextJob++;
+      this.changed();
+    });
+  }
+
+  /** Stops the VM process; `then` runs once it is dead (never, while it hangs). */
+  private stopProcess(u: UnitState, then?: () => void): void {
+    if (u.active === 'inactive' || u.active === 'failed') {
+      then?.();
+      return;
+    }
+    if (u.hangOnStop) {
+      u.stopPending = true; // stays active/running: seed 001's "still running and not shutting down"
+      return;
+    }
+    if (u.active === 'deactivating') return;
+    u.timer?.cancel();
+    u.active = 'deactivating';
+    u.sub = 'stop-sigterm';
+    u.timer = this.clock.after(this.vmStopMs, () => {
+      u.timer = undefined;
+      u.active = 'inactive';
+      u.sub = 'dead';
+      u.stopPending = false;
+      then?.();
+      this.reconcile();
+    });
+  }
+
+  fleetStart(name: string): UnitState {
+    const u = this.requireUnit(name);
+    u.dstate = 'launched';
+    this.reconcile();
+    return u;
+  }
+
+  fleetLoad(name: string): UnitState {
+    const u = this.requireUnit(name);
+    if (u.dstate === 'inactive') u.dstate = 'loaded';
+    else if (u.dstate === 'launched') u.dstate = 'loaded';
+    this.reconcile();
+    return u;
+  }
+
+  fleetStop(name: string): UnitState {
+    const u = this.requireUnit(name);
+    if (u.dstate === 'launched') u.dstate = 'loaded';
+    this.reconcile();
+    return u;
+  }
+
+  /** Unload: stop and unschedule; the next start picks the least loaded eligible machine. */
+  fleetUnload(name: string): UnitState {
+    const u = this.requireUnit(name);
+    u.dstate = 'inactive';
+    if (u.host) this.stopProcess(u, () => (u.dstate === 'inactive' ? (u.host = undefined) : undefined));
+    if (u.active === 'inactive') u.host = undefined;
+    this.reconcile();
+    return u;
+  }
+
+  fleetDestroy(name: string): void {
+    const u = this.requireUnit(name);
+    u.dstate = 'inactive';
+    u.timer?.cancel();
+    u.active = 'inactive';
+    u.sub = 'dead';
+    this.units.delete(u.name);
+    this.reconcile();
+  }
+
+  private requireUnit(name: string): UnitState {
+    const u = this.unit(name);
+    if (!u) throw new LabError(`Unit ${name} does not exist.`);
+    return u;
+  }
+
+  /** `systemctl stop fleet`: local units stop, then fleet reschedules them elsewhere. Resolves when they are down. */
+  stopFleetd(host: string): Promise<void> {
+    const m = this.machine(host);
+    if (!m.fleetd) return Promise.resolve();
+    m.fleetd = false;
+    m.registered = false;
+    const local = [...this.units.values()].filter((u) => u.host === host).sort((a, b) => a.name.localeCompare(b.name));
+    const waits: Promise<void>[] = [];
+    for (const u of local) {
+      // Restarting fleetd is seed 001's remedy for a VM hung on stop.
+      if (u.hangOnStop) {
+        u.hangOnStop = false;
+        u.stopPending = false;
+      }
+      waits.push(
+        new Promise<void>((resolve) =>
+          this.stopProcess(u, () => {
+            if (u.host === host) u.host = undefined;
+            resolve();
+          }),
+        ),
+      );
+    }
+    this.reconcile();
+    return Promise.all(waits).then(() => undefined);
+  }
+
+  /** `systemctl start fleet`: the machine joins; only units nowhere else schedulable land on it. */
+  startFleetd(host: string): void {
+    const m = this.machine(host);
+    if (!m.power) throw new LabError(`${host} is powered off`);
+    if (m.fleetd) return;
+    m.fleetd = true;
+    m.registered = true;
+    this.reconcile();
+  }
+
+  // ---- GlusterFS ---------------------------------------------------------------------------
+
+  brickUp(v: VolumeState, b: Brick): boolean {
+    const m = this.machine(b.host);
+    return v.status === 'Started' && m.power && m.glusterfsd;
+  }
+
+  /** Drains heal entries for the simulated time elapsed (only while every brick is up). */
+  settleHeal(): void {
+    const now = this.clock.now();
+    const dt = (now - this.lastSettle) / 1000;
+    this.lastSettle = now;
+    if (dt <= 0) return;
+    for (const v of this.volumes.values()) {
+      if (!v.bricks.every((b) => this.brickUp(v, b))) continue;
+      for (const b of v.bricks) b.heal = Math.max(0, b.heal - v.healPerSecond * dt);
+    }
+  }
+
+  healEntries(volume: string): { brick: Brick; up: boolean; entries: number }[] {
+    this.settleHeal();
+    const v = this.volume(volume);
+    // heal is fractional while draining; gluster counts whole entries
+    return v.bricks.map((b) => ({ brick: b, up: this.brickUp(v, b), entries: Math.max(0, Math.ceil(b.heal - 1e-9)) }));
+  }
+
+  volume(name: string): VolumeState {
+    const v = this.volumes.get(name);
+    if (!v) throw new LabError(`Volume ${name} does not exist`);
+    return v;
+  }
+
+  /** Records heal entries on the bricks that stay up in the replica sets `host`'s bricks leave abruptly. */
+  private markHeal(host: string, entries: number): void {
+    this.settleHeal();
+    for (const v of this.volumes.values()) {
+      if (v.status !== 'Started') continue;
+      for (let set = 0; set < v.bricks.length; set += v.replica) {
+        const bricks = v.bricks.slice(set, set + v.replica);
+        if (!bricks.some((b) => b.host === host)) continue;
+        for (const b of bricks) if (b.host !== host && this.brickUp(v, b)) b.heal += entries;
+      }
+    }
+  }
+
+  /** Fuse clients and self-heal daemons connected to each brick of a volume. */
+  clientsOf(volume: string, brickHost: string): string[] {
+    const v = this.volume(volume);
+    const b = v.bricks.find((x) => x.host === brickHost);
+    if (!b || !this.brickUp(v, b)) return [];
+    const out: string[] = [];
+    for (const m of this.machines.values()) {
+      if (!m.power) continue;
+      if (m.mounts.has(volume) && m.glusterfs) out.push(m.name);
+      else if (v.bricks.some((x) => x.host === m.name) && m.glusterd && m.glusterfs) out.push(m.name); // self-heal daemon
+    }
+    return out;
+  }
+
+  volumeStart(name: string): void {
+    this.settleHeal();
+    const v = this.volume(name);
+    if (v.status === 'Started') throw new LabError(`Volume ${name} already started`);
+    v.status = 'Started';
+    for (const b of v.bricks) {
+      const m = this.machine(b.host);
+      if (m.power && m.glusterd) m.glusterfsd = m.glusterfs = true;
+    }
+    this.changed();
+  }
+
+  volumeStop(name: string): void {
+    this.settleHeal();
+    const v = this.volume(name);
+    if (v.status !== 'Started') throw new LabError(`Volume ${name} is not in the started state`);
+    v.status = 'Stopped';
+    this.changed();
+  }
+
+  stopGlusterd(host: string): void {
+    this.settleHeal();
+    this.machine(host).glusterd = false;
+    this.changed();
+  }
+
+  startGlusterd(host: string): void {
+    this.settleHeal();
+    const m = this.machine(host);
+    m.glusterd = true;
+    // glusterd spawns the bricks of started volumes and the self-heal daemon
+    if ([...this.volumes.values()].some((v) => v.status === 'Started' && v.bricks.some((b) => b.host === host))) {
+      m.glusterfsd = true;
+      m.glusterfs = true;
+    }
+    this.changed();
+  }
+
+  /** glusterfsd stopped or killed (the bricks). */
+  stopBricks(host: string): void {
+    this.settleHeal();
+    this.machine(host).glusterfsd = false;
+    this.changed();
+  }
+
+  /** glusterfs processes killed: fuse mounts and self-heal daemon. */
+  killGlusterfs(host: string): void {
+    this.settleHeal();
+    const m = this.machine(host);
+    m.glusterfs = false;
+    m.mounts.clear();
+    this.changed();
+  }
+
+  unmountAll(host: string): string[] {
+    const m = this.machine(host);
+    const was = [...m.mounts];
+    m.mounts.clear();
+    if (!this.isGlusterServer(host)) m.glusterfs = false;
+    this.changed();
+    return was;
+  }
+
+  isGlusterServer(host: string): boolean {
+    return [...this.volumes.values()].some((v) => v.bricks.some((b) => b.host === host));
+  }
+
+  // ---- etcd / power / faults ---------------------------------------------------------------
+
+  async stopEtcd(host: string): Promise<void> {
+    const m = this.machine(host);
+    if (!m.etcdMember) throw new LabError(`${host} runs no etcd member`);
+    await this.effects.etcd?.(host, 'stop');
+    m.etcd = false;
+    this.changed();
+  }
+
+  async startEtcd(host: string): Promise<void> {
+    const m = this.machine(host);
+    if (!m.etcdMember) throw new LabError(`${host} runs no etcd member`);
+    await this.effects.etcd?.(host, 'start');
+    m.etcd = true;
+    this.changed();
+  }
+
+  /** Abrupt power loss (ipmitool power off, crash fault). */
+  async crash(host: string): Promise<void> {
+    const m = this.machine(host);
+    if (!m.power) return;
+    this.markHeal(host, this.crashHealEntries);
+    m.power = false;
+    m.fleetd = false;
+    m.glusterd = m.glusterfsd = m.glusterfs = false;
+    m.mounts.clear();
+    // fleet keeps listing the machine and its units until the agent TTL expires
+    this.ttlTimers.get(host)?.cancel();
+    this.ttlTimers.set(
+      host,
+      this.clock.after(this.agentTtlMs, () => {
+        this.ttlTimers.delete(host);
+        if (m.power && m.fleetd) return;
+        m.registered = false;
+        for (const u of this.units.values()) {
+          if (u.host !== host) continue;
+          u.timer?.cancel();
+          u.active = 'inactive';
+          u.sub = 'dead';
+          u.hangOnStop = u.stopPending = false;
+          u.host = undefined;
+        }
+        this.reconcile();
+      }),
+    );
+    this.changed();
+    await Promise.all([
+      m.etcdMember && m.etcd ? this.effects.etcd?.(host, 'kill') : undefined,
+      m.sshd !== 'down' ? this.effects.sshd?.(host, 'stop') : undefined,
+      this.effects.gluster?.(host, 'kill'),
+    ]);
+    if (m.etcdMember) m.etcd = false;
+    m.sshd = 'down';
+    this.changed();
+  }
+
+  /** Orderly shutdown (`poweroff`): fleetd stops its units first, then everything goes down. */
+  async shutdown(host: string): Promise<void> {
+    const m = this.machine(host);
+    if (!m.power) return;
+    await this.stopFleetd(host);
+    m.glusterd = m.glusterfsd = m.glusterfs = false;
+    m.mounts.clear();
+    await this.effects.gluster?.(host, 'kill');
+    if (m.etcdMember && m.etcd) await this.stopEtcd(host);
+    m.power = false;
+    if (m.sshd !== 'down') await this.effects.sshd?.(host, 'stop');
+    m.sshd = 'down';
+    this.changed();
+  }
+
+  /** Boot: sshd (same host key), etcd and glusterd start; fleetd stays stopped (seed 000). */
+  async powerOn(host: string): Promise<void> {
+    const m = this.machine(host);
+    if (m.power) return;
+    if (this.stuckOff.has(host)) return; // fault: the chassis never comes on
+    this.settleHeal();
+    m.power = true;
+    this.changed();
+    await this.effects.sshd?.(host, 'start');
+    m.sshd = 'up';
+    await this.effects.gluster?.(host, 'boot');
+    if (this.isGlusterServer(host)) this.startGlusterd(host);
+    if (this.glusterClients.includes(host)) {
+      m.glusterfs = true;
+      for (const v of this.volumes.values()) if (v.status === 'Started') m.mounts.add(v.name);
+    }
+    if (m.etcdMember) await this.startEtcd(host);
+    this.changed();
+  }
+
+  async unreachable(host: string): Promise<void> {
+    const m = this.machine(host);
+    if (m.sshd !== 'up') return;
+    await this.effects.sshd?.(host, 'pause');
+    m.sshd = 'paused';
+    this.changed();
+  }
+
+  async restore(host: string): Promise<void> {
+    const m = this.machine(host);
+    if (!m.power) return this.powerOn(host);
+    if (m.sshd === 'paused') await this.effects.sshd?.(host, 'resume');
+    else if (m.sshd === 'down') await this.effects.sshd?.(host, 'start');
+    m.sshd = 'up';
+    this.changed();
+  }
+
+  hangOnStop(vm: string): void {
+    this.requireUnit(vm).hangOnStop = true;
+  }
+
+  /** A host whose power-on does nothing until the fault is cleared (`on` false). */
+  stayOff(host: string, on = true): void {
+    this.machine(host);
+    if (on) this.stuckOff.add(host);
+    else this.stuckOff.delete(host);
+  }
+
+  /** fping reports `ms` for the host (0 clears the fault). */
+  slowPing(host: string, ms: number): void {
+    this.machine(host);
+    if (ms > 0) this.pingMs.set(host, ms);
+    else this.pingMs.delete(host);
+  }
+
+  slowStart(vm: string, ms: number): void {
+    this.requireUnit(vm).startMs = ms;
+  }
+
+  /** Every brick of the volume holds `entries` heal entries, draining at `perSecond` while all bricks are up. */
+  slowHeal(volume: string, entries: number, perSecond: number): void {
+    this.settleHeal();
+    const v = this.volume(volume);
+    v.healPerSecond = perSecond;
+    for (const b of v.bricks) b.heal = entries;
+    this.changed();
+  }
+
+  dispose(): void {
+    for (const t of this.ttlTimers.values()) t.cancel();
+    for (const u of this.units.values()) u.timer?.cancel();
+  }
+}

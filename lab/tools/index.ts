@@ -1,0 +1,36 @@
+/** Tool name (as the symlink in a host's bin dir is named) -> stand-in. */
+import { etcdctl } from './etcdctl';
+import { fleetctl } from './fleetctl';
+import { fping } from './fping';
+import { getent } from './getent';
+import { gluster } from './gluster';
+import { glusterReal, pkillReal, realGlusterOf, stopAllGlusterReal, umountReal } from './gluster-real';
+import { pkill, stopAllGluster, umount } from './glusterprocs';
+import { ipmitool } from './ipmitool';
+import { pcocc } from './pcocc';
+import { nodectrl, poweroff, systemdRun } from './power';
+import { systemctl } from './systemctl';
+import type { Tool } from './types';
+
+/** The real GlusterFS tool on a host of the real pool, the simulated one elsewhere. */
+const realOr =
+  (realTool: Tool, simulated: Tool): Tool =>
+  (ctx) =>
+    realGlusterOf(ctx) ? realTool(ctx) : simulated(ctx);
+
+export const TOOLS: Record<string, Tool> = {
+  fleetctl,
+  systemctl,
+  gluster: realOr(glusterReal, gluster),
+  pcocc,
+  ipmitool,
+  nodectrl,
+  poweroff,
+  umount: realOr(umountReal, umount),
+  pkill: realOr(pkillReal, pkill),
+  fping,
+  etcdctl,
+  'stop-all-gluster-processes.sh': realOr(stopAllGlusterReal, stopAllGluster),
+  'systemd-run': systemdRun,
+  getent,
+};

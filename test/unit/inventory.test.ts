@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml, stringify } from 'yaml';
+import {
+  InventoryError,
+  etcdEndpoint,
+  etcdMembers,
+  glusterServers,
+  hostsOf,
+  parseInventory,
+  parseInventoryYaml,
+  unitOfVm,
+  vmOfUnit,
+  vmSet,
+} from '../../domain/inventory';
+
+const exampleText = readFileSync('config/ocean.example.yaml', 'utf8');
+const example = () => parseYaml(exampleText) as any;
+
+function errorOf(doc: unknown): InventoryError {
+  try {
+    parseInventory(doc, 'test.yaml');
+  } catch (e) {
+    expect(e).toBeInstanceOf(InventoryError);
+    return e as InventoryError;
+  }
+  throw new Error('expected the inventory to be rejected');
+}
+
+describe('the example inventory (seed cluster)', () => {
+  const inv = parseInventoryYaml(exampleText, 'config/ocean.example.yaml');
+
+  it('describes the seeds cluster', () => {
+    expect(inv.cluster).toBe('ocean');
+    expect(inv.controlHost).toBe('top1');
+    expect(inv.hypervisors).toHaveLength(13);
+    expect(hostsOf(inv, '@top')).toEqual(['top1', 'top2', 'top3']);
+    expect(hostsOf(inv, '@island_worker')).toEqual(['islet12', 'islet13', 'islet38', 'islet39', 'islet54', 'islet55']);
+    expect(hostsOf(inv, '@top,@worker')).toEqual(['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3']);
+    expect(etcdMembers(inv)).toEqual(['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3']);
+    expect(etcdEndpoint(inv, 'worker2')).toBe('https://worker2.mg1.hpc.domain.fr:2379');
+    expect(glusterServers(inv)).toEqual(['top1', 'top2', 'top3']);
+    expect(vmSet(inv, 'dhcp')).toEqual(['infra1', 'infra2']);
+    expect(vmSet(inv, 'dns')).toEqual(['ns1', 'ns2', 'ns3']);
+  });
+
+  it('maps VMs to units and back with the unit pattern', () => {
+    expect(unitOfVm(inv, 'admin1')).toBe('pcocc-vm-admin1.service');
+    expect(vmOfUnit(inv, 'pcocc-vm-admin1.service')).toBe('admin1');
+    expect(vmOfUnit(inv, 'fleet.service')).toBeUndefined();
+    expect(vmOfUnit(inv, 'pcocc-vm-.service')).toBeUndefined();
+  });
+
+  it('fills defaults', () => {
+    const doc = example();
+    delete doc.ssh;
+    delete doc.vms;
+    const inv2 = parseInventory(doc);
+    expect(inv2.ssh).toEqual({ user: 'root', port: 22 });
+    expect(inv2.vms.unitPattern).toBe('pcocc-vm-%s.service');
+  });
+
+  it('accepts %a (address) in the etcd endpoint pattern', () => {
+    const doc = example();
+    doc.etcd.endpointPattern = 'http://%a:2379';
+    expect(etcdEndpoint(parseInventory(doc), 'top2')).toBe('http://10.1.0.2:2379');
+  });
+});
+
+describe('inventory errors name the field, the value and the rule', () => {
+  const cases: [string, (d: any) => void, RegExp][] = [
+    ['shell metacharacters in a host name', (d) => (d.hypervisors[0].name = 'top1;reboot'), /hypervisors\[0\]\.name: "top1;reboot" must be a lowercase DNS label/],
+    ['duplicate addresses', (d) => (d.hypervisors[1].address = d.hypervisors[0].address), /hypervisors\[1\]\.address: "10\.1\.0\.1" duplicates hypervisors\[0\]\.address/],
+    ['duplicate names', (d) => (d.hypervisors[2].name = 'top1'), /hypervisors\[2\]\.name: "top1" duplicates hypervisors\[0\]\.name/],
+    ['an unknown role', (d) => (d.hypervisors[0].role = 'storage'), /hypervisors\[0\]\.role: "storage"/],
+    ['a dangling group reference', (d) => (d.gluster.clients = '@top,@nosuch'), /gluster\.clients: "@top,@nosuch"/],
+    ['an etcd member that is not a hypervisor', (d) => (d.etcd.members = 'top[1-4]'), /etcd\.members: "top\[1-4\]" names top4, which is not a hypervisor/],
+    ['an unknown control host', (d) => (d.controlHost = 'admin9'), /controlHost: "admin9" is not a hypervisor/],
+    ['a port out of range', (d) => (d.hypervisors[0].sshPort = 70000), /hypervisors\[0\]\.sshPort: 70000/],
+    ['a wrong type', (d) => (d.hypervisors[0].capacity = 'lots'), /hypervisors\[0\]\.capacity: "lots"/],
+    ['an unknown field', (d) => (d.hypervisors[0].password = 'hunter2'), /hypervisors\[0\]/],
+    ['a unit pattern without %s', (d) => (d.vms.unitPattern = 'pcocc-vm.service'), /vms\.unitPattern: "pcocc-vm.service" must contain %s/],
+    ['a VM name with a metacharacter', (d) => (d.vms.dns = 'ns1,ns$(id)'), /vms\.dns/],
+    ['a role used as a group name', (d) => (d.groups.top = 'top1'), /groups\.top: "top" is a role name/],
+    ['duplicate BMC addresses', (d) => (d.hypervisors[4].bmc = d.hypervisors[3].bmc), /hypervisors\[4\]\.bmc: "10\.2\.0\.4" duplicates hypervisors\[3\]\.bmc/],
+    ['a group that includes itself', (d) => (d.groups.island_worker = '@island_worker'), /groups\.island_worker: "@island_worker"/],
+    ['a malformed nodeset', (d) => (d.etcd.members = 'top[1-'), /etcd\.members: "top\[1-"/],
+    ['a nodeset with $()', (d) => (d.etcd.members = 'top$(id)'), /etcd\.members: "top\$\(id\)" must be a nodeset expression/],
+    ['an etcd endpoint that is not http(s)', (d) => (d.etcd.endpointPattern = 'ftp://%h:2379'), /etcd\.endpointPattern: "ftp:\/\/%h:2379"/],
+    ['an etcd endpoint with a space', (d) => (d.etcd.endpointPattern = 'https://%h:2379 ; reboot'), /etcd\.endpointPattern/],
+    ['an etcd API version 4', (d) => (d.etcd.apiVersion = 4), /etcd\.apiVersion: 4/],
+    ['a volume name like an option', (d) => (d.gluster.volumes[0].name = '-force'), /gluster\.volumes\[0\]\.name: "-force"/],
+    ['a volume with a metacharacter', (d) => (d.gluster.volumes[1].name = 'vol;rm'), /gluster\.volumes\[1\]\.name: "vol;rm"/],
+    ['a relative stop-all script', (d) => (d.gluster.stopAllScript = 'stop-all.sh'), /gluster\.stopAllScript: "stop-all\.sh" must be an absolute path/],
+    ['a stop-all script with a metacharacter', (d) => (d.gluster.stopAllScript = '/usr/bin/x;reboot'), /gluster\.stopAllScript/],
+    ['a negative capacity', (d) => (d.hypervisors[0].capacity = -1), /hypervisors\[0\]\.capacity: -1/],
+    ['a control host with a metacharacter', (d) => (d.controlHost = 'top1&'), /controlHost: "top1&"/],
+    ['no hypervisor at all', (d) => (d.hypervisors = []), /hypervisors: \[\]/],
+    ['an upper-case cluster name', (d) => (d.cluster = 'Ocean'), /cluster: "Ocean"/],
+    ['an SSH user with a metacharacter', (d) => (d.ssh.user = 'root;id'), /ssh\.user: "root;id" must be a POSIX user name/],
+    ['an address with a space', (d) => (d.hypervisors[2].address = '10.1.0.3 evil'), /hypervisors\[2\]\.address: "10\.1\.0\.3 evil"/],
+    ['a group value with a metacharacter', (d) => (d.groups.island_worker = 'islet12`id`'), /groups\.island_worker/],
+    ['an oversized hypervisor list', (d) => (d.hypervisors = Array.from({ length: 5001 }, (_, i) => ({ name: `h${i}`, role: 'top', address: `10.9.${i >> 8}.${i & 255}` }))), /hypervisors: .*5000/],
+    ['a unit pattern with a space', (d) => (d.vms.unitPattern = 'pcocc vm %s.service'), /vms\.unitPattern/],
+  ];
+  for (const [what, mutate, expected] of cases) {
+    it(`rejects ${what}`, () => {
+      const doc = example();
+      mutate(doc);
+      expect(errorOf(doc).message).toMatch(expected);
+    });
+  }
+
+  it('lists every problem, not just the first', () => {
+    const doc = example();
+    doc.hypervisors[0].name = 'Top1';
+    doc.hypervisors[3].address = 'not an address!';
+    const err = errorOf(doc);
+    expect(err.issues.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('reports invalid YAML as such', () => {
+    expect(() => parseInventoryYaml('cluster: [unclosed', 'bad.yaml')).toThrow(/bad\.yaml[\s\S]*not valid YAML/);
+  });
+
+  it('round-trips through YAML', () => {
+    const inv = parseInventoryYaml(exampleText);
+    expect(parseInventoryYaml(stringify(inv))).toEqual(inv);
+  });
+});

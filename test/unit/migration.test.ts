@@ -1,0 +1,299 @@
+import { describe, expect, it } from 'vitest';
+import { loadByHost, Placement, type ClusterSnapshot, type HostState, type VmState } from '../../domain/cluster';
+import { batches, DEFAULT_MIGRATION_THREADS, planRollingReboot, type RollingRebootOptions, type RollingRebootPlan } from '../../domain/migration';
+import { rng } from '../helpers/random-cluster';
+
+// ---- seed 003: a XenServer pool of 6 hosts used at ~83% (N+1), pool master first ---------------
+
+function pool(opts: { hosts?: number; vmsPerHost?: number; weight?: number; capacity?: number } = {}): ClusterSnapshot {
+  const n = opts.hosts ?? 6;
+  const per = opts.vmsPerHost ?? 5;
+  const hosts: HostState[] = Array.from({ length: n }, (_, i) => ({
+    name: `xen${i + 1}`,
+    labels: { pool: 'cluster-1' },
+    capacity: opts.capacity ?? 120,
+    schedulable: true,
+    up: true,
+  }));
+  const vms: VmState[] = [];
+  for (const h of hosts) {
+    for (let j = 1; j <= per; j++) {
+      vms.push({ name: `${h.name}-vm${j}`, host: h.name, weight: opts.weight ?? 20, running: true, constraints: { labels: { pool: ['cluster-1'] } } });
+    }
+  }
+  return { hosts, vms };
+}
+
+const ORDER = ['xen1', 'xen2', 'xen3', 'xen4', 'xen5', 'xen6'];
+
+/**
+ * Replays a plan and checks what must hold: a step only empties its own host, never into itself,
+ * each migration is eligible and fits when made (in any order inside a step: its destinations only
+ * receive), the host is empty before it reboots (stranded VMs aside), batches cover the migrations.
+ */
+function checkPlan(s: ClusterSnapshot, plan: RollingRebootPlan, opts: RollingRebootOptions = {}): void {
+  const p = new Placement(s, opts);
+  const threads = opts.threads ?? DEFAULT_MIGRATION_THREADS;
+  const later = new Set(plan.order);
+  let total = 0;
+  for (const step of plan.steps) {
+    later.delete(step.host);
+    p.setHost(step.host, { schedulable: false });
+    expect(step.parallel.flat()).toEqual(expect.arrayContaining(step.migrations));
+    expect(step.parallel.flat()).toHaveLength(step.migrations.length);
+    for (const batch of step.parallel) {
+      expect(batch.length).toBeGreaterThan(0);
+      expect(batch.length).toBeLessThanOrEqual(threads);
+    }
+    for (const m of step.migrations) {
+      const vm = s.vms.find((v) => v.name === m.vm)!;
+      expect(m.from).toBe(step.host);
+      expect(m.to).not.toBe(step.host);
+      expect(p.hostOf(vm.name)).toBe(step.host);
+      const to = p.host(m.to)!;
+      expect(p.isEligible(vm, to)).toBe(true);
+      if (plan.ok) expect(p.fits(vm, to)).toBe(true);
+      expect(m.final).toBe(!later.has(m.to));
+      p.place(vm, m.to);
+    }
+    const left = p.vmsOn(step.host).filter((v) => v.running).map((v) => v.name);
+    expect(left.sort()).toEqual([...step.stranded.map((x) => x.vm), ...step.untouchable].sort());
+    expect(step.loadAfter).toEqual({ ...p.loads(), [step.host]: p.loadOf(step.host) - step.stranded.reduce((a, x) => a + x.weight, 0) });
+    p.setHost(step.host, { schedulable: true, up: true });
+    total += step.migrations.length;
+  }
+  expect(plan.totalMigrations).toBe(total);
+  expect(Object.values(plan.migrationsPerVm).reduce((a, b) => a + b, 0)).toBe(total);
+  expect(p.loads()).toEqual(plan.loadAfter);
+}
+
+describe('planRollingReboot, seed 003', () => {
+  it('VMs on the pool master are live migrated twice, all others only once', () => {
+    const s = pool();
+    const plan = planRollingReboot(s, ORDER);
+    expect(plan.ok).toBe(true);
+    expect(plan.threads).toBe(5);
+    expect(plan.steps.map((st) => st.host)).toEqual(ORDER);
+    // the master's 5 VMs go to 5 different hosts still to be rebooted: they will move again
+    expect(plan.steps[0].migrations.map((m) => [m.vm, m.to, m.final])).toEqual([
+      ['xen1-vm1', 'xen2', false],
+      ['xen1-vm2', 'xen3', false],
+      ['xen1-vm3', 'xen4', false],
+      ['xen1-vm4', 'xen5', false],
+      ['xen1-vm5', 'xen6', false],
+    ]);
+    // each next host empties into the hosts already rebooted, for good
+    for (const step of plan.steps.slice(1)) {
+      expect(step.migrations).toHaveLength(6);
+      expect(step.migrations.every((m) => m.final)).toBe(true);
+      expect(step.migrations.every((m) => ORDER.indexOf(m.to) < ORDER.indexOf(step.host))).toBe(true);
+    }
+    expect(plan.steps[1].migrations.every((m) => m.to === 'xen1')).toBe(true);
+    expect(plan.totalMigrations).toBe(35);
+    for (const [vm, n] of Object.entries(plan.migrationsPerVm)) expect(n).toBe(vm.startsWith('xen1-') ? 2 : 1);
+    expect(Object.keys(plan.migrationsPerVm)).toHaveLength(30);
+    checkPlan(s, plan);
+  });
+
+  it('runs the migrations of a host in batches of `threads` (xargs -P), distinct destinations first', () => {
+    const s = pool();
+    const plan = planRollingReboot(s, ORDER);
+    expect(plan.steps[0].parallel).toHaveLength(1);
+    expect(plan.steps[1].parallel.map((b) => b.length)).toEqual([5, 1]);
+    const two = planRollingReboot(s, ORDER, { threads: 2 });
+    expect(two.steps[0].parallel.map((b) => b.map((m) => m.to))).toEqual([['xen2', 'xen3'], ['xen4', 'xen5'], ['xen6']]);
+    expect(two.steps[0].parallel.flat()).toEqual(two.steps[0].migrations);
+    checkPlan(s, two, { threads: 2 });
+  });
+
+  it('batches prefer distinct destinations, heaviest first', () => {
+    const items = ['a', 'a', 'b', 'b', 'c'].map((to, i) => ({ vm: `v${i}`, to }));
+    expect(batches(items, 2).map((b) => b.map((x) => x.vm))).toEqual([['v0', 'v2'], ['v1', 'v3'], ['v4']]);
+    expect(batches(items, 3).map((b) => b.map((x) => x.to))).toEqual([['a', 'b', 'c'], ['a', 'b']]);
+    expect(batches([], 5)).toEqual([]);
+  });
+
+  it('falls back to a host still to be rebooted when the rebooted ones lack room (the VM will move again)', () => {
+    // a is small: when b reboots, its two VMs of 8 do not fit on a (the only rebooted host) and go
+    // to c, which reboots later: they move twice
+    const host = (name: string, capacity: number): HostState => ({ name, labels: {}, capacity, schedulable: true, up: true });
+    const vm = (name: string, on: string, weight: number): VmState => ({ name, host: on, weight, running: true, constraints: {} });
+    const s: ClusterSnapshot = {
+      hosts: [host('a', 6), host('b', 30), host('c', 30)],
+      vms: [vm('a1', 'a', 3), vm('a2', 'a', 3), vm('b1', 'b', 8), vm('b2', 'b', 8), vm('c1', 'c', 4)],
+    };
+    const plan = planRollingReboot(s, ['a', 'b', 'c']);
+    expect(plan.ok).toBe(true);
+    expect(plan.steps[1].migrations.map((m) => [m.vm, m.to, m.final])).toEqual([
+      ['b1', 'c', false],
+      ['b2', 'c', false],
+    ]);
+    expect(plan.migrationsPerVm).toEqual({ a1: 2, a2: 2, b1: 2, b2: 2, c1: 1 });
+    expect(plan.steps[2].migrations.every((m) => m.final)).toBe(true);
+    checkPlan(s, plan);
+  });
+
+  it('fails N+1 when a host cannot be emptied, naming the VM, its weight and the best room left', () => {
+    const s = pool({ capacity: 100 }); // 100% used
+    const plan = planRollingReboot(s, ORDER);
+    expect(plan.ok).toBe(false);
+    expect(plan.steps[0].ok).toBe(false);
+    expect(plan.steps[0].stranded[0]).toEqual({
+      vm: 'xen1-vm1',
+      weight: 20,
+      expected: false,
+      reason: 'xen1-vm1 (weight 20) fits nowhere: the best room left is 0 on xen2',
+    });
+    expect(plan.reason).toMatch(/^emptying xen1: xen1-vm1 \(weight 20\) fits nowhere/);
+    checkPlan(s, plan);
+  });
+
+  it('a pinned VM stays, goes down with its host and is planned back on it', () => {
+    const s = pool({ capacity: 130 });
+    s.vms.push({ name: 'license1', host: 'xen3', weight: 5, running: true, constraints: { pinnedHost: 'xen3' } });
+    const plan = planRollingReboot(s, ORDER);
+    expect(plan.ok).toBe(true);
+    const step3 = plan.steps[2];
+    expect(step3.stranded).toEqual([
+      { vm: 'license1', weight: 5, expected: true, reason: 'license1 (weight 5) is pinned to xen3: it stops while xen3 is away and starts again when it is back' },
+    ]);
+    expect(plan.migrationsPerVm.license1).toBeUndefined();
+    checkPlan(s, plan);
+  });
+
+  it('a never-touch VM makes its host impossible to empty', () => {
+    const s = pool();
+    const plan = planRollingReboot(s, ORDER, { neverTouch: ['xen4-vm2'] });
+    expect(plan.ok).toBe(false);
+    expect(plan.steps[3].untouchable).toEqual(['xen4-vm2']);
+    expect(plan.reason).toBe('emptying xen4: xen4 runs never-touch VM xen4-vm2');
+    checkPlan(s, plan, { neverTouch: ['xen4-vm2'] });
+  });
+
+  it('hosts outside the order are final destinations from the start', () => {
+    const s = pool({ hosts: 4, vmsPerHost: 2, capacity: 100 });
+    const plan = planRollingReboot(s, ['xen1', 'xen2']);
+    expect(plan.steps[0].migrations.every((m) => m.final && ['xen3', 'xen4'].includes(m.to))).toBe(true);
+    expect(Object.values(plan.migrationsPerVm).every((n) => n === 1)).toBe(true);
+    checkPlan(s, plan);
+  });
+
+  it('refuses an order it cannot follow', () => {
+    const s = pool();
+    expect(planRollingReboot(s, []).reason).toBe('the order names no host');
+    expect(planRollingReboot(s, ['xen1', 'xen1']).reason).toBe('xen1 appears twice in the order');
+    expect(planRollingReboot(s, ['xen9']).reason).toBe('xen9 is not a host of this cluster');
+    const down = { ...s, hosts: s.hosts.map((h) => (h.name === 'xen2' ? { ...h, up: false } : h)) };
+    expect(planRollingReboot(down, ORDER)).toMatchObject({ ok: false, reason: 'xen2 is down', steps: [] });
+    expect(planRollingReboot(s, ORDER, { threads: 0 }).ok).toBe(false);
+  });
+});
+
+// ---- the seed fleet cluster (seed 000 loads) ----------------------------------------------------
+
+describe('planRollingReboot on the seed cluster', () => {
+  const TOPS = ['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3'];
+  const seed = (): ClusterSnapshot => {
+    const w: [string, string, number][] = [
+      ['admin1', 'top1', 4000], ['batch1', 'top1', 4000], ['infra1', 'top1', 2000], ['infra2', 'top1', 2000], ['siteprep2', 'top1', 8000],
+      ['admin2', 'top2', 8000], ['i0conf2', 'top2', 8000], ['i0log1', 'top2', 8000],
+      ['batch2', 'top3', 4000], ['db1', 'top3', 6000], ['lb1', 'top3', 4000], ['ns3', 'top3', 2000], ['nsrelay1', 'top3', 2000], ['webrelay1', 'top3', 2000],
+      ['i0conf1', 'worker1', 16000], ['ns1', 'worker1', 2000], ['ns2', 'worker1', 2000],
+      ['auto1', 'worker2', 30000], ['monitor1', 'worker2', 28000], ['batch3', 'worker3', 40000], ['lb2', 'worker3', 10000],
+    ];
+    return {
+      hosts: TOPS.map((name) => ({ name, role: 'top', labels: { hostname: name, role: 'top' }, capacity: 100000, schedulable: true, up: true })),
+      vms: w.map(([name, host, weight]) => ({ name, host, weight, running: true, constraints: { labels: { role: ['top'] } } })),
+    };
+  };
+
+  it('reboots top1 first; only its VMs move twice', () => {
+    const s = seed();
+    expect(loadByHost(s)).toEqual({ top1: 20000, top2: 24000, top3: 20000, worker1: 20000, worker2: 58000, worker3: 50000 });
+    const plan = planRollingReboot(s, TOPS);
+    expect(plan.ok).toBe(true);
+    const onTop1 = ['admin1', 'batch1', 'infra1', 'infra2', 'siteprep2'];
+    for (const [vm, n] of Object.entries(plan.migrationsPerVm)) expect(n).toBe(onTop1.includes(vm) ? 2 : 1);
+    expect(plan.totalMigrations).toBe(21 + 5);
+    checkPlan(s, plan);
+  });
+});
+
+// ---- properties ----------------------------------------------------------------------------------
+
+
+describe('planRollingReboot properties (random pools)', () => {
+  it('with room enough, every VM not on the first host moves at most once, the first host’s at most twice', () => {
+    for (let i = 1; i <= 200; i++) {
+      const r = rng(i);
+      const n = 2 + Math.floor(r() * 8);
+      const hosts: HostState[] = Array.from({ length: n }, (_, k) => ({ name: `h${k}`, labels: {}, schedulable: true, up: true }));
+      const vms: VmState[] = Array.from({ length: Math.floor(r() * 40) }, (_, k) => ({
+        name: `vm${k}`,
+        host: hosts[Math.floor(r() * n)].name,
+        weight: 1 + Math.floor(r() * 9),
+        running: r() < 0.9,
+        constraints: {},
+      }));
+      const s = { hosts, vms };
+      const order = hosts.map((h) => h.name).reverse(); // any order will do: order[0] plays the pool master
+      const threads = 1 + Math.floor(r() * 6);
+      const plan = planRollingReboot(s, order, { threads });
+      expect(plan.ok).toBe(true);
+      for (const [vm, count] of Object.entries(plan.migrationsPerVm)) {
+        const first = s.vms.find((v) => v.name === vm)!.host === order[0];
+        expect(count).toBeLessThanOrEqual(first ? 2 : 1);
+      }
+      checkPlan(s, plan, { threads });
+    }
+  });
+
+  it('with capacities and constraints, the plan stays consistent (ok or not)', () => {
+    for (let i = 1; i <= 200; i++) {
+      const r = rng(1000 + i);
+      const n = 2 + Math.floor(r() * 8);
+      const hosts: HostState[] = Array.from({ length: n }, (_, k) => ({
+        name: `h${k}`,
+        labels: { zone: r() < 0.5 ? 'a' : 'b' },
+        ...(r() < 0.8 ? { capacity: 10 + Math.floor(r() * 40) } : {}),
+        schedulable: r() < 0.9,
+        up: true,
+      }));
+      const vms: VmState[] = Array.from({ length: Math.floor(r() * 30) }, (_, k) => ({
+        name: `vm${k}`,
+        host: hosts[Math.floor(r() * n)].name,
+        weight: 1 + Math.floor(r() * 9),
+        running: r() < 0.9,
+        constraints: r() < 0.3 ? { labels: { zone: [r() < 0.5 ? 'a' : 'b'] } } : r() < 0.1 ? { pinnedHost: `h${Math.floor(r() * n)}` } : r() < 0.2 ? { conflicts: [`vm${Math.floor(r() * 30)}`] } : {},
+      }));
+      const s = { hosts, vms };
+      const order = hosts.filter(() => r() < 0.8).map((h) => h.name);
+      if (!order.length) continue;
+      const plan = planRollingReboot(s, order);
+      expect(plan.steps).toHaveLength(order.length);
+      expect(plan.ok).toBe(plan.steps.every((st) => st.ok));
+      checkPlan(s, plan);
+    }
+  });
+});
+
+describe('scale: 60 hosts, 1,500 VMs', () => {
+  it('plans a rolling reboot of the whole cluster', () => {
+    const r = rng(5);
+    const hosts: HostState[] = Array.from({ length: 60 }, (_, i) => ({ name: `hv${i + 1}`, labels: { role: 'top' }, capacity: 150000, schedulable: true, up: true }));
+    const load = new Map(hosts.map((h) => [h.name, 0]));
+    const vms: VmState[] = Array.from({ length: 1500 }, (_, i) => {
+      const weight = 1000 * (1 + Math.floor(r() * 8));
+      const host = [...load.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
+      load.set(host, load.get(host)! + weight);
+      return { name: `vm${i + 1}`, host, weight, running: true, constraints: { labels: { role: ['top'] } } };
+    });
+    const s = { hosts, vms };
+    const order = hosts.map((h) => h.name);
+    const plan = planRollingReboot(s, order);
+    expect(plan.ok).toBe(true);
+    const onMaster = vms.filter((v) => v.host === 'hv1').length;
+    expect(plan.totalMigrations).toBe(1500 + onMaster);
+    checkPlan(s, plan);
+  });
+});

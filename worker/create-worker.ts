@@ -1,0 +1,48 @@
+/**
+ * Builds the hvflow worker: registers every workflow and the activities bound to one inventory
+ * and one SSH pool. Used by worker/main.ts, `npm run dev` and the tests (same code path).
+ */
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import path from 'node:path';
+import { createActivities } from '../activities';
+import type { Inventory } from '../domain/inventory';
+import { SshPool } from '../activities/ssh';
+
+export interface HvflowWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  inventory: Inventory;
+  sshKeyPath: string;
+  knownHostsPath: string;
+  ipmi?: { user: string; password: () => string };
+  webhookUrl?: string;
+  /** SSH connect / exec-request answer timeout (default 10 s). */
+  sshConnectTimeoutMs?: number;
+  /** A prebuilt bundle (tests build it once per file); otherwise bundled from workflows/. */
+  workflowBundle?: WorkflowBundleWithSourceMap;
+  identity?: string;
+}
+
+export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
+
+export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+}
+
+const noop = () => undefined;
+const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: (m: string) => console.error(m), log: noop };
+
+export async function createHvflowWorker(o: HvflowWorkerOptions): Promise<{ worker: Worker; pool: SshPool }> {
+  const pool = new SshPool({ privateKeyPath: o.sshKeyPath, knownHostsPath: o.knownHostsPath, connectTimeoutMs: o.sshConnectTimeoutMs });
+  const activities = createActivities({ inventory: o.inventory, pool, ipmi: o.ipmi, webhookUrl: o.webhookUrl });
+  const worker = await Worker.create({
+    connection: o.connection,
+    namespace: o.namespace ?? 'default',
+    taskQueue: o.taskQueue,
+    activities,
+    ...(o.identity ? { identity: o.identity } : {}),
+    workflowBundle: o.workflowBundle ?? (await bundleWorkflows()),
+  });
+  return { worker, pool };
+}

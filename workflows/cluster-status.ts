@@ -1,0 +1,73 @@
+/**
+ * clusterStatus: the read-only picture a runbook starts from — machines, units and where they run,
+ * the weight on each hypervisor (seed 000's load measurement), GlusterFS heal / rebalance / tier
+ * state and etcd health. Touches nothing; takes no lock.
+ */
+import { loadByHost, weightSpread } from '../domain/cluster';
+import { act } from './activities';
+import { Procedure } from './procedure';
+import { validated } from './validate';
+import type { ProcedureInputBase } from './messages';
+import type { FleetUnitView } from '../activities/fleet';
+import type { GlusterHealth } from '../activities/gluster';
+import type { EtcdHealth } from '../activities/etcd';
+
+export interface ClusterStatusInput extends Pick<ProcedureInputBase, 'cluster'> {}
+
+export interface ClusterStatus {
+  cluster: string;
+  machines: { host: string; role?: string; fleet: boolean; metadata: Record<string, string> }[];
+  units: FleetUnitView[];
+  /** Sum of the Weight of the running units, per hypervisor (seed 000 "measure the hypervisor load"). */
+  loadByHost: Record<string, number>;
+  weightSpread: number;
+  gluster?: GlusterHealth;
+  etcd?: EtcdHealth;
+  /** Everything that is not as a healthy cluster should be, in words. */
+  problems: string[];
+}
+
+export async function clusterStatus(input: ClusterStatusInput): Promise<ClusterStatus> {
+  input = validated('clusterStatus', input);
+  const proc = new Procedure('clusterStatus', { cluster: input.cluster });
+  proc.plan([
+    { id: 'inventory', title: 'Read the inventory' },
+    { id: 'fleet', title: 'List fleet machines, units and weights' },
+    { id: 'gluster', title: 'Check GlusterFS (tier, rebalance, heal)' },
+    { id: 'etcd', title: 'Check etcd cluster health' },
+  ]);
+  proc.setPhase('checking');
+  const inv = (await proc.step('inventory', 'Read the inventory', () => act.loadInventory({ cluster: input.cluster })))!;
+  const fleet = (await proc.step('fleet', 'List fleet machines, units and weights', () => act.fleetState({}), { skippable: false }))!;
+  const gluster = inv.gluster
+    ? await proc.step('gluster', 'Check GlusterFS (tier, rebalance, heal)', () => act.glusterHealth({}))
+    : (proc.markSkipped('gluster', 'Check GlusterFS (tier, rebalance, heal)', 'no GlusterFS volume in the inventory'), undefined);
+  const etcd = inv.etcd
+    ? await proc.step('etcd', 'Check etcd cluster health', () => act.etcdHealth({}))
+    : (proc.markSkipped('etcd', 'Check etcd cluster health', 'no etcd cluster in the inventory'), undefined);
+
+  const load = loadByHost(fleet.snapshot);
+  const managed = inv.hypervisors.filter((h) => h.role === 'top' || h.role === 'worker').map((h) => h.name);
+  const problems: string[] = [];
+  const registered = new Set(fleet.machines.map((m) => m.host));
+  for (const h of inv.hypervisors) if (!registered.has(h.name)) problems.push(`${h.name}: fleetd is not registered (fleet down or host off)`);
+  problems.push(...(gluster?.problems ?? []));
+  if (etcd && etcd.unhealthyMembers.length) problems.push(`etcd: unhealthy member(s) ${etcd.unhealthyMembers.join(', ')}`);
+  const status: ClusterStatus = {
+    cluster: inv.cluster,
+    machines: inv.hypervisors.map((h) => ({
+      host: h.name,
+      role: h.role,
+      fleet: registered.has(h.name),
+      metadata: fleet.machines.find((m) => m.host === h.name)?.metadata ?? {},
+    })),
+    units: fleet.units,
+    loadByHost: load,
+    weightSpread: weightSpread(load, managed),
+    gluster: gluster ?? undefined,
+    etcd: etcd ?? undefined,
+    problems,
+  };
+  proc.finish({ problems });
+  return status;
+}
