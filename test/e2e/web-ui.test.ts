@@ -96,6 +96,18 @@ async function currentDetails(expected: string): Promise<string> {
   });
 }
 
+/** The procedure's result, or an error quoting its progress when it does not finish in time. */
+async function resultWithin<T = EvacuationResult>(handle: WorkflowHandle, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(async () => {
+      const p = await handle.query(progressQuery).catch((e) => String(e));
+      reject(new Error(`${handle.workflowId} did not finish within ${timeoutMs} ms: ${JSON.stringify(p).slice(0, 2000)}`));
+    }, timeoutMs);
+  });
+  return Promise.race([handle.result() as Promise<T>, stuck]).finally(() => clearTimeout(timer));
+}
+
 /** Polls `fn` until it holds: the UI refreshes on its own, but not always at once. */
 async function eventually<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -172,14 +184,7 @@ describe('Temporal Web UI', () => {
       );
       const handle = h.client.workflow.getHandle(workflowId);
       started.push(handle);
-      let timer: NodeJS.Timeout | undefined;
-      const stuck = new Promise<never>((_, reject) => {
-        timer = setTimeout(async () => {
-          const p = await handle.query(progressQuery).catch((e) => String(e));
-          reject(new Error(`${type} did not finish within 30 s: ${JSON.stringify(p).slice(0, 1500)}`));
-        }, 30_000);
-      });
-      const result = await Promise.race([handle.result(), stuck]).finally(() => clearTimeout(timer));
+      const result = await resultWithin<Record<string, unknown>>(handle, 30_000);
       expect(result, type).toMatchObject(type === 'clusterStatus' ? { cluster: 'ocean' } : { dryRun: true });
     }
   });
@@ -228,16 +233,29 @@ describe('Temporal Web UI', () => {
     await dialog.waitFor();
     await dialog.getByTestId('signal-select-button').click();
     await dialog.getByRole('option', { name: 'approve', exact: true }).click();
-    await typeInEditor(dialog.locator('[contenteditable="true"][role="textbox"]'), '{"by":"ui-operator","reason":"approved from the Web UI"}');
+    const payload = '{"by":"ui-operator","reason":"approved from the Web UI"}';
+    const editor = dialog.locator('[contenteditable="true"][role="textbox"]');
+    // The editor may still be settling when the dialog opens: type until it holds the payload.
+    await eventually('the signal payload in the dialog editor', async () => {
+      await typeInEditor(editor, payload);
+      return (await editor.innerText()).replace(/\s+/g, '') === payload.replace(/\s+/g, '');
+    }, 10_000);
     await dialog.getByTestId('confirm-modal-button').click();
     await dialog.waitFor({ state: 'hidden' });
 
-    // The page follows the run until it completes.
+    // The workflow received the decision (or said why it ignored it), then ran to completion:
+    // checked through the client first, so a failure names the layer that failed.
+    const decided = await waitForProgress(handle, (p) => p.ignored.length > 0 || p.gates.some((g) => g.name === 'approve-evacuation'), 30_000);
+    expect(decided.ignored, 'signals the workflow ignored').toEqual([]);
+    const r = await resultWithin(handle, 90_000);
+
+    // The UI shows it completed (reloaded every few seconds: the page's own refresh is not awaited).
     await eventually('status Completed in the UI', async () => {
       if (await status('Completed').isVisible()) return true;
-      if (!(await status('Running').isVisible())) await page.reload(); // neither: refresh
+      await page.reload();
+      await page.locator('main header').waitFor();
       return false;
-    }, 60_000);
+    }, 30_000);
     const done = await currentDetails('phase: done');
     expect(done).toContain('phase: done');
     expect(done).not.toContain('Waiting at gate');
@@ -246,7 +264,6 @@ describe('Temporal Web UI', () => {
     await page.screenshot({ path: path.join(RESULTS, 'web-ui-approved.png'), fullPage: true });
 
     // The decision is recorded with who and why, as sent from the UI.
-    const r: EvacuationResult = await handle.result();
     expect(r.gates.find((g) => g.name === 'approve-evacuation')).toMatchObject({ decision: 'approve', by: 'ui-operator', reason: 'approved from the Web UI' });
 
     // Nothing waits any more.
