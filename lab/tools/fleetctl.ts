@@ -192,6 +192,30 @@ export const fleetctl: Tool = async (ctx) => {
 
   /** findUnits: the named units the registry has (unknown names are skipped silently). */
   const find = (args: string[]): UnitState[] => args.map((a) => model.units.get(unitName(a))).filter((u): u is UnitState => u !== undefined);
+  /** stop, unload and destroy act on registered units only; fleetctl exits 0 when there are none. */
+  const registered = (args: string[]): UnitState[] | undefined => {
+    if (!args.length) {
+      ctx.err('No units given\n');
+      return undefined;
+    }
+    const units = find(args);
+    if (!units.length) {
+      ctx.err('Units not found in registry\n');
+      return undefined;
+    }
+    return units;
+  };
+  /** stop and unload: wait until each unit reached `state`, then say so as fleetctl does. */
+  const settle = async (units: UnitState[], verb: string, past: string, state: JobState): Promise<number> => {
+    const list = `[${units.map((u) => u.name).join(' ')}]`;
+    const err = await waitForUnitStates(ctx, units, verb, state, attempts);
+    if (err) {
+      ctx.err(`Failed to ${verb} units ${list}. err: ${err}\n`);
+      return 1;
+    }
+    ctx.err(`Successfully ${past} units ${list}.\n`);
+    return 0;
+  };
 
   switch (cmd) {
     case 'list-machines':
@@ -258,15 +282,8 @@ export const fleetctl: Tool = async (ctx) => {
     }
     case 'stop': {
       ctx.mutating();
-      if (!names.length) {
-        ctx.err('No units given\n');
-        return 0;
-      }
-      const units = find(names);
-      if (!units.length) {
-        ctx.err('Units not found in registry\n');
-        return 0;
-      }
+      const units = registered(names);
+      if (!units) return 0;
       const stopping: UnitState[] = [];
       for (const u of units) {
         const state = currentState(u);
@@ -278,52 +295,24 @@ export const fleetctl: Tool = async (ctx) => {
         model.fleetStop(u.name);
         stopping.push(u);
       }
-      const list = `[${stopping.map((u) => u.name).join(' ')}]`;
-      const err = await waitForUnitStates(ctx, stopping, 'stop', 'loaded', attempts);
-      if (err) {
-        ctx.err(`Failed to stop units ${list}. err: ${err}\n`);
-        return 1;
-      }
-      ctx.err(`Successfully stopped units ${list}.\n`);
-      return 0;
+      return settle(stopping, 'stop', 'stopped', 'loaded');
     }
     case 'unload': {
       ctx.mutating();
-      if (!names.length) {
-        ctx.err('No units given\n');
-        return 0;
-      }
-      const units = find(names);
-      if (!units.length) {
-        ctx.err('Units not found in registry\n');
-        return 0;
-      }
-      const wait: UnitState[] = [];
+      const units = registered(names);
+      if (!units) return 0;
+      const unloading: UnitState[] = [];
       for (const u of units) {
         if (currentState(u) === 'inactive') continue;
         model.fleetUnload(u.name);
-        wait.push(u);
+        unloading.push(u);
       }
-      const list = `[${wait.map((u) => u.name).join(' ')}]`;
-      const err = await waitForUnitStates(ctx, wait, 'unload', 'inactive', attempts);
-      if (err) {
-        ctx.err(`Failed to unload units ${list}. err: ${err}\n`);
-        return 1;
-      }
-      ctx.err(`Successfully unloaded units ${list}.\n`);
-      return 0;
+      return settle(unloading, 'unload', 'unloaded', 'inactive');
     }
     case 'destroy': {
       ctx.mutating();
-      if (!names.length) {
-        ctx.err('No units given\n');
-        return 0;
-      }
-      const units = find(names);
-      if (!units.length) {
-        ctx.err('Units not found in registry\n');
-        return 0;
-      }
+      const units = registered(names);
+      if (!units) return 0;
       for (const u of units) {
         model.fleetDestroy(u.name);
         ctx.out(`Destroyed ${u.name}\n`);
