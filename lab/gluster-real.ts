@@ -54,6 +54,8 @@ const GSYNCD_PATHS = ['/usr/lib/x86_64-linux-gnu/glusterfs/gsyncd', '/usr/libexe
 export const STOP_ALL_SCRIPT = '/usr/share/glusterfs/scripts/stop-all-gluster-processes.sh';
 /** Every lab's namespaces start with this; the rest of the name is random per lab. */
 export const NETNS_PREFIX = 'hvlab-';
+/** The status run() reports for a command it killed at its timeout (128 + SIGKILL). */
+const KILLED = 128 + 9;
 
 /** Why real GlusterFS cannot run here, or undefined when it can. */
 export function realGlusterUnavailable(): string | undefined {
@@ -257,7 +259,7 @@ export class RealGluster {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve({ stdout, stderr, code: code ?? (signal ? 128 + 9 : 1) });
+        resolve({ stdout, stderr, code: code ?? (signal ? KILLED : 1) });
       };
       child.on('close', done);
       child.on('exit', (code, signal) => setTimeout(() => done(code, signal), 500).unref());
@@ -443,12 +445,10 @@ export class RealGluster {
 
   /** `gluster volume set VOL cluster.self-heal-daemon on|off`: off keeps heal entries pending. */
   async selfHeal(volume: string, on: boolean): Promise<void> {
-    const via = await this.anyServer();
-    if (!via) throw new Error('real GlusterFS lab: no glusterd answers');
     // A peer that has just come back refuses the staging until it has synced the volume's options.
-    await this.retryUntilOk(via, ['gluster', '--mode=script', 'volume', 'set', volume, 'cluster.self-heal-daemon', on ? 'on' : 'off'], 'self-heal daemon', { withinMs: 30_000 });
+    await this.poolCommand(['volume', 'set', volume, 'cluster.self-heal-daemon', on ? 'on' : 'off'], 'self-heal daemon', 30_000);
     // The self-heal daemons take a moment to start: the first `volume heal` may find none.
-    if (on) await this.retryUntilOk(via, ['gluster', '--mode=script', 'volume', 'heal', volume], 'heal', { withinMs: 20_000 });
+    if (on) await this.poolCommand(['volume', 'heal', volume], 'heal', 20_000);
   }
 
   /**
@@ -463,8 +463,41 @@ export class RealGluster {
     await this.runOk(o.brickHost, ['kill', '-KILL', pid], 'killing the brick');
     await delay(500);
     await this.write(o.writer, volume, files, `pending-${Date.now()}-`);
-    const via = (await this.anyServer())!;
-    await this.runOk(via, ['gluster', '--mode=script', 'volume', 'start', volume, 'force'], 'restarting the brick');
+    await this.poolCommand(['volume', 'start', volume, 'force'], 'restarting the brick', 30_000);
+  }
+
+  /**
+   * A pool-wide `gluster` command of the lab's own (not one a procedure runs), retried for `withinMs`.
+   * A transaction that hangs means a glusterd that answers nothing: restart it and try again.
+   */
+  private async poolCommand(args: string[], what: string, withinMs: number): Promise<void> {
+    const argv = ['gluster', '--mode=script', ...args];
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+      const via = await this.anyServer();
+      if (!via) throw new Error('real GlusterFS lab: no glusterd answers');
+      const r = await this.run(via, argv, 20_000);
+      if (r.code === 0) return;
+      if (Date.now() > deadline) throw commandFailed(via, argv, what, r);
+      if (r.code === KILLED) await this.restartHungGlusterd();
+      await delay(250);
+    }
+  }
+
+  /**
+   * glusterd 10.3 was seen to hang for good on a loaded machine, seconds after a peer's boot (its log
+   * ends at "adding svc glustershd … to existing process"): it answers no request, local ones
+   * included, and every pool-wide transaction waits for it. The lab restarts such a glusterd, as an
+   * operator would; bricks, self-heal daemons and mounts are processes of their own and keep running.
+   */
+  private async restartHungGlusterd(): Promise<void> {
+    for (const s of new Set(this.volumes.flatMap((v) => v.servers))) {
+      if (!this.isUp(s) || !this.running(s, 'glusterd')) continue;
+      const r = await this.run(s, ['gluster', '--mode=script', 'pool', 'list'], 10_000);
+      if (r.code !== KILLED) continue;
+      await this.stopDaemon(s, 'glusterd');
+      await this.startGlusterd(s);
+    }
   }
 
   /** Everything down, no namespace and no process left. */
