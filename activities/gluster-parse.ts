@@ -55,7 +55,20 @@ function splitBrick(text: string, line: string): { host: string; path: string } 
   return { host: m[1]!, path: m[2]! };
 }
 
+/**
+ * glusterd's lock is held by another transaction (glusterd-locks.c / glusterd-mgmt.c op_errstr:
+ * "Another transaction is in progress[ for VOL]. Please try again after some time.", and "Locking
+ * failed on PEER. Please check log file for details." when a peer refused it).
+ */
+const BUSY = /Another transaction (?:is|could be) in progress\b|^Locking failed on \S+\./m;
+
+/** True when glusterd refused the command because another transaction holds its lock. */
+export function glusterBusy(stdout: string, stderr = ''): boolean {
+  return BUSY.test(stdout) || BUSY.test(stderr);
+}
+
 function toolFailureCode(message: string): string {
+  if (BUSY.test(message)) return 'busy';
   if (/^Volume \S+ does not exist$/.test(message)) return 'no-such-volume';
   if (/^Volume \S+ is not started\b|needs to be started|is not in the started state/.test(message)) return 'volume-not-started';
   return 'failed';

@@ -18,10 +18,15 @@ import {
   parseGlusterTierStatus,
   parseGlusterVolumeStartStop,
   parseGlusterVolumeStatusClients,
+  glusterBusy,
   type GlusterPeer,
 } from './gluster-parse';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
+
+/** How long a command that glusterd refuses as busy is tried again, and how often. */
+const BUSY_RETRY_MS = 60_000;
+const BUSY_POLL_MS = 2_000;
 
 export interface VolumeHealth {
   volume: string;
@@ -51,8 +56,18 @@ export function glusterActivities(ctx: ToolContext) {
   const inv = ctx.inventory;
   const volumes = () => (inv.gluster?.volumes ?? []).map((v) => v.name);
 
+  /**
+   * One gluster command. glusterd refuses a command while another transaction holds the lock (an
+   * operator's command, glusterd's own work after a peer rejoined): nothing was done, and the tool
+   * says to try again after some time — so hvflow does, for up to BUSY_RETRY_MS, before it reports it.
+   */
   async function gluster(host: string, args: string[], okExitCodes = [0], timeoutMs = 120_000) {
-    return runOn(ctx, host, ['gluster', '--mode=script', ...args], { okExitCodes, timeoutMs });
+    const deadline = Date.now() + BUSY_RETRY_MS;
+    for (;;) {
+      const res = await runOn(ctx, host, ['gluster', '--mode=script', ...args], { okExitCodes, timeoutMs });
+      if (!glusterBusy(res.stdout, res.stderr) || Date.now() > deadline) return res;
+      await sleepOrCancel(BUSY_POLL_MS);
+    }
   }
 
   async function volumeHealth(host: string, volume: string): Promise<VolumeHealth> {

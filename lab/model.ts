@@ -201,6 +201,8 @@ export class LabModel extends EventEmitter {
    * `volume tier` answer); '10.5' gives GlusterFS 10 (no `volume tier`, op-version 100000).
    */
   glusterVersion = '3.12.15';
+  /** Lock-taking `gluster volume` commands still to refuse as busy (fault glusterBusy). */
+  glusterBusyCommands = 0;
   /** More names a gluster peer is known by (`gluster peer status` "Other names:"), by host. */
   readonly glusterOtherNames = new Map<string, string[]>();
   private nextJob = 10_000;
@@ -766,6 +768,11 @@ export class LabModel extends EventEmitter {
 
   slowStart(vm: string, ms: number): void {
     this.requireUnit(vm).startMs = ms;
+  }
+
+  /** Fault: the next `commands` lock-taking `gluster volume` commands find glusterd's lock held by another transaction. */
+  glusterBusy(commands: number): void {
+    this.glusterBusyCommands = commands;
   }
 
   /** Every brick of the volume holds `entries` heal entries, draining at `perSecond` while all bricks are up. */

@@ -312,6 +312,13 @@ export const gluster: Tool = async (ctx: ToolContext) => {
     return 1;
   }
   const volume = (name: string | undefined): VolumeState | undefined => (name ? model.volumes.get(name) : undefined);
+  // glusterd-mgmt.c: a command whose transaction cannot take the volume's lock fails at once
+  // (`heal VOL info` is glfsheal, a client: it takes no lock).
+  if (model.glusterBusyCommands > 0 && ['start', 'stop', 'rebalance', 'set'].includes(verb ?? '')) {
+    model.glusterBusyCommands--;
+    ctx.err(`volume ${verb}: ${args[0] ?? ''}: failed: Another transaction is in progress for ${args[0] ?? ''}. Please try again after some time.\n`);
+    return 1;
+  }
 
   switch (verb) {
     case 'info': {

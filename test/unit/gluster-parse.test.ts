@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   foreignGlusterClients,
+  glusterBusy,
   parseGlusterHealInfo,
   parseGlusterPeerStatus,
   parseGlusterRebalanceStatus,
@@ -325,6 +326,18 @@ describe('gluster --mode=script volume start|stop', () => {
     expectToolError(() => parseGlusterVolumeStartStop(...run('volume-stop-volspoms9-does-not-exist')), 'no-such-volume');
     expectToolError(() => parseGlusterVolumeStartStop('', 'volume start: volspoms1: failed: Commit failed on worker2-data. Please check log file for details.\n'), 'failed');
     expectToolError(() => parseGlusterVolumeStartStop(...run('glusterd-down')), 'glusterd-unreachable');
+  });
+
+  it('classifies "another transaction is in progress" as busy (glusterd held its lock: nothing was done)', () => {
+    // As real glusterd 10.3 printed it in the lab, while the lab's own `volume set` held the lock.
+    const busy = 'volume rebalance: volspoms1: failed: Another transaction is in progress. Please try again after some time.\n';
+    expect(glusterBusy('', busy)).toBe(true);
+    expectToolError(() => parseGlusterRebalanceStatus('', busy), 'busy', /Another transaction/);
+    expectToolError(() => parseGlusterVolumeStartStop('', 'volume stop: volspoms1: failed: Another transaction is in progress for volspoms1. Please try again after some time.\n'), 'busy');
+    expectToolError(() => parseGlusterVolumeStartStop('', 'volume start: volspoms1: failed: Locking failed on top2-data. Please check log file for details.\n'), 'busy');
+    // Not busy: a commit that failed, an ordinary answer.
+    expect(glusterBusy('', 'volume start: volspoms1: failed: Commit failed on worker2-data. Please check log file for details.\n')).toBe(false);
+    expect(glusterBusy(...run('volume-info'))).toBe(false);
   });
 
   it('rejects the interactive prompt and unknown text', () => {

@@ -43,6 +43,26 @@ describe('clusterStatus on the real Temporal server against the seed lab', () =>
     expect(s.problems).toEqual([]);
   });
 
+  it('waits while glusterd is busy with another transaction, then reads the volumes', async () => {
+    const before = h.lab.commandLog().reduce((m, e) => Math.max(m, e.seq), 0);
+    h.lab.model.glusterBusy(2); // "Another transaction is in progress ... try again after some time"
+    const s = await status();
+    expect(s.gluster?.healthy).toBe(true);
+    expect(s.gluster?.volumes.map((v) => [v.volume, v.healEntries, v.rebalanceRunning])).toEqual([
+      ['volspoms1', 0, false],
+      ['volspoms2', 0, false],
+    ]);
+    // The refused command was run again (after a pause), the others once each.
+    const rebalance = h.lab.commandLog({ tool: 'gluster' }).filter((e) => e.seq > before && e.argv.includes('rebalance'));
+    expect(rebalance.map((e) => [e.argv.at(-2), e.exitCode])).toEqual([
+      ['volspoms1', 1],
+      ['volspoms1', 1],
+      ['volspoms1', 1], // not a distribute volume: the answer that says no rebalance runs
+      ['volspoms2', 1],
+    ]);
+    expect(rebalance[2]!.time - rebalance[0]!.time).toBeGreaterThanOrEqual(2 * 1900); // it waited between tries
+  });
+
   it('shows a crashed hypervisor: units rescheduled elsewhere, etcd degraded, fleet machine gone', async () => {
     await h.lab.faults.crash('worker2');
     await new Promise((r) => setTimeout(r, 1500)); // agent TTL in the lab
