@@ -1,10 +1,6 @@
 /**
- * Lab CLI (run with tsx):
- *   tsx lab/cli.ts start [--dir DIR] [--time-scale X] [--gluster simulated|real]   run the seed lab in the foreground
- *   tsx lab/cli.ts fault crash|unreachable|restore HOST  (--dir DIR of the running lab)
- *   tsx lab/cli.ts fault hang-on-stop VM | slow-start VM MS | slow-heal VOLUME ENTRIES PER_SECOND
- *   tsx lab/cli.ts log [HOST]
- * A running lab is reached through its socket, <dir>/lab.sock (default dir /tmp/hvflow-lab).
+ * Lab CLI (run with tsx): start the seed lab in the foreground, inject faults into a running lab,
+ * read its command log. `tsx lab/cli.ts --help` prints the commands (USAGE below).
  */
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -13,6 +9,14 @@ import type { ControlRequest } from './server';
 import type { CommandLogEntry } from './model';
 
 const DEFAULT_DIR = '/tmp/hvflow-lab';
+const USAGE = `usage:
+  tsx lab/cli.ts start [--dir DIR] [--time-scale X] [--gluster simulated|real]   run the seed lab in the foreground
+  tsx lab/cli.ts fault KIND ARGS... [--dir DIR]                                   inject a fault into the running lab:
+      crash HOST | unreachable HOST | restore HOST | power-on HOST
+      hang-on-stop VM | slow-start VM MS | slow-heal VOLUME ENTRIES PER_SECOND
+      gluster-busy COMMANDS   (the next COMMANDS gluster volume start/stop/set/rebalance answer "Another transaction is in progress")
+  tsx lab/cli.ts log [HOST] [--dir DIR]                                           the commands the lab received
+A running lab is reached through its socket, <dir>/lab.sock (default dir ${DEFAULT_DIR}).`;
 
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
@@ -46,6 +50,7 @@ const FAULTS: Record<string, ControlRequest['op']> = {
   'hang-on-stop': 'hangOnStop',
   'slow-start': 'slowStart',
   'slow-heal': 'slowHeal',
+  'gluster-busy': 'glusterBusy',
 };
 
 async function main(argv: string[]): Promise<void> {
@@ -87,8 +92,9 @@ async function main(argv: string[]): Promise<void> {
     }
     return;
   }
-  console.error('usage: tsx lab/cli.ts start|fault KIND ARGS...|log [HOST] [--dir DIR]');
-  process.exitCode = 2;
+  const help = cmd === '--help' || cmd === 'help' || cmd === '-h';
+  (help ? console.log : console.error)(USAGE); // asked for: stdout, exit 0; a wrong command: stderr, exit 2
+  if (!help) process.exitCode = 2;
 }
 
 main(process.argv.slice(2)).catch((e: Error) => {

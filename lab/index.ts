@@ -73,6 +73,8 @@ export interface Lab {
     restore(host: string): Promise<void>;
     hangOnStop(vm: string): void;
     slowHeal(volume: string, entries: number, perSecond: number): void;
+    /** The next `commands` lock-taking `gluster volume` commands answer "Another transaction is in progress". */
+    glusterBusy(commands: number): void;
     slowStart(vm: string, ms: number): void;
     /** The host's power-on does nothing (it stays off) until called again with false. */
     stayOff(host: string, on?: boolean): void;
@@ -231,6 +233,10 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
           if (gluster) throw new Error('slowHeal sets simulated heal entries; with real GlusterFS use lab.gluster.pendingHeal() and lab.gluster.selfHeal()');
           model.slowHeal(v, n, r);
         },
+        glusterBusy: (n) => {
+          if (gluster) throw new Error('glusterBusy makes the simulated gluster answer busy; real glusterd is busy only when it is');
+          model.glusterBusy(n);
+        },
         slowStart: (vm, ms) => model.slowStart(vm, ms),
         stayOff: (h, on) => model.stayOff(h, on),
         slowPing: (h, ms) => model.slowPing(h, ms),
@@ -276,6 +282,8 @@ async function control(model: LabModel, req: ControlRequest): Promise<unknown> {
       return model.slowStart(String(a), Number(b));
     case 'slowHeal':
       return model.slowHeal(String(a), Number(b), Number(c));
+    case 'glusterBusy':
+      return model.glusterBusy(Number(a));
     case 'log':
       return model.commandLog(a === undefined ? {} : { host: String(a) });
     default:

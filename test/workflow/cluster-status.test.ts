@@ -45,7 +45,7 @@ describe('clusterStatus on the real Temporal server against the seed lab', () =>
 
   it('waits while glusterd is busy with another transaction, then reads the volumes', async () => {
     const before = h.lab.commandLog().reduce((m, e) => Math.max(m, e.seq), 0);
-    h.lab.model.glusterBusy(2); // "Another transaction is in progress ... try again after some time"
+    h.lab.faults.glusterBusy(2); // "Another transaction is in progress ... try again after some time"
     const s = await status();
     expect(s.gluster?.healthy).toBe(true);
     expect(s.gluster?.volumes.map((v) => [v.volume, v.healEntries, v.rebalanceRunning])).toEqual([
