@@ -12,13 +12,13 @@ import { glusterServers, hypervisor, type Inventory } from '../domain/inventory'
 import { assertVolumeName } from '../domain/names';
 import {
   foreignGlusterClients,
+  glusterBusy,
   parseGlusterHealInfo,
   parseGlusterPeerStatus,
   parseGlusterRebalanceStatus,
   parseGlusterTierStatus,
   parseGlusterVolumeStartStop,
   parseGlusterVolumeStatusClients,
-  glusterBusy,
   type GlusterPeer,
 } from './gluster-parse';
 import { expectSuccess } from './ssh';

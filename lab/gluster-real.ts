@@ -156,6 +156,11 @@ export class RealGluster {
     return this.volumes.some((v) => v.servers.includes(host));
   }
 
+  /** The GlusterFS servers of the pool, each once, in the volumes' order. */
+  private servers(): string[] {
+    return [...new Set(this.volumes.flatMap((v) => v.servers))];
+  }
+
   isUp(host: string): boolean {
     return this.host(host).init !== undefined;
   }
@@ -276,12 +281,18 @@ export class RealGluster {
    * Runs argv until it succeeds (or `done` says its effect is already there), for at most `withinMs`:
    * a daemon that has just (re)started refuses some requests for a moment.
    */
-  private async retryUntilOk(host: string, argv: string[], what: string, o: { withinMs: number; pollMs?: number; timeoutMs?: number; done?: () => Promise<boolean> }): Promise<void> {
+  private async retryUntilOk(
+    host: string,
+    argv: string[],
+    what: string,
+    o: { withinMs: number; pollMs?: number; timeoutMs?: number; done?: () => Promise<boolean>; afterFailure?: (r: CommandResult) => Promise<void> },
+  ): Promise<void> {
     const deadline = Date.now() + o.withinMs;
     for (;;) {
       const r = await this.run(host, argv, o.timeoutMs);
       if (r.code === 0 || (await o.done?.())) return;
       if (Date.now() > deadline) throw commandFailed(host, argv, what, r);
+      await o.afterFailure?.(r);
       await delay(o.pollMs ?? 250);
     }
   }
@@ -368,8 +379,7 @@ export class RealGluster {
   }
 
   private async formPool(): Promise<void> {
-    const servers = [...new Set(this.volumes.flatMap((v) => v.servers))];
-    const [first, ...others] = servers;
+    const [first, ...others] = this.servers();
     if (!first) return;
     for (const s of others) await this.runOk(first, ['gluster', '--mode=script', 'peer', 'probe', this.host(s).spec.storageName], 'peer probe');
     const deadline = Date.now() + 30_000;
@@ -402,7 +412,7 @@ export class RealGluster {
 
   /** A server that answers the gluster CLI, for queries on behalf of the lab. */
   private async anyServer(): Promise<string | undefined> {
-    for (const s of new Set(this.volumes.flatMap((v) => v.servers))) if (this.isUp(s) && this.running(s, 'glusterd')) return s;
+    for (const s of this.servers()) if (this.isUp(s) && this.running(s, 'glusterd')) return s;
     return undefined;
   }
 
@@ -471,17 +481,15 @@ export class RealGluster {
    * A transaction that hangs means a glusterd that answers nothing: restart it and try again.
    */
   private async poolCommand(args: string[], what: string, withinMs: number): Promise<void> {
-    const argv = ['gluster', '--mode=script', ...args];
-    const deadline = Date.now() + withinMs;
-    for (;;) {
-      const via = await this.anyServer();
-      if (!via) throw new Error('real GlusterFS lab: no glusterd answers');
-      const r = await this.run(via, argv, 20_000);
-      if (r.code === 0) return;
-      if (Date.now() > deadline) throw commandFailed(via, argv, what, r);
-      if (r.code === KILLED) await this.restartHungGlusterd();
-      await delay(250);
-    }
+    const via = await this.anyServer();
+    if (!via) throw new Error('real GlusterFS lab: no glusterd answers');
+    await this.retryUntilOk(via, ['gluster', '--mode=script', ...args], what, {
+      withinMs,
+      timeoutMs: 20_000,
+      afterFailure: async (r) => {
+        if (r.code === KILLED) await this.restartHungGlusterd();
+      },
+    });
   }
 
   /**
@@ -491,7 +499,7 @@ export class RealGluster {
    * operator would; bricks, self-heal daemons and mounts are processes of their own and keep running.
    */
   private async restartHungGlusterd(): Promise<void> {
-    for (const s of new Set(this.volumes.flatMap((v) => v.servers))) {
+    for (const s of this.servers()) {
       if (!this.isUp(s) || !this.running(s, 'glusterd')) continue;
       const r = await this.run(s, ['gluster', '--mode=script', 'pool', 'list'], 10_000);
       if (r.code !== KILLED) continue;
