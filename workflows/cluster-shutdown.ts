@@ -28,7 +28,7 @@ import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
 import { validated } from './validate';
 import { Procedure, type CheckResult } from './procedure';
-import type { GateRecord, ProcedureInputBase } from './messages';
+import type { Finished, GateRecord, ProcedureInputBase } from './messages';
 
 export interface ClusterShutdownInput extends ProcedureInputBase {
   /** VMs stopped per batch (fleetctl stop --no-block). Default 10. */
@@ -98,7 +98,7 @@ function etcdAllHealthy(inv: Inventory, e: EtcdHealth): CheckResult {
   };
 }
 
-export async function clusterShutdown(input: ClusterShutdownInput): Promise<ShutdownResult> {
+export async function clusterShutdown(input: ClusterShutdownInput): Promise<Finished<ShutdownResult>> {
   input = validated('clusterShutdown', input);
   const proc = new Procedure('clusterShutdown', input);
   proc.plan(STEPS);
@@ -136,8 +136,7 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Shut
   if (input.dryRun) {
     for (const s of EXECUTION) proc.markSkipped(s.id, s.title, 'dry run: the plan is shown, nothing is changed');
     const r = result();
-    proc.finish(r);
-    return r;
+    return proc.finish(r);
   }
 
   proc.setPhase('awaiting approval');
@@ -295,8 +294,7 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Shut
   poweredOff.push(control);
 
   const r = result();
-  proc.finish(r);
-  return r;
+  return proc.finish(r);
 
   async function powerOff(hosts: string[], via: string | undefined): Promise<void> {
     await Promise.all(

@@ -24,7 +24,7 @@ import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
 import { checked, validated } from './validate';
 import { Procedure } from './procedure';
-import type { GateRecord, ProcedureInputBase } from './messages';
+import type { Finished, GateRecord, ProcedureInputBase } from './messages';
 
 export interface ClusterStartupInput extends ProcedureInputBase {
   /** The clusterShutdown whose saved VM list to start (its memo / result). */
@@ -100,7 +100,7 @@ function relayCandidates(inv: Inventory, plan: StartupPlan, via?: string): strin
   return [...new Set([...first, ...inv.hypervisors.map((h) => h.name)])];
 }
 
-export async function clusterStartup(input: ClusterStartupInput): Promise<StartupResult> {
+export async function clusterStartup(input: ClusterStartupInput): Promise<Finished<StartupResult>> {
   input = validated('clusterStartup', input);
   const proc = new Procedure('clusterStartup', input);
   proc.plan(STEPS);
@@ -143,8 +143,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Startu
   if (input.dryRun) {
     for (const s of EXECUTION) proc.markSkipped(s.id, s.title, 'dry run: the plan is shown, nothing is changed');
     const r = result();
-    proc.finish(r);
-    return r;
+    return proc.finish(r);
   }
 
   const upTimeoutMs = (input.hostUpTimeoutSeconds ?? 900) * 1000;
@@ -344,6 +343,5 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Startu
   });
 
   const r = result();
-  proc.finish(r);
-  return r;
+  return proc.finish(r);
 }

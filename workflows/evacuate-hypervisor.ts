@@ -25,7 +25,7 @@ import { act, waits } from './activities';
 import { acquireClusterLock } from './cluster-lock';
 import { checked, validated } from './validate';
 import { Procedure, type CheckResult } from './procedure';
-import type { GateRecord, ProcedureInputBase } from './messages';
+import type { Finished, GateRecord, ProcedureInputBase } from './messages';
 
 export interface EvacuateHypervisorInput extends ProcedureInputBase {
   /** The hypervisor to evacuate (${HYPERVISOR} in the seed). */
@@ -108,7 +108,7 @@ function unitsOn(fleet: FleetState, host: string) {
   return fleet.units.filter((u) => u.host === host && u.active === 'active');
 }
 
-export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promise<EvacuationResult> {
+export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promise<Finished<EvacuationResult>> {
   input = validated('evacuateHypervisor', input);
   const host = input.host;
   const proc = new Procedure('evacuateHypervisor', input, host);
@@ -159,8 +159,7 @@ export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promis
     proc.markSkipped('approve', 'Approval of the evacuation plan', 'dry run: the plan is shown, nothing is changed');
     for (const s of EXECUTION) proc.markSkipped(s.id, s.title, 'dry run');
     const result: EvacuationResult = { host, dryRun: true, plan, moved: [], gates: proc.progress.gates, skipped: skippedSteps(proc) };
-    proc.finish(result);
-    return result;
+    return proc.finish(result);
   }
 
   proc.setPhase('awaiting approval');
@@ -229,8 +228,7 @@ export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promis
   }
 
   const result: EvacuationResult = { host, dryRun: false, plan, moved, gates: proc.progress.gates, skipped: skippedSteps(proc) };
-  proc.finish(result);
-  return result;
+  return proc.finish(result);
 }
 
 export function skippedSteps(proc: Procedure): string[] {

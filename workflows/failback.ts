@@ -18,7 +18,7 @@ import { acquireClusterLock } from './cluster-lock';
 import { skippedSteps } from './evacuate-hypervisor';
 import { checked, validated } from './validate';
 import { Procedure } from './procedure';
-import type { GateDecisionKind, GateRecord, ProcedureInputBase } from './messages';
+import type { Finished, GateDecisionKind, GateRecord, ProcedureInputBase } from './messages';
 
 export interface FailbackOptions {
   /** Hosts to balance between, nodeset syntax (default: the top and worker hypervisors, `@top,@worker`). */
@@ -132,7 +132,7 @@ export async function runFailback(
   return { hosts, planned, moves: done, spreadAfter: weightSpread(loadAfter, hosts), loadAfter };
 }
 
-export async function failback(input: FailbackInput): Promise<FailbackResult> {
+export async function failback(input: FailbackInput): Promise<Finished<FailbackResult>> {
   input = validated('failback', input);
   const proc = new Procedure('failback', input, input.prefer);
   proc.plan([
@@ -150,6 +150,5 @@ export async function failback(input: FailbackInput): Promise<FailbackResult> {
   const fleet = (await proc.step('measure-load', 'Measure the load of each hypervisor (unit Weights)', () => act.fleetState({}), { skippable: false }))!;
   const r = await runFailback(proc, inv, fleet, { ...input, gateOptions: ['approve', 'reject'] });
   const result: FailbackResult = { dryRun: !!input.dryRun, ...r, gates: proc.progress.gates, skipped: skippedSteps(proc) };
-  proc.finish(result);
-  return result;
+  return proc.finish(result);
 }

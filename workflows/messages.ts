@@ -70,6 +70,19 @@ export interface GateRecord {
   timedOut?: boolean;
 }
 
+/** A safety check that did not hold: in a dry run it is reported instead of parking. */
+export interface FailedCheck {
+  id: string;
+  title: string;
+  reason: string;
+  evidence: Record<string, unknown>;
+  /** A real run went on past it: who overrode it. */
+  overriddenBy?: string;
+}
+
+/** What every procedure returns besides its own result: the safety checks that failed. */
+export type Finished<T> = T & { failedChecks: FailedCheck[] };
+
 export interface IgnoredMessage {
   at: string;
   message: string;
@@ -92,6 +105,8 @@ export interface Progress {
   gates: GateRecord[];
   /** Signals that could not be applied (wrong gate, approver not allowed...): visible, never silent. */
   ignored: IgnoredMessage[];
+  /** Safety checks that failed (a dry run reports them all; a real run lists the overridden ones). */
+  failedChecks: FailedCheck[];
   plan?: unknown;
   result?: unknown;
 }

@@ -30,6 +30,8 @@ import {
   rejectSignal,
   resumeSignal,
   type DecideInput,
+  type FailedCheck,
+  type Finished,
   type GateDecisionKind,
   type GateRecord,
   type ProcedureInputBase,
@@ -41,6 +43,8 @@ import { AWAITING_APPROVAL, CLUSTER, PHASE, PROCEDURE, TARGET } from './search-a
 import { notifyGateOpened } from './notify';
 
 export const PROCEDURE_ABORTED = 'ProcedureAborted';
+/** A dry run cannot read what its plan needs: it fails with the reason instead of parking. */
+export const DRY_RUN_FAILED = 'DryRunFailed';
 
 export interface GateSpec {
   name: string;
@@ -66,6 +70,8 @@ export interface CheckResult {
 
 export class Procedure {
   readonly progress: Progress;
+  /** Safety checks that failed: in a dry run every one (nothing parks), in a real run the overridden ones. */
+  readonly failedChecks: FailedCheck[] = [];
   private readonly gates: GateState = { passed: [] };
   private readonly input: ProcedureInputBase;
   private readonly changing = new Set<string>();
@@ -83,6 +89,7 @@ export class Procedure {
       steps: [],
       gates: this.gates.passed,
       ignored: [],
+      failedChecks: this.failedChecks,
     };
     setHandler(progressQuery, () => ({ ...this.progress, gate: this.gates.current }));
     setHandler(approveSignal, (d) => void this.decide({ ...d, decision: this.gates.current?.kind === 'failure' ? 'retry' : 'approve' }));
@@ -237,6 +244,13 @@ export class Procedure {
         // Wrong input is not a cluster incident: no retry can fix it, the procedure fails at once.
         const cause = err instanceof ActivityFailure ? err.cause : err;
         if (cause instanceof ApplicationFailure && cause.type === 'InvalidInput') throw ApplicationFailure.nonRetryable(why, 'InvalidInput');
+        if (this.progress.dryRun) {
+          // A dry run never waits for an operator: it says what it could not find out.
+          s.state = 'failed';
+          s.detail = why;
+          this.render();
+          throw ApplicationFailure.nonRetryable(`dry run: step "${title}" failed: ${why}`, DRY_RUN_FAILED);
+        }
         s.state = 'parked';
         s.detail = why;
         const options: GateDecisionKind[] = opts.skippable === false ? ['retry', 'abort'] : ['retry', 'skip', 'abort'];
@@ -262,7 +276,7 @@ export class Procedure {
    * A safety check that must hold before going on. When it does not, the procedure parks on a
    * gate stating the reason; `retry` checks again, `override` (with a reason) goes on, `abort` stops.
    */
-  async ensure(id: string, title: string, check: () => Promise<CheckResult>): Promise<CheckResult & { overriddenBy?: string }> {
+  async ensure(id: string, title: string, check: () => Promise<CheckResult>): Promise<CheckResult & { overriddenBy?: string; dryRunFailed?: boolean }> {
     for (;;) {
       const result = (await this.step(id, title, check, { skippable: false }))!;
       if (result.ok) {
@@ -270,6 +284,15 @@ export class Procedure {
         return result;
       }
       const s = this.stepRecord(id, title);
+      const failed: FailedCheck = { id, title, reason: result.reason ?? 'check failed', evidence: result.evidence ?? {} };
+      if (this.progress.dryRun) {
+        // A dry run returns its plan with every failed check; the procedure goes on as if overridden.
+        s.state = 'failed';
+        s.detail = failed.reason;
+        this.failedChecks.push(failed);
+        this.render();
+        return { ...result, dryRunFailed: true };
+      }
       s.state = 'parked';
       s.detail = result.reason;
       const gate = await this.gate({
@@ -282,6 +305,7 @@ export class Procedure {
       if (gate.decision === 'override') {
         s.state = 'done';
         s.detail = `overridden by ${gate.by}: ${gate.reason} (was: ${result.reason})`;
+        this.failedChecks.push({ ...failed, overriddenBy: gate.by });
         this.render();
         return { ...result, overriddenBy: gate.by };
       }
@@ -290,6 +314,7 @@ export class Procedure {
 
   /** Opens a gate and waits for its decision. abort / reject end the procedure. */
   async gate(spec: GateSpec): Promise<GateRecord> {
+    if (this.progress.dryRun) throw ApplicationFailure.nonRetryable(`dry run reached gate ${spec.name}: a dry run never waits for a decision`, DRY_RUN_FAILED);
     const record: GateRecord = {
       name: spec.name,
       kind: spec.kind,
@@ -323,9 +348,12 @@ export class Procedure {
     return CancellationScope.nonCancellable(fn);
   }
 
-  finish(result: unknown) {
-    this.progress.result = result;
+  /** Ends the procedure: its result, with the failed checks (a dry run's findings), is also the progress' result. */
+  finish<T extends object>(result: T): Finished<T> {
+    const r = { ...result, failedChecks: this.failedChecks };
+    this.progress.result = r;
     this.setPhase(this.progress.dryRun ? 'planned' : 'done');
+    return r;
   }
 
   /** Markdown shown by the Web UI as the workflow's current details. */
@@ -333,21 +361,34 @@ export class Procedure {
     const p = this.progress;
     const icon: Record<string, string> = { pending: '·', planned: '·', running: '▶', done: '✔', skipped: '↷', failed: '✖', parked: '⏸' };
     const lines = [
-      `**${p.procedure}** ${p.target ?? ''} on cluster ${p.cluster}${p.dryRun ? ' (dry run)' : ''} — phase: **${p.phase}**${p.paused ? ' (paused)' : ''}`,
+      `**${p.procedure}** ${md(p.target ?? '')} on cluster ${md(p.cluster)}${p.dryRun ? ' (dry run)' : ''} — phase: **${md(p.phase)}**${p.paused ? ' (paused)' : ''}`,
       '',
     ];
     const gate = this.gates.current;
     if (gate) {
-      lines.push(`**Waiting at gate \`${gate.name}\`**: ${gate.message}`);
+      lines.push(`**Waiting at gate \`${gate.name}\`**: ${md(gate.message)}`);
       lines.push(`Answer with: ${gate.options.join(', ')} (signal \`approve\`/\`reject\`, or \`decide\` with {"decision": ..., "by": ..., "reason": ...}).`, '');
     }
-    for (const s of p.steps) lines.push(`- ${icon[s.state] ?? s.state} ${s.title}${s.detail ? ` — ${s.detail}` : ''}`);
+    if (p.dryRun && this.failedChecks.length) {
+      lines.push(`**${this.failedChecks.length} safety check(s) failed** — a real run would park on each:`);
+      for (const c of this.failedChecks) lines.push(`- \`${c.id}-unsafe\`: ${md(c.reason)}`);
+      lines.push('');
+    }
+    for (const s of p.steps) lines.push(`- ${icon[s.state] ?? s.state} ${md(s.title)}${s.detail ? ` — ${md(s.detail)}` : ''}`);
     setCurrentDetails(lines.join('\n'));
   }
 
   get info() {
     return workflowInfo();
   }
+}
+
+/**
+ * Free text (tool output, host names, reasons) inside the Web UI's markdown: characters markdown or
+ * HTML would interpret (`<check>` is an HTML tag to the renderer, `*` emphasis) are escaped.
+ */
+export function md(text: string): string {
+  return text.replace(/[\\`*_<>\[\]#|&]/g, (c) => `\\${c}`);
 }
 
 export function failureMessage(err: unknown): string {

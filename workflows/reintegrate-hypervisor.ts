@@ -18,7 +18,7 @@ import { glusterCheck, hostRoles, skippedSteps } from './evacuate-hypervisor';
 import { balancedHosts, runFailback, type FailbackOptions, type FailbackResult } from './failback';
 import { checked, validated } from './validate';
 import { Procedure } from './procedure';
-import type { GateRecord, ProcedureInputBase } from './messages';
+import type { Finished, GateRecord, ProcedureInputBase } from './messages';
 
 export interface ReintegrateHypervisorInput extends ProcedureInputBase, Omit<FailbackOptions, 'prefer'> {
   host: string;
@@ -39,7 +39,7 @@ export interface ReintegrationResult {
   skipped: string[];
 }
 
-export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): Promise<ReintegrationResult> {
+export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): Promise<Finished<ReintegrationResult>> {
   input = validated('reintegrateHypervisor', input);
   const host = input.host;
   const proc = new Procedure('reintegrateHypervisor', input, host);
@@ -107,8 +107,7 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
     failbackResult = await runFailback(proc, inv, fleet, { ...input, prefer: host, gateOptions: ['approve', 'skip', 'abort'] });
   }
   const result: ReintegrationResult = { host, dryRun: !!input.dryRun, loadByHost: load, failback: failbackResult, gates: proc.progress.gates, skipped: skippedSteps(proc) };
-  proc.finish(result);
-  return result;
+  return proc.finish(result);
 }
 
 /**

@@ -61,6 +61,30 @@ describe('evacuateHypervisor', () => {
     }
   });
 
+  it('a dry run of an unsafe evacuation returns its plan with every failed check, parks nowhere, changes nothing', async () => {
+    await t.h.lab.etcd!.stopMember('top2');
+    await t.h.lab.etcd!.stopMember('top3');
+    t.h.lab.faults.slowHeal('volspoms1', 5, 0);
+    try {
+      const seq = lastSeq();
+      const handle = await start({ host: 'top1', dryRun: true });
+      const r = (await handle.result()) as EvacuationResult & { failedChecks: { id: string; reason: string }[] };
+      expect(r.dryRun).toBe(true);
+      expect(r.failedChecks.map((c) => c.id)).toEqual(['check-etcd-quorum', 'check-gluster']);
+      expect(r.failedChecks[0]!.reason).toMatch(/quorum is 4/);
+      expect(r.failedChecks[1]!.reason).toMatch(/volspoms1: 15 heal entries pending/);
+      expect(r.plan.units.length).toBeGreaterThan(0); // the plan is there too
+      const p = await handle.query(progressQuery);
+      expect(p.gates).toEqual([]);
+      expect(p.steps.find((s) => s.id === 'check-etcd-quorum')?.state).toBe('failed');
+      expect(mutatingSince(seq)).toEqual([]);
+    } finally {
+      t.h.lab.faults.slowHeal('volspoms1', 0, 0);
+      await t.h.lab.etcd!.startMember('top2');
+      await t.h.lab.etcd!.startMember('top3');
+    }
+  });
+
   it('parks when a volume has heal entries', async () => {
     t.h.lab.faults.slowHeal('volspoms1', 12, 0); // 12 entries on each of its 3 bricks
     try {
