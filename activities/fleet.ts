@@ -189,14 +189,17 @@ export function fleetActivities(ctx: ToolContext) {
     },
 
     /**
-     * Moves one unit the way seed 000 / 002 do: `fleetctl unload --no-block` then `fleetctl start
-     * --no-block`; fleet places it on the least loaded eligible hypervisor. Returns where it runs.
+     * Moves one unit off `from` the way seed 000 / 002 do: `fleetctl unload --no-block` then `fleetctl
+     * start --no-block`; fleet places it on the least loaded eligible hypervisor. Returns where it runs.
+     * Idempotent: a unit already running on another host than `from` was moved (by an earlier attempt)
+     * and is left alone; a unit an earlier attempt unloaded is only started.
      */
-    async moveUnit(input: { unit: string; expectTo?: string; timeoutMs?: number }): Promise<{ unit: string; from?: string; to?: string }> {
+    async moveUnit(input: { unit: string; from: string; timeoutMs?: number }): Promise<{ unit: string; from: string; to?: string; alreadyMoved?: boolean }> {
       assertUnitName(input.unit, 'unit');
       const host = commandHost(inv);
       const deadline = Date.now() + (input.timeoutMs ?? 5 * 60_000);
       const unitNow = async () => (await readFleetState()).units.find((u) => u.unit === input.unit);
+      const running = (u: FleetUnitView | undefined) => u?.active === 'active' && u.sub === 'running';
       const waitFor = async (what: string, done: (u: FleetUnitView | undefined) => boolean) => {
         for (;;) {
           const now = await unitNow();
@@ -209,13 +212,18 @@ export function fleetActivities(ctx: ToolContext) {
         }
       };
       const before = await unitNow();
-      // A retried attempt may find the unload already done: only unload what still runs.
-      if (before?.dstate !== 'inactive' || before.active === 'active') await fleetctl(host, ['unload', '--no-block', input.unit]);
-      // The VM must be down before it is started again, or fleet would see it still running where it was.
-      await waitFor('unloaded', (u) => !u || (u.dstate === 'inactive' && u.active !== 'active' && u.active !== 'deactivating'));
-      await fleetctl(host, ['start', '--no-block', input.unit]);
-      const after = await waitFor('running', (u) => u?.active === 'active' && u.sub === 'running');
-      return { unit: input.unit, from: before?.host, to: after?.host };
+      if (!before) throw ApplicationFailure.nonRetryable(`${input.unit}: fleet knows no such unit`, 'ToolError');
+      // Started again elsewhere by an earlier attempt (running, or still starting there): wait, touch nothing.
+      const startedElsewhere = before.host !== undefined && before.host !== input.from && (before.dstate === 'launched' || before.active === 'active' || before.active === 'activating');
+      if (!startedElsewhere) {
+        // Only unload what is still on its old host: a retried attempt may find the unload done.
+        if (before.dstate !== 'inactive') await fleetctl(host, ['unload', '--no-block', input.unit]);
+        // The VM must be down before it is started again, or fleet would see it still running where it was.
+        await waitFor('unloaded', (u) => !u || (u.dstate === 'inactive' && u.active !== 'active' && u.active !== 'deactivating'));
+        await fleetctl(host, ['start', '--no-block', input.unit]);
+      }
+      const after = await waitFor('running', running);
+      return { unit: input.unit, from: input.from, to: after?.host, ...(startedElsewhere ? { alreadyMoved: true } : {}) };
     },
 
     /** Waits until every unit is in the wanted state (stopped: not active; running: active/running). */
@@ -263,5 +271,8 @@ export function toSnapshot(inv: Inventory, machines: FleetState['machines'], uni
       pinnedHost: u.pinnedHost,
     },
   }));
-  return { hosts, vms };
+  // fleet's scheduler (leastLoadedScheduler) takes the machine with the least Weight whatever its
+  // capacity (hvflow's inventory knows capacities, fleet does not) and breaks ties by machine id.
+  const tieOrder = [...machines].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((m) => m.host);
+  return { hosts, vms, scheduler: { tieOrder, capacityAware: false } };
 }

@@ -159,8 +159,16 @@ function failbackPlanLines(f: NonNullable<ReintegrationResult['failback']>, pref
     bold('Load per hypervisor'),
     ...indent(loadLines(f.planned.loadBefore, f.planned.loadAfter, prefer, { only: f.hosts })),
     '',
-    dim('Each move restarts the VM: fleetctl unload, then fleetctl start, with bounded parallelism.'),
+    ...(f.planned.held?.length ? ['', bold('Left where they run'), ...indent(table(['VM', 'WHY'], f.planned.held.map((h) => [h.vm, h.reason])))] : []),
+    '',
+    dim('Each move restarts the VM: fleetctl unload, then fleetctl start, one at a time; each landing is checked and a'),
+    dim('landing the plan did not expect re-plans the rest (asked again if the result is worse than approved).'),
   ];
+}
+
+function replanLines(replans: FailbackResult['replans'] | undefined): string[] {
+  if (!replans?.length) return [];
+  return ['', bold('Re-planned while moving'), ...indent(replans.map((r) => `${r.after}: then ${r.moves.map((m) => `${m.vm} ${m.from}→${m.plannedTo}`).join(', ') || 'no more move'} (spread ${r.spreadAfter}${r.asked ? ', asked again' : ''})`))];
 }
 
 export function renderReintegrationPlan(result: unknown): string[] {
@@ -182,13 +190,13 @@ export function renderReintegrationPlan(result: unknown): string[] {
 export function renderReintegrationResult(result: unknown): string[] {
   const r = result as ReintegrationResult;
   const out = [bold(`${r.host} reintegrated`), '', bold('Load per hypervisor'), ...indent(loadLines(r.loadByHost, r.failback?.loadAfter, r.host, { only: r.failback?.hosts }))];
-  if (r.failback) out.push('', bold(`Moves (${r.failback.moves.length} done)`), ...indent(movesLines(r.failback.moves, true)), `weight spread now ${r.failback.spreadAfter}`);
+  if (r.failback) out.push('', bold(`Moves (${r.failback.moves.length} done)`), ...indent(movesLines(r.failback.moves, true)), ...replanLines(r.failback.replans), `weight spread now ${r.failback.spreadAfter}`);
   return [...out, ...gatesLines(r.gates), ...skippedLines(r.skipped)];
 }
 
 export function renderFailbackPlan(result: unknown): string[] {
   const r = result as FailbackResult;
-  return [header('failback', `over ${r.hosts.join(', ')}`, r.dryRun), '', ...failbackPlanLines({ hosts: r.hosts, planned: r.planned, moves: r.moves, spreadAfter: r.spreadAfter, loadAfter: r.loadAfter })];
+  return [header('failback', `over ${r.hosts.join(', ')}`, r.dryRun), '', ...failbackPlanLines({ hosts: r.hosts, planned: r.planned, moves: r.moves, replans: r.replans ?? [], spreadAfter: r.spreadAfter, loadAfter: r.loadAfter })];
 }
 
 export function renderFailbackResult(result: unknown): string[] {
@@ -196,6 +204,7 @@ export function renderFailbackResult(result: unknown): string[] {
   return [
     bold(`Failback: ${r.moves.length} move(s) done; weight spread ${r.planned.spreadBefore} → ${r.spreadAfter}`),
     ...indent(movesLines(r.moves, true)),
+    ...replanLines(r.replans),
     '',
     bold('Load per hypervisor'),
     ...indent(loadLines(r.planned.loadBefore, r.loadAfter, undefined, { only: r.hosts })),

@@ -45,6 +45,11 @@ export interface VmState {
 export interface ClusterSnapshot {
   hosts: HostState[];
   vms: VmState[];
+  /**
+   * How the cluster's own scheduler places a VM, as the driver knows it (fleet: least Weight, ties by
+   * ascending machine id, capacity unknown to it). Planners use it unless given their own options.
+   */
+  scheduler?: Pick<PlacementOptions, 'tieOrder' | 'capacityAware'>;
 }
 
 /** One VM going from one host to another. */
@@ -158,14 +163,14 @@ export class Placement {
   readonly capacityAware: boolean;
 
   constructor(s: ClusterSnapshot, opts: PlacementOptions = {}) {
-    this.capacityAware = opts.capacityAware ?? true;
+    this.capacityAware = opts.capacityAware ?? s.scheduler?.capacityAware ?? true;
     this.hosts = s.hosts;
     for (const h of s.hosts) {
       this.hostByName.set(h.name, h);
       this.load.set(h.name, 0);
       this.residents.set(h.name, new Set());
     }
-    (opts.tieOrder ?? []).forEach((h, i) => {
+    (opts.tieOrder ?? s.scheduler?.tieOrder ?? []).forEach((h, i) => {
       if (!this.rank.has(h)) this.rank.set(h, i);
     });
     for (const vm of s.vms) {

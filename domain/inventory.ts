@@ -88,6 +88,11 @@ const vmsSchema = z.strictObject({
   dns: nodesetExpr.optional(),
   /** VMs hvflow never stops, moves or starts (routers, VMs owned by another team). */
   neverTouch: nodesetExpr.optional(),
+  /**
+   * Infrastructure VMs besides DHCP and DNS (directory, monitoring...): like them, a failback moves
+   * them only when the operator names them.
+   */
+  critical: nodesetExpr.optional(),
 });
 
 export const inventorySchema = z
@@ -149,7 +154,7 @@ export const inventorySchema = z
     checkHosts(['etcd', 'members'], inv.etcd?.members);
     inv.gluster?.volumes.forEach((v, i) => checkHosts(['gluster', 'volumes', i, 'servers'], v.servers));
     checkHosts(['gluster', 'clients'], inv.gluster?.clients);
-    for (const key of ['dhcp', 'dns', 'neverTouch'] as const) {
+    for (const key of ['dhcp', 'dns', 'neverTouch', 'critical'] as const) {
       const expr = inv.vms[key];
       if (expr === undefined) continue;
       try {
@@ -278,7 +283,7 @@ export function glusterServers(inv: Inventory): string[] {
   return [...all].sort();
 }
 
-export function vmSet(inv: Inventory, key: 'dhcp' | 'dns' | 'neverTouch'): string[] {
+export function vmSet(inv: Inventory, key: 'dhcp' | 'dns' | 'neverTouch' | 'critical'): string[] {
   const expr = inv.vms[key];
   return expr ? expandNodeset(expr) : [];
 }

@@ -42,6 +42,7 @@ const failbackOptions = {
   maxMoves: z.number().int().min(1).max(10_000).optional(),
   parallelism: z.number().int().min(1).max(8).optional(),
   moveCost: z.number().min(0).max(1e9).optional(),
+  moveInfra: z.array(named(VM_NAME_RULE)).max(1000).optional(),
 };
 
 export const procedureInputSchemas = {

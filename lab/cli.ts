@@ -15,6 +15,7 @@ const USAGE = `usage:
       crash HOST | unreachable HOST | restore HOST | power-on HOST
       hang-on-stop VM | slow-start VM MS | slow-heal VOLUME ENTRIES PER_SECOND
       gluster-busy COMMANDS   (the next COMMANDS gluster volume start/stop/set/rebalance answer "Another transaction is in progress")
+      fleet-unavailable COMMANDS   (the next COMMANDS fleetctl commands answer "Error 503: fleet server unable to communicate with etcd")
   tsx lab/cli.ts log [HOST] [--dir DIR]                                           the commands the lab received
 A running lab is reached through its socket, <dir>/lab.sock (default dir ${DEFAULT_DIR}).`;
 
@@ -51,6 +52,7 @@ const FAULTS: Record<string, ControlRequest['op']> = {
   'slow-start': 'slowStart',
   'slow-heal': 'slowHeal',
   'gluster-busy': 'glusterBusy',
+  'fleet-unavailable': 'fleetUnavailable',
 };
 
 async function main(argv: string[]): Promise<void> {

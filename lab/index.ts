@@ -75,6 +75,8 @@ export interface Lab {
     slowHeal(volume: string, entries: number, perSecond: number): void;
     /** The next `commands` lock-taking `gluster volume` commands answer "Another transaction is in progress". */
     glusterBusy(commands: number): void;
+    /** The next `commands` fleetctl commands find fleet's etcd unreachable (googleapi: Error 503). */
+    fleetUnavailable(commands: number): void;
     slowStart(vm: string, ms: number): void;
     /** The host's power-on does nothing (it stays off) until called again with false. */
     stayOff(host: string, on?: boolean): void;
@@ -237,6 +239,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
           if (gluster) throw new Error('glusterBusy makes the simulated gluster answer busy; real glusterd is busy only when it is');
           model.glusterBusy(n);
         },
+        fleetUnavailable: (n) => model.fleetUnavailable(n),
         slowStart: (vm, ms) => model.slowStart(vm, ms),
         stayOff: (h, on) => model.stayOff(h, on),
         slowPing: (h, ms) => model.slowPing(h, ms),
@@ -284,6 +287,8 @@ async function control(model: LabModel, req: ControlRequest): Promise<unknown> {
       return model.slowHeal(String(a), Number(b), Number(c));
     case 'glusterBusy':
       return model.glusterBusy(Number(a));
+    case 'fleetUnavailable':
+      return model.fleetUnavailable(Number(a));
     case 'log':
       return model.commandLog(a === undefined ? {} : { host: String(a) });
     default:

@@ -201,6 +201,8 @@ export class LabModel extends EventEmitter {
    * `volume tier` answer); '10.5' gives GlusterFS 10 (no `volume tier`, op-version 100000).
    */
   glusterVersion = '3.12.15';
+  /** fleetctl commands still to answer as if fleet's etcd were unreachable (fault fleetUnavailable). */
+  fleetUnavailableCommands = 0;
   /** Lock-taking `gluster volume` commands still to refuse as busy (fault glusterBusy). */
   glusterBusyCommands = 0;
   /** More names a gluster peer is known by (`gluster peer status` "Other names:"), by host. */
@@ -363,10 +365,13 @@ export class LabModel extends EventEmitter {
     return this.fleetMachines().filter((m) => m.fleetd && this.satisfies(u, m));
   }
 
-  /** The machine fleet would pick for u now: eligible, least total Weight, then name. */
+  /**
+   * The machine fleet would pick for u now: eligible, least total Weight, then the lowest machine id
+   * (fleet's leastLoadedScheduler sorts agents by load, then by MState.ID).
+   */
   pick(u: UnitState): MachineState | undefined {
     const load = this.loads();
-    return this.eligible(u).sort((a, b) => load.get(a.name)! - load.get(b.name)! || a.name.localeCompare(b.name))[0];
+    return this.eligible(u).sort((a, b) => load.get(a.name)! - load.get(b.name)! || (a.machineId < b.machineId ? -1 : a.machineId > b.machineId ? 1 : 0))[0];
   }
 
   /** fleet's engine + agents: schedule unscheduled units, then drive each agent's units to their dstate. */
@@ -771,6 +776,10 @@ export class LabModel extends EventEmitter {
   }
 
   /** Fault: the next `commands` lock-taking `gluster volume` commands find glusterd's lock held by another transaction. */
+  fleetUnavailable(commands: number): void {
+    this.fleetUnavailableCommands = commands;
+  }
+
   glusterBusy(commands: number): void {
     this.glusterBusyCommands = commands;
   }

@@ -12,7 +12,7 @@ import type { ToolContext } from './tools/types';
 
 export interface ControlRequest {
   kind: 'control';
-  op: 'crash' | 'unreachable' | 'restore' | 'hangOnStop' | 'slowHeal' | 'slowStart' | 'glusterBusy' | 'log' | 'powerOn';
+  op: 'crash' | 'unreachable' | 'restore' | 'hangOnStop' | 'slowHeal' | 'slowStart' | 'glusterBusy' | 'fleetUnavailable' | 'log' | 'powerOn';
   args: (string | number)[];
 }
 

@@ -183,7 +183,9 @@ export const fleetctl: Tool = async (ctx) => {
   const [cmd, ...names] = rest;
   const model = ctx.model;
   const me = model.machine(ctx.host);
-  if (!me.fleetd && !model.fleetMachines().length) {
+  const faulted = model.fleetUnavailableCommands > 0;
+  if (faulted) model.fleetUnavailableCommands--;
+  if (faulted || (!me.fleetd && !model.fleetMachines().length)) {
     ctx.err('Error retrieving list of units from repository: googleapi: Error 503: fleet server unable to communicate with etcd\n');
     return 1;
   }
