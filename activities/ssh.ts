@@ -22,6 +22,7 @@ import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel } from 'ssh2';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
+import { onAbort } from './abort-listeners';
 import { buildCommand, QuoteError } from './quote';
 import { assertHostName, InvalidNameError } from '../domain/names';
 
@@ -236,16 +237,18 @@ class Semaphore {
   async acquire(signal?: AbortSignal): Promise<() => void> {
     if (this.used >= this.size) {
       await new Promise<void>((resolve, reject) => {
+        let off = () => {};
         const go = () => {
-          signal?.removeEventListener('abort', onAbort);
+          off();
           resolve();
         };
-        const onAbort = () => {
-          this.waiting = this.waiting.filter((w) => w !== go);
-          reject(signal!.reason);
-        };
         this.waiting.push(go);
-        signal?.addEventListener('abort', onAbort, { once: true });
+        if (signal) {
+          off = onAbort(signal, () => {
+            this.waiting = this.waiting.filter((w) => w !== go);
+            reject(signal.reason);
+          });
+        }
       });
     } else {
       this.used++;
@@ -785,9 +788,7 @@ export class SshPool {
     const { conn, channel, release } = channelInfo;
 
     const timer = setTimeout(() => resolveEnd({ kind: 'timeout' }), timeoutMs);
-    const onAbort = () => resolveEnd({ kind: 'aborted' });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
+    const offAbort = signal ? onAbort(signal, () => resolveEnd({ kind: 'aborted' })) : () => undefined;
     if (opts.stdin !== undefined) channel.write(opts.stdin);
     channel.end();
 
@@ -832,7 +833,7 @@ export class SshPool {
       }
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      offAbort();
       conn.closeListeners.delete(settle);
       clearInterval(hbTimer);
       release();
