@@ -22,6 +22,7 @@ import { NodeSSH } from 'node-ssh';
 import type { Client, ClientChannel } from 'ssh2';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
+import { onAbort } from './abort-listeners';
 import { buildCommand, QuoteError } from './quote';
 import { assertHostName, InvalidNameError } from '../domain/names';
 
@@ -236,16 +237,18 @@ class Semaphore {
   async acquire(signal?: AbortSignal): Promise<() => void> {
     if (this.used >= this.size) {
       await new Promise<void>((resolve, reject) => {
+        let off = () => {};
         const go = () => {
-          signal?.removeEventListener('abort', onAbort);
+          off();
           resolve();
         };
-        const onAbort = () => {
-          this.waiting = this.waiting.filter((w) => w !== go);
-          reject(signal!.reason);
-        };
         this.waiting.push(go);
-        signal?.addEventListener('abort', onAbort, { once: true });
+        if (signal) {
+          off = onAbort(signal, () => {
+            this.waiting = this.waiting.filter((w) => w !== go);
+            reject(signal.reason);
+          });
+        }
       });
     } else {
       this.used++;
@@ -281,6 +284,14 @@ class Capture {
   }
   text(): string {
     return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+
+function closeQuietly(channel: ClientChannel): void {
+  try {
+    channel.close();
+  } catch {
+    /* already closed */
   }
 }
 
@@ -529,11 +540,17 @@ export class SshPool {
     return conn;
   }
 
-  /** Opens an exec channel; retries once on a fresh connection if the pooled one turned out dead. */
+  /**
+   * Opens an exec channel; retries once on a fresh connection if the pooled one turned out dead.
+   * `listen` is called inside ssh2's exec callback, before anything else runs: ssh2 handles a whole
+   * socket read at once, so a short command's confirmation, output, exit status and close can all be
+   * emitted before an awaiting caller resumes (seen under fan-out, where the event loop lags).
+   */
   private async openChannel(
     target: SshTarget,
     command: string,
-    signal?: AbortSignal,
+    signal: AbortSignal | undefined,
+    listen: (conn: Conn, channel: ClientChannel) => void,
   ): Promise<{ conn: Conn; channel: ClientChannel; release: () => void }> {
     for (let attempt = 0; ; attempt++) {
       const conn = await this.getConn(target);
@@ -543,21 +560,31 @@ export class SshPool {
         if (conn.closed) throw new Error('connection closed');
         const answerMs = this.config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
         let stalled: NodeJS.Timeout | undefined;
+        let givenUp = false;
         const channel = await new Promise<ClientChannel>((resolve, reject) => {
+          const giveUp = (e: Error) => {
+            givenUp = true;
+            reject(e);
+          };
           // an exec request on a connection that dies before answering never calls back
-          onClose = () => reject(new Error('connection closed'));
+          onClose = () => giveUp(new Error('connection closed'));
           conn.closeListeners.add(onClose);
           // a host that stopped answering (frozen, network cut) leaves the request pending: give up
           // on the connection, it is dead for every run
           stalled = setTimeout(() => {
-            reject(new Error(`no answer to the exec request within ${answerMs} ms`));
+            giveUp(new Error(`no answer to the exec request within ${answerMs} ms`));
             this.forget(conn);
             conn.ssh.dispose();
           }, answerMs);
           try {
-            conn.client.exec(command, (err, ch) => (err ? reject(err) : resolve(ch)));
+            conn.client.exec(command, (err, ch) => {
+              if (err) return giveUp(err);
+              if (givenUp) return closeQuietly(ch); // a late answer to an attempt already failed
+              listen(conn, ch);
+              resolve(ch);
+            });
           } catch (e) {
-            reject(e);
+            giveUp(e as Error);
           }
         }).finally(() => clearTimeout(stalled));
         return { conn, channel, release };
@@ -669,16 +696,6 @@ export class SshPool {
     beat();
     const hbTimer = setInterval(beat, this.config.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_MS);
 
-    let channelInfo: { conn: Conn; channel: ClientChannel; release: () => void };
-    try {
-      channelInfo = await this.openChannel(target, `echo ${PID_MARK}$$; exec ${command}`, signal);
-    } catch (e) {
-      clearInterval(hbTimer);
-      if (signal?.aborted) throw abortReason(signal, target, command);
-      throw e;
-    }
-    const { conn, channel, release } = channelInfo;
-
     let pid: number | undefined;
     let pidWaiters: Array<() => void> = [];
     let pre: Buffer | null = Buffer.alloc(0); // stdout until the pid marker was seen
@@ -740,22 +757,38 @@ export class SshPool {
       const name = (exit.signal ?? '').replace(/^SIG/, '');
       resolveEnd({ kind: 'exit', code: 128 + (signalNumber(name) ?? 127), signal: name || undefined });
     };
-    channel.on('data', onStdout);
-    channel.stderr.on('data', (b: Buffer) => {
-      err.push(b);
-      note(b);
-    });
-    channel.on('error', () => undefined);
-    channel.on('exit', (code: number | null, sig?: string) => {
-      exit = { code, signal: sig ?? undefined };
-    });
-    channel.on('close', settle);
-    const channelClosed = new Promise<void>((r) => channel.once('close', () => r()));
-    conn.closeListeners.add(settle);
+    let markClosed!: () => void;
+    const channelClosed = new Promise<void>((r) => (markClosed = r));
+    // attached in the exec callback itself (see openChannel): an instant command's exit is never missed
+    const listen = (conn: Conn, channel: ClientChannel) => {
+      channel.on('data', onStdout);
+      channel.stderr.on('data', (b: Buffer) => {
+        err.push(b);
+        note(b);
+      });
+      channel.on('error', () => undefined);
+      channel.on('exit', (code: number | null, sig?: string) => {
+        exit = { code, signal: sig ?? undefined };
+      });
+      channel.on('close', () => {
+        settle();
+        markClosed();
+      });
+      conn.closeListeners.add(settle);
+    };
+
+    let channelInfo: { conn: Conn; channel: ClientChannel; release: () => void };
+    try {
+      channelInfo = await this.openChannel(target, `echo ${PID_MARK}$$; exec ${command}`, signal, listen);
+    } catch (e) {
+      clearInterval(hbTimer);
+      if (signal?.aborted) throw abortReason(signal, target, command);
+      throw e;
+    }
+    const { conn, channel, release } = channelInfo;
+
     const timer = setTimeout(() => resolveEnd({ kind: 'timeout' }), timeoutMs);
-    const onAbort = () => resolveEnd({ kind: 'aborted' });
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) onAbort();
+    const offAbort = signal ? onAbort(signal, () => resolveEnd({ kind: 'aborted' })) : () => undefined;
     if (opts.stdin !== undefined) channel.write(opts.stdin);
     channel.end();
 
@@ -776,11 +809,7 @@ export class SshPool {
         let graceTimer: NodeJS.Timeout | undefined;
         await Promise.race([channelClosed, new Promise((r) => (graceTimer = setTimeout(r, 2000)))]);
         clearTimeout(graceTimer);
-        try {
-          channel.close();
-        } catch {
-          /* already closed */
-        }
+        closeQuietly(channel);
         if (end.kind === 'aborted') throw abortReason(signal!, target, command);
         const killNote =
           pid === undefined
@@ -804,7 +833,7 @@ export class SshPool {
       }
     } finally {
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      offAbort();
       conn.closeListeners.delete(settle);
       clearInterval(hbTimer);
       release();

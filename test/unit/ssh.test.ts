@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectSuccess, runFromActivity, SshPool, type SshTarget } from '../../activities/ssh';
+import { expectSuccess, runFromActivity, SshPool, type RunResult, type SshTarget } from '../../activities/ssh';
 import { assertHostName, InvalidNameError } from '../../domain/names';
 import { generateKeyPair, knownHostsLine, startSshd, type SshdHandle, type SshdOptions } from '../../lab/sshd';
 
@@ -321,4 +321,64 @@ describe('SshPool against a real sshd', () => {
     expect(f.type).toBe('SshAuthenticationFailed');
     expect(f.nonRetryable).toBe(true);
   });
+});
+
+describe('SshPool under wide fan-out (instant commands)', () => {
+  // As many hosts as the issue's reproduction (100 parallel `true`, one per host), on their own addresses.
+  const HOSTS = Array.from({ length: 100 }, (_, i) => `fan${i + 1}`);
+  const fanAddress = (i: number) => `127.0.0.${100 + i}`;
+
+  beforeAll(async () => {
+    await Promise.all(HOSTS.map((h, i) => start(h, 0, { address: fanAddress(i + 1) })));
+    await fsp.appendFile(knownHostsPath, `${HOSTS.map((h) => knownHostsLine(sshds.get(h)!)).join('\n')}\n`);
+  }, 120_000);
+
+  /** Command i: `true`, `echo`, or `exit 3`; each kind ends at once. */
+  const instant = (i: number): { argv: string[]; exitCode: number; stdout: string } =>
+    [
+      { argv: ['true'], exitCode: 0, stdout: '' },
+      { argv: ['echo', `c${i}`], exitCode: 0, stdout: `c${i}\n` },
+      { argv: ['sh', '-c', 'exit 3'], exitCode: 3, stdout: '' },
+    ][i % 3]!;
+
+  async function runAll(p: SshPool, hosts: string[]): Promise<void> {
+    const results = await Promise.allSettled(hosts.map((h, i) => p.run(target(h), instant(i).argv, { okExitCodes: [0, 3] })));
+    const lost = results.flatMap((r, i) => (r.status === 'rejected' ? [`${hosts[i]} #${i}: ${(r.reason as Error).message}`] : []));
+    expect(lost).toEqual([]);
+    results.forEach((r, i) => {
+      const { exitCode, stdout } = instant(i);
+      expect((r as PromiseFulfilledResult<RunResult>).value).toMatchObject({ host: hosts[i], exitCode, stdout, stderr: '' });
+    });
+  }
+
+  it('loses no exit of 300 instant commands over 100 hosts, and keeps one connection per host', async () => {
+    const p = pool();
+    await runAll(p, [...HOSTS, ...HOSTS, ...HOSTS]);
+    expect(p.stats()).toEqual({ connects: HOSTS.length, open: HOSTS.length });
+    for (const h of HOSTS) expect(sshds.get(h)!.loginCount()).toBe(1);
+  }, 60_000);
+
+  it('loses no exit of 300 instant commands on one host (8 channels at a time), over one connection', async () => {
+    const p = pool();
+    await runAll(p, Array.from({ length: 300 }, () => 'fan1'));
+    expect(p.stats()).toEqual({ connects: 1, open: 1 });
+  }, 60_000);
+
+  it('a wide fan-out inside one activity emits no MaxListenersExceededWarning', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const p = pool();
+      const env = new MockActivityEnvironment();
+      // every host at once, and 40 on one host: most of those wait for one of its 8 channels
+      const hosts = [...HOSTS, ...Array.from({ length: 40 }, () => 'fan1')];
+      const results: RunResult[] = await env.run(() => Promise.all(hosts.map((h) => runFromActivity(p, target(h), ['sh', '-c', 'sleep 0.2']))));
+      expect(results.every((r) => r.exitCode === 0)).toBe(true);
+      await new Promise((r) => setImmediate(r)); // process warnings are emitted on a later tick
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
 });
