@@ -10,6 +10,7 @@ import { etcdActivities } from './etcd';
 import { notifyActivities } from './notify';
 import { describeLockHolder, shutdownVmList } from './temporal-info';
 import { powerActivities } from './power';
+import { hostServicesActivities } from './host-services';
 import type { ToolContext } from './remote';
 
 export interface ActivityDeps extends ToolContext {
@@ -36,6 +37,7 @@ export function createActivities(deps: ActivityDeps) {
     ...etcdActivities(ctx),
     ...notifyActivities(deps),
     ...powerActivities(ctx),
+    ...hostServicesActivities(ctx),
   };
 }
 

@@ -7,7 +7,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
-import type { GateDecisionKind, GatePolicy } from '../workflows/messages';
+import type { GatePolicy } from '../workflows/messages';
+import { GATE_DECISIONS, type GateDecisionKind } from '../domain/contract';
 import { connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
 import { CliError, EXIT_CODES_HELP, ExitCode, notFound, usage } from './errors';
 import type { ProcedureView } from './operations';
@@ -20,7 +21,7 @@ const ops = () => import('./operations');
 const schedules = () => import('./schedules');
 const classify = async (e: unknown) => (await import('./classify')).classify(e);
 
-const DECISIONS: GateDecisionKind[] = ['approve', 'reject', 'retry', 'skip', 'abort', 'override'];
+const DECISIONS: readonly GateDecisionKind[] = GATE_DECISIONS;
 
 // ── output and context ─────────────────────────────────────────────────────────────────────────
 

@@ -283,6 +283,11 @@ export function glusterServers(inv: Inventory): string[] {
   return [...all].sort();
 }
 
+/** Hosts that mount every GlusterFS volume (`gluster.clients`): VM images live there. */
+export function glusterClients(inv: Inventory): string[] {
+  return inv.gluster?.clients ? hostsOf(inv, inv.gluster.clients, 'gluster.clients') : [];
+}
+
 export function vmSet(inv: Inventory, key: 'dhcp' | 'dns' | 'neverTouch' | 'critical'): string[] {
   const expr = inv.vms[key];
   return expr ? expandNodeset(expr) : [];

@@ -640,6 +640,24 @@ export class LabModel extends EventEmitter {
     return was;
   }
 
+  /**
+   * The host mounts, from its fstab, every started volume it does not mount yet (a GlusterFS client
+   * of the topology only). Returns the volumes that could not mount (not started).
+   */
+  mountClient(host: string): string[] {
+    const m = this.machine(host);
+    if (!this.glusterClients.includes(host)) return [];
+    const failed: string[] = [];
+    for (const v of this.volumes.values()) {
+      if (m.mounts.has(v.name)) continue;
+      if (v.status === 'Started') m.mounts.add(v.name);
+      else failed.push(v.name);
+    }
+    if (m.mounts.size) m.glusterfs = true;
+    this.changed();
+    return failed;
+  }
+
   isGlusterServer(host: string): boolean {
     return [...this.volumes.values()].some((v) => v.bricks.some((b) => b.host === host));
   }

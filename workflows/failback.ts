@@ -16,6 +16,7 @@ import type { FleetState } from '../activities/fleet';
 import { act, waits } from './activities';
 import { acquireClusterLock } from './cluster-lock';
 import { skippedSteps } from './evacuate-hypervisor';
+import { readinessCheck } from './host-ready';
 import { checked, validated } from './validate';
 import { Procedure } from './procedure';
 import type { Finished, GateDecisionKind, GateRecord, ProcedureInputBase } from './messages';
@@ -154,6 +155,11 @@ export async function runFailback(
   fleet: FleetState,
   o: FailbackOptions & { dryRun?: boolean; gateOptions: GateDecisionKind[] },
 ): Promise<Omit<FailbackResult, 'gates' | 'skipped' | 'dryRun'>> {
+  // fleet may start any moved VM on any host it schedules on: each must have the VM images (mounts).
+  const destinations = (s: ClusterSnapshot) => balancedHosts(inv, o.hosts).filter((h) => s.hosts.some((x) => x.name === h && x.up && x.schedulable));
+  const mountsCheck = async (s: ClusterSnapshot) =>
+    readinessCheck(await act.hostReadiness({ hosts: destinations(s) }), { mountsOnly: true, why: 'fleet would start VMs there without their images; mount the volumes (or stop fleetd there) first' });
+  await proc.ensure('check-destinations', 'Every host fleet may start a VM on mounts the GlusterFS volumes', () => mountsCheck(fleet.snapshot));
   let { hosts, plan, moves, held } = planFailback(inv, fleet.snapshot, o);
   const view = (): FailbackPlanned => ({ moves, spreadBefore: plan.spreadBefore, spreadAfter: plan.spreadAfter, loadBefore: plan.loadBefore, loadAfter: plan.loadAfter, held });
   let planned = view();
@@ -185,7 +191,9 @@ export async function runFailback(
       return none();
     }
     const approved = moves;
-    ({ hosts, plan, moves, held } = planFailback(inv, (await act.fleetState({})).snapshot, o));
+    const now = (await act.fleetState({})).snapshot;
+    await proc.ensure('recheck-destinations', 'Re-check before the moves: every destination mounts the GlusterFS volumes', () => mountsCheck(now));
+    ({ hosts, plan, moves, held } = planFailback(inv, now, o));
     planned = view();
     if (sameMoves(moves, approved)) break;
     proc.plan([], { ...(proc.progress.plan as object | undefined), failback: planned });
@@ -244,6 +252,7 @@ export async function failback(input: FailbackInput): Promise<Finished<FailbackR
   proc.plan([
     { id: 'inventory', title: 'Read the inventory' },
     { id: 'measure-load', title: 'Measure the load of each hypervisor (unit Weights)' },
+    { id: 'check-destinations', title: 'Every host fleet may start a VM on mounts the GlusterFS volumes' },
     { id: 'plan-failback', title: 'Plan the moves that bring the spread down' },
     { id: 'approve-failback', title: 'Approval of the failback moves' },
     { id: 'move-vms', title: 'Move VMs: fleetctl unload, fleetctl start' },

@@ -6,8 +6,9 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
-/** What an operator may answer at a gate. Which ones a gate accepts is listed in its `options`. */
-export type GateDecisionKind = 'approve' | 'reject' | 'retry' | 'skip' | 'abort' | 'override';
+import type { GateDecisionKind } from '../domain/contract';
+
+export type { GateDecisionKind };
 
 export interface DecisionInput {
   /** Name of the gate decided on; omitted means "the gate waiting now". */

@@ -61,6 +61,19 @@ export interface StepOptions {
   changes?: boolean;
 }
 
+/**
+ * What a failed check can offer besides retry / override / abort: an action that fixes what it found
+ * (start a host's daemons). Chosen, it runs as a step of its own, then the check runs again.
+ */
+export interface CheckRemedy {
+  decision: GateDecisionKind;
+  /** The step that runs it, e.g. "Start etcd on worker1". */
+  title: string;
+  run: () => Promise<unknown>;
+  /** Whether `override` is offered too (default true). */
+  override?: boolean;
+}
+
 export interface CheckResult {
   ok: boolean;
   /** Why it is not safe, one sentence an operator understands at 3 a.m. */
@@ -276,8 +289,13 @@ export class Procedure {
    * A safety check that must hold before going on. When it does not, the procedure parks on a
    * gate stating the reason; `retry` checks again, `override` (with a reason) goes on, `abort` stops.
    */
-  async ensure(id: string, title: string, check: () => Promise<CheckResult>): Promise<CheckResult & { overriddenBy?: string; dryRunFailed?: boolean }> {
-    for (;;) {
+  async ensure(
+    id: string,
+    title: string,
+    check: () => Promise<CheckResult>,
+    remedy?: (result: CheckResult) => CheckRemedy | undefined,
+  ): Promise<CheckResult & { overriddenBy?: string; dryRunFailed?: boolean }> {
+    for (let attempt = 1; ; attempt++) {
       const result = (await this.step(id, title, check, { skippable: false }))!;
       if (result.ok) {
         this.note(id, 'ok');
@@ -295,13 +313,18 @@ export class Procedure {
       }
       s.state = 'parked';
       s.detail = result.reason;
+      const fix = remedy?.(result);
       const gate = await this.gate({
         name: `${id}-unsafe`,
         kind: 'safety',
-        message: `Safety check "${title}" failed: ${result.reason}`,
+        message: `Safety check "${title}" failed: ${result.reason}${fix ? ` (${fix.decision}: ${fix.title})` : ''}`,
         evidence: result.evidence ?? {},
-        options: ['retry', 'override', 'abort'],
+        options: fix ? [fix.decision, 'retry', ...(fix.override === false ? [] : (['override'] as const)), 'abort'] : ['retry', 'override', 'abort'],
       });
+      if (fix && gate.decision === fix.decision) {
+        await this.step(`${id}-${fix.decision}-${attempt}`, fix.title, fix.run, { changes: true });
+        continue;
+      }
       if (gate.decision === 'override') {
         s.state = 'done';
         s.detail = `overridden by ${gate.by}: ${gate.reason} (was: ${result.reason})`;

@@ -1,13 +1,16 @@
 /**
  * reintegrateHypervisor — seed 000 "Hypervisor reintegration procedure":
  *
+ *   The host is ready           etcd and glusterd run on it, its GlusterFS volumes are mounted
  *   GlusterFS start-up checks   heal entries back to 0 on every volume  (may take some time)
  *   Etcd start-up check         every member healthy again
  *   Fleet start-up              systemctl start fleet  (only units pinned to this host start)
  *   Measure the load            per hypervisor, from unit Weights
  *   Failback                    the moves that bring load back (gate, then unload + start)
  *
- * GlusterFS and etcd start at boot; hvflow checks them rather than starting them.
+ * GlusterFS and etcd start at boot: hvflow checks them, and when they do not run (the host was not
+ * rebooted) it says so at once and offers to start them (gate `host-ready-unsafe`: start / retry /
+ * abort) rather than wait for a health that cannot come.
  */
 import type { ClusterSnapshot } from '../domain/cluster';
 import { loadByHost } from '../domain/cluster';
@@ -15,6 +18,7 @@ import { hostsOf } from '../domain/inventory';
 import { act, waits } from './activities';
 import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, hostRoles, skippedSteps } from './evacuate-hypervisor';
+import { ensureHostReady } from './host-ready';
 import { balancedHosts, runFailback, type FailbackOptions, type FailbackResult } from './failback';
 import { checked, validated } from './validate';
 import { Procedure } from './procedure';
@@ -45,10 +49,14 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
   const proc = new Procedure('reintegrateHypervisor', input, host);
   proc.plan([
     { id: 'inventory', title: 'Read the inventory' },
+    { id: 'host-ready', title: 'The host runs its daemons (etcd, glusterd) and mounts its GlusterFS volumes' },
     { id: 'wait-heal', title: 'GlusterFS start-up check: heal entries back to 0' },
+    { id: 'recheck-gluster', title: 'GlusterFS healthy (no rebalance, no tier daemon)' },
     { id: 'check-etcd', title: 'Etcd start-up check: every member healthy' },
+    { id: 'recheck-host-ready', title: 'Re-check before fleet starts: daemons running, volumes mounted' },
     { id: 'start-fleet', title: 'Fleet start-up: systemctl start fleet' },
     { id: 'measure-load', title: 'Measure the load of each hypervisor (unit Weights)' },
+    { id: 'check-destinations', title: 'Every host fleet may start a VM on mounts the GlusterFS volumes' },
     { id: 'plan-failback', title: 'Plan the moves that bring the spread down' },
     { id: 'approve-failback', title: 'Approval of the failback moves' },
     { id: 'move-vms', title: 'Move VMs: fleetctl unload, fleetctl start' },
@@ -60,10 +68,16 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
   if (!input.dryRun) await acquireClusterLock(inv.cluster, 'reintegrateHypervisor', host, input.requestedBy);
   const roles = hostRoles(inv, host);
 
+  // The daemons and mounts first: without them the heal and etcd waits below could never end.
+  await ensureHostReady(proc, 'host-ready', host);
   if (input.dryRun) {
-    proc.markSkipped('wait-heal', 'GlusterFS start-up check: heal entries back to 0', 'dry run');
-    proc.markSkipped('check-etcd', 'Etcd start-up check: every member healthy', 'dry run');
-    proc.markSkipped('start-fleet', 'Fleet start-up: systemctl start fleet', 'dry run');
+    for (const [id, title] of [
+      ['wait-heal', 'GlusterFS start-up check: heal entries back to 0'],
+      ['recheck-gluster', 'GlusterFS healthy (no rebalance, no tier daemon)'],
+      ['check-etcd', 'Etcd start-up check: every member healthy'],
+      ['recheck-host-ready', 'Re-check before fleet starts: daemons running, volumes mounted'],
+      ['start-fleet', 'Fleet start-up: systemctl start fleet'],
+    ] as const) proc.markSkipped(id, title, 'dry run');
   } else {
     if (roles.glusterClient || roles.glusterServer) {
       const minutes = input.healWaitMinutes ?? 30;
@@ -75,7 +89,10 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
         ),
       );
       await proc.ensure('recheck-gluster', 'GlusterFS healthy (no rebalance, no tier daemon)', async () => glusterCheck(await act.glusterHealth({})));
-    } else proc.markSkipped('wait-heal', 'GlusterFS start-up check: heal entries back to 0', `${host} uses no GlusterFS volume`);
+    } else {
+      proc.markSkipped('wait-heal', 'GlusterFS start-up check: heal entries back to 0', `${host} uses no GlusterFS volume`);
+      proc.markSkipped('recheck-gluster', 'GlusterFS healthy (no rebalance, no tier daemon)', `${host} uses no GlusterFS volume`);
+    }
 
     if (inv.etcd) {
       await proc.ensure('check-etcd', 'Etcd start-up check: every member healthy', async () => {
@@ -88,6 +105,8 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
       });
     } else proc.markSkipped('check-etcd', 'Etcd start-up check: every member healthy', 'no etcd cluster in the inventory');
 
+    // fleet places VMs on the host as soon as fleetd runs: its images must be there.
+    await ensureHostReady(proc, 'recheck-host-ready', host);
     proc.setPhase('starting fleet');
     await proc.step('start-fleet', `Fleet start-up on ${host}: systemctl start fleet`, () =>
       act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }]),
@@ -101,7 +120,12 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
 
   let failbackResult: ReintegrationResult['failback'];
   if (input.noFailback) {
-    for (const [id, title] of [['plan-failback', 'Plan the moves'], ['approve-failback', 'Approval of the failback moves'], ['move-vms', 'Move VMs']]) proc.markSkipped(id!, title!, 'failback not asked (noFailback)');
+    for (const [id, title] of [
+      ['check-destinations', 'Every host fleet may start a VM on mounts the GlusterFS volumes'],
+      ['plan-failback', 'Plan the moves'],
+      ['approve-failback', 'Approval of the failback moves'],
+      ['move-vms', 'Move VMs'],
+    ] as const) proc.markSkipped(id, title, 'failback not asked (noFailback)');
   } else {
     proc.setPhase('failback');
     failbackResult = await runFailback(proc, inv, fleet, { ...input, prefer: host, gateOptions: ['approve', 'skip', 'abort'] });

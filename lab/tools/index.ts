@@ -7,6 +7,7 @@ import { gluster } from './gluster';
 import { glusterReal, pkillReal, realGlusterOf, stopAllGlusterReal, umountReal } from './gluster-real';
 import { pkill, stopAllGluster, umount } from './glusterprocs';
 import { ipmitool } from './ipmitool';
+import { findmnt, mount } from './mounts';
 import { pcocc } from './pcocc';
 import { nodectrl, poweroff, systemdRun } from './power';
 import { systemctl } from './systemctl';
@@ -33,4 +34,6 @@ export const TOOLS: Record<string, Tool> = {
   'stop-all-gluster-processes.sh': realOr(stopAllGlusterReal, stopAllGluster),
   'systemd-run': systemdRun,
   getent,
+  findmnt,
+  mount,
 };

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useHarness, waitForProgress, gateWaiting } from '../helpers/harness';
-import { approveSignal, progressQuery } from '../../workflows/messages';
+import { approveSignal, decideSignal, progressQuery } from '../../workflows/messages';
 import type { ReintegrationResult } from '../../workflows/reintegrate-hypervisor';
 import type { FailbackResult } from '../../workflows/failback';
 import { weightSpread } from '../../domain/cluster';
@@ -79,5 +79,46 @@ describe('evacuate, maintenance, reintegrate with failback', () => {
     }
     const final = await handle.query(progressQuery);
     expect(final.phase).toBe('done');
+  });
+});
+
+describe('a host that comes back without its daemons and mounts', () => {
+  it('failback refuses to move VMs while a host fleet schedules on has no GlusterFS mount', async () => {
+    t.h.lab.model.unmountAll('worker2'); // fleetd still runs there: fleet may start any VM on it
+    try {
+      const seq = lastSeq();
+      const handle = await start('failback', {});
+      const p = await waitForProgress(handle, gateWaiting('check-destinations-unsafe'));
+      expect(p.gate!.message).toMatch(/worker2: GlusterFS volumes volspoms1 and volspoms2 not mounted/);
+      await handle.signal(decideSignal, { decision: 'abort', by: 'bob', reason: 'mount first' });
+      await handle.result().catch(() => undefined);
+      expect(mutatingSince(seq)).toEqual([]);
+    } finally {
+      t.h.lab.model.mountClient('worker2');
+    }
+  });
+
+  it('says at once that etcd is down and the volumes are not mounted, starts them when asked, then takes VMs', async () => {
+    const evac = await start('evacuateHypervisor', { host: 'worker3' });
+    await waitForProgress(evac, gateWaiting('approve-evacuation'));
+    await evac.signal(approveSignal, { by: 'bob', reason: 'quick check, no reboot' });
+    await evac.result();
+    // Not rebooted: etcd stopped and the volumes unmounted by the evacuation stay so.
+    const seq = lastSeq();
+    const handle = await start('reintegrateHypervisor', { host: 'worker3' });
+    const p = await waitForProgress(handle, gateWaiting('host-ready-unsafe'), 20_000);
+    expect(p.gate!.message).toMatch(/worker3: etcd not running, GlusterFS volumes volspoms1 and volspoms2 not mounted/);
+    expect(p.gate!.options).toEqual(['start', 'retry', 'abort']);
+    expect(mutatingSince(seq)).toEqual([]); // nothing done before the decision
+    await handle.signal(decideSignal, { decision: 'start', by: 'bob', reason: 'not rebooted' });
+    const q = await waitForProgress(handle, gateWaiting('approve-failback'), 90_000);
+    const started = mutatingSince(seq).map((e) => `${e.host}: ${e.argv.join(' ')}`);
+    expect(started.slice(0, 3)).toEqual(['worker3: systemctl start etcd', 'worker3: mount -a -t glusterfs', 'worker3: systemctl start fleet']);
+    expect(t.h.lab.etcd!.isRunning('worker3')).toBe(true);
+    expect([...t.h.lab.model.machine('worker3').mounts].sort()).toEqual(['volspoms1', 'volspoms2']);
+    expect(q.steps.find((s) => s.id === 'host-ready')?.state).toBe('done');
+    await handle.signal(approveSignal, { by: 'bob', reason: 'balance' });
+    const r: ReintegrationResult = await handle.result();
+    expect(r.failback!.moves.some((m) => m.to === 'worker3')).toBe(true);
   });
 });

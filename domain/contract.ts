@@ -1,0 +1,11 @@
+/**
+ * Names shared by the workflows, the activities and the clients (CLI, tests): one definition each,
+ * so that a client and a worker cannot disagree. Pure constants, no imports.
+ */
+
+/**
+ * What an operator may answer at a gate. Which ones a gate accepts is listed in its `options`;
+ * `start` is the remedy a check offers when what it found missing can be started (a host's daemons).
+ */
+export const GATE_DECISIONS = ['approve', 'reject', 'retry', 'skip', 'abort', 'override', 'start'] as const;
+export type GateDecisionKind = (typeof GATE_DECISIONS)[number];
