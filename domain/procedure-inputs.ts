@@ -89,7 +89,8 @@ const failbackOptions = {
 };
 
 export const procedureInputSchemas = {
-  clusterStatus: z.strictObject({ cluster: base.cluster }),
+  /** Read-only: a dry run is the same read, so it takes `dryRun` like every procedure (the README says so). */
+  clusterStatus: z.strictObject({ cluster: base.cluster, dryRun: base.dryRun }),
   evacuateHypervisor: z.strictObject({ ...base, host: named(HOST_NAME_RULE), moveTimeoutMinutes: minutes(24 * 60).optional() }),
   reintegrateHypervisor: z.strictObject({
     ...base,

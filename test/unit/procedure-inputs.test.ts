@@ -28,6 +28,13 @@ const VALID: Record<ProcedureName, Record<string, unknown>> = {
 };
 
 describe('procedure inputs', () => {
+  it('every procedure takes "dryRun": true (the README: add it to any of them); clusterStatus is read-only, a dry run is the same read', () => {
+    for (const [name, input] of Object.entries(VALID) as [ProcedureName, Record<string, unknown>][]) {
+      expect(validateInput(procedureInputSchemas[name], input), name).toEqual(input);
+      expect(validateInput(procedureInputSchemas[name], { ...input, dryRun: true }), name).toEqual({ ...input, dryRun: true });
+    }
+  });
+
   it('who fields are kept as written: a blank or a newline around a name is refused, not trimmed', () => {
     const cases: [string, string][] = [
       [' alice', 'must not start or end with a blank (it is kept as written)'],
