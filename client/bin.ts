@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
+import { validateField } from '../domain/procedure-inputs';
 import type { GateDecisionKind, GatePolicy } from '../workflows/messages';
 import { connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
 import { CliError, EXIT_CODES_HELP, ExitCode, notFound, usage } from './errors';
@@ -86,7 +87,8 @@ function run(fn: Action) {
 
 let exitCode = 0;
 
-function who(by: string | undefined, flag = '--by'): string {
+/** Who runs the command: `--by`, else $USER; checked by the procedures' schema, never trimmed. */
+function who(by: string | undefined, field = 'by'): string {
   let v = by;
   if (v === undefined) {
     v = process.env.USER || process.env.LOGNAME;
@@ -98,9 +100,8 @@ function who(by: string | undefined, flag = '--by'): string {
       }
     }
   }
-  if (!v || !v.trim()) throw usage(`${flag}: who you are is required (no $USER to default to)`);
-  if (v.length > 200 || /[\x00-\x1f\x7f]/.test(v)) throw usage(`${flag}: ${JSON.stringify(v.slice(0, 60))} must be at most 200 characters, without control characters`);
-  return v.trim();
+  if (v === undefined) throw usage(`${field} (--by): who you are is required (no $USER to default to)`);
+  return validateField('who', `${field} (--by)`, v);
 }
 
 function seconds(value: string | undefined, flag: string, dflt: number): number {
@@ -163,7 +164,7 @@ function procedureInput(ctx: Ctx, spec: ProcedureSpec, target: string | undefine
   let gatePolicy: GatePolicy | undefined;
   if (spec.common) {
     gatePolicy = {};
-    if (opts.approvers !== undefined) gatePolicy.approvers = opts.approvers.split(',').map((s) => s.trim()).filter(Boolean);
+    if (opts.approvers !== undefined) gatePolicy.approvers = opts.approvers.split(',');
     if (opts.distinctApprover) gatePolicy.distinctApprover = true;
     if (opts.gateTimeout !== undefined) gatePolicy.timeout = opts.gateTimeout;
     if (opts.onTimeout !== undefined) gatePolicy.onTimeout = opts.onTimeout;
@@ -172,7 +173,7 @@ function procedureInput(ctx: Ctx, spec: ProcedureSpec, target: string | undefine
     cluster: ctx.settings.cluster,
     target,
     values,
-    requestedBy: spec.common ? (o.requestedBy ?? who(opts.by)) : undefined,
+    requestedBy: spec.common ? (o.requestedBy ?? who(opts.by, 'requestedBy')) : undefined,
     reason: opts.reason,
     gatePolicy,
     extra,

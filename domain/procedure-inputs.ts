@@ -133,6 +133,14 @@ export const procedureInputSchemas = {
   vmList: z.array(named(VM_NAME_RULE)).max(10_000),
 };
 
+/** Fields checked on their own, exactly as the procedures' schemas check them (a decision's `by`, `--cluster` of `hvflow list`). */
+const FIELDS = { cluster: base.cluster, who };
+
+/** Validates one value as field `kind`; the error names it `field` (e.g. `by (--by)`). */
+export function validateField(kind: keyof typeof FIELDS, field: string, value: unknown): string {
+  return (validateInput(z.strictObject({ [field]: FIELDS[kind] }), { [field]: value }) as Record<string, string>)[field]!;
+}
+
 export type ProcedureName = Exclude<keyof typeof procedureInputSchemas, 'vmList'>;
 
 export class InvalidInputError extends Error {

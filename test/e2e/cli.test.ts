@@ -173,9 +173,9 @@ describe('hvflow CLI', () => {
     expect(badHost.code).toBe(2);
     expect(badHost.stderr).toMatch(/host: "top1;reboot" must be a lowercase DNS label/);
     expect(badHostJson.code).toBe(2);
-    expect(json(badHostJson).error).toMatchObject({ exitCode: 2, message: expect.stringMatching(/invalid host name in host: "top1;reboot"/) });
+    expect(json(badHostJson).error).toMatchObject({ exitCode: 2, message: expect.stringMatching(/invalid input: host: "top1;reboot" must be a lowercase DNS label/) });
     expect(badNumber.code).toBe(2);
-    expect(badNumber.stderr).toMatch(/maxMoves \(--max-moves\): "lots" must be a whole number/);
+    expect(badNumber.stderr).toMatch(/maxMoves \(--max-moves\): "lots" must be a whole number from 1 to 10000/);
     expect(badDecision.code).toBe(2);
     expect(badDecision.stderr).toMatch(/decision: "maybe" must be one of approve, reject, retry, skip, abort, override/);
     expect(badAt.code).toBe(2);
@@ -184,6 +184,27 @@ describe('hvflow CLI', () => {
     expect(noServer.stderr).toMatch(/cannot connect to the Temporal server at 127\.0\.0\.1:1/);
     expect(notFound.code).toBe(5);
     expect(notFound.stderr).toMatch(/workflow hvflow-ocean-evacuate-worker9-nope not found/);
+  });
+
+  it('takes every option as written and checks it with the schema the workflow applies: a blank, a newline, a path is refused (exit 2, the field and flag named), nothing trimmed', async () => {
+    const nowhere = { TEMPORAL_ADDRESS: '127.0.0.1:1', HVFLOW_CONNECT_TIMEOUT: '1' };
+    const cases: [string[], RegExp][] = [
+      [['startup', '--vms', 'ns1,worker1 '], /^error: invalid input: vms\[1\] \(--vms\): "worker1 " must be a lowercase letter/m],
+      [['plan', 'startup', '--vms', 'ns1\n'], /vms\[0\] \(--vms\): "ns1\\n" must be a lowercase letter/],
+      [['startup', '--vms', 'ns1', '--exclude', '../x'], /exclude \(--exclude\): "\.\.\/x" names "\.\.\/x", which must be a lowercase letter/],
+      [['startup', '--vms', 'ns1', '--exclude', 'ns2 '], /exclude \(--exclude\): "ns2 " must not contain blanks/],
+      [['failback', '--hosts', 'top1,worker1 '], /hosts \(--hosts\): "top1,worker1 " must not contain blanks/],
+      [['failback', '--max-moves', ' 2'], /maxMoves \(--max-moves\): " 2" must be a whole number from 1 to 10000/],
+      [['evacuate', 'worker1 '], /host: "worker1 " must be a lowercase DNS label/],
+      [['evacuate', 'worker1', '--by', 'alice '], /requestedBy \(--by\): "alice " must not start or end with a blank/],
+      [['evacuate', 'worker1', '--approvers', 'bob, carol'], /gatePolicy\.approvers\[1\] \(--approvers\): " carol" must not start or end with a blank/],
+      [['decide', 'some-id', 'retry', '--by', 'bob\n'], /by \(--by\): "bob\\n" must not contain control characters/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => hvflow(args, nowhere)));
+    runs.forEach((r, i) => {
+      expect(r.code, `${cases[i]![0].join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(cases[i]![1]);
+    });
   });
 
   it('schedule create refuses impossible maintenance windows: exit 2, the flag named, no schedule created', async () => {
