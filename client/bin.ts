@@ -117,6 +117,20 @@ function examples(...lines: string[]): string {
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
+/**
+ * `hvflow evacuate -oFoo=bar`: commander would report an unknown option, naming no field. A word that
+ * stands where the target goes (the only argument) is the target, so the schema refuses it naming the
+ * field (`host: "-oFoo=bar" must be ...`); an unknown option next to a target is still one.
+ */
+function targetMayLookLikeAnOption(cmd: Command): Command {
+  const c = cmd as Command & { unknownOption(flag: string): void };
+  const unknownOption = c.unknownOption.bind(c);
+  c.unknownOption = (flag: string) => {
+    if (c.args.length !== 1 || c.args[0] !== flag) unknownOption(flag);
+  };
+  return cmd;
+}
+
 // ── procedure options (from the table) ─────────────────────────────────────────────────────────
 
 interface CommonOptions {
@@ -419,7 +433,7 @@ ${examples(
   program.commandsGroup('Procedures:');
   for (const spec of PROCEDURES) {
     const cmd = program.command(spec.name).description(spec.description);
-    if (spec.target) cmd.argument(`<${spec.target.arg}>`, spec.target.description);
+    if (spec.target) targetMayLookLikeAnOption(cmd).argument(`<${spec.target.arg}>`, spec.target.description);
     addProcedureOptions(cmd, spec, { who: 'who starts it' });
     if (!spec.awaitResult) {
       cmd.option('--detach', 'print the workflow id and return at once');
@@ -438,7 +452,7 @@ ${examples(
     .addHelpText('after', examples('hvflow plan evacuate worker1', 'hvflow plan failback --max-moves 2 --json'));
   for (const spec of PROCEDURES.filter((p) => p.plannable)) {
     const cmd = plan.command(spec.name).description(`plan of: ${spec.description}`);
-    if (spec.target) cmd.argument(`<${spec.target.arg}>`, spec.target.description);
+    if (spec.target) targetMayLookLikeAnOption(cmd).argument(`<${spec.target.arg}>`, spec.target.description);
     addProcedureOptions(cmd, spec, { who: 'who asks for the plan' });
     cmd.option('--timeout <seconds>', 'how long to wait for the plan (default 120)');
     cmd.addHelpText('after', examples(`hvflow plan ${spec.name}${spec.target ? ` ${spec.target.arg === 'HOST' ? 'worker1' : spec.target.arg}` : ''}`));
@@ -524,7 +538,7 @@ ${examples(
     .addHelpText('after', examples("hvflow schedule create evacuate worker1 --at 'sat 02:00' --tz Europe/Paris", "hvflow schedule create status-report --cron '0 6 * * *' --id morning-report"));
   for (const spec of PROCEDURES) {
     const cmd = create.command(spec.name).description(`schedule: ${spec.description}`);
-    if (spec.target) cmd.argument(`<${spec.target.arg}>`, spec.target.description);
+    if (spec.target) targetMayLookLikeAnOption(cmd).argument(`<${spec.target.arg}>`, spec.target.description);
     addProcedureOptions(cmd, spec, { who: 'who creates the schedule (the runs are requested by schedule:<id>)' });
     if (!spec.common) cmd.option('--by <who>', 'who creates the schedule (default: $USER)');
     cmd

@@ -196,6 +196,10 @@ describe('hvflow CLI', () => {
       [['failback', '--hosts', 'top1,worker1 '], /hosts \(--hosts\): "top1,worker1 " must not contain blanks/],
       [['failback', '--max-moves', ' 2'], /maxMoves \(--max-moves\): " 2" must be a whole number from 1 to 10000/],
       [['evacuate', 'worker1 '], /host: "worker1 " must be a lowercase DNS label/],
+      // A target that looks like an option is still the target: the field is named, not "unknown option".
+      [['evacuate', '-oFoo=bar'], /^error: invalid input: host: "-oFoo=bar" must be a lowercase DNS label/m],
+      [['plan', 'reintegrate', '--by', 'alice', '-oProxyCommand=sh'], /host: "-oProxyCommand=sh" must be a lowercase DNS label/],
+      [['evacuate', 'worker1', '-oFoo=bar'], /^error: unknown option '-oFoo=bar'/m],
       [['evacuate', 'worker1', '--by', 'alice '], /requestedBy \(--by\): "alice " must not start or end with a blank/],
       [['evacuate', 'worker1', '--approvers', 'bob, carol'], /gatePolicy\.approvers\[1\] \(--approvers\): " carol" must not start or end with a blank/],
       [['decide', 'some-id', 'retry', '--by', 'bob\n'], /by \(--by\): "bob\\n" must not contain control characters/],
