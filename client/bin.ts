@@ -358,8 +358,11 @@ async function controlCommand(ctx: Ctx, kind: 'pause' | 'resume' | 'abort', id: 
     done ? `${green('✔')} ${id}: ${what}` : `${yellow('…')} ${id}: ${kind} sent; not confirmed by its progress yet`,
     ...(opts.wait || view.closed ? ['', ...showProgress(view)] : []),
   ]);
-  if (kind === 'abort' && view.closed) return view.failure?.type === 'ProcedureAborted' ? ExitCode.OK : exitCodeOf(view);
-  return ExitCode.OK;
+  if (kind !== 'abort' || !opts.wait) return ExitCode.OK;
+  // --wait reports how the procedure ended (README's table): aborted is a failed procedure, exit 1.
+  if (view.closed) return exitCodeOf(view);
+  if (!ctx.json) process.stderr.write(`${red('error:')} ${id} had not stopped after ${timeoutMs / 1000}s (hvflow status ${id} --watch)\n`);
+  return ExitCode.FAILED; // --json: the document printed says timedOut
 }
 
 async function statusCommand(ctx: Ctx, id: string | undefined, opts: { watch?: boolean; interval?: string; evidenceLines?: string }) {
@@ -501,7 +504,7 @@ ${examples(
       .description(controls[kind])
       .option('--by <who>', 'who (default: $USER)')
       .option('--reason <why>', kind === 'abort' ? 'why (required)' : 'why');
-    if (kind === 'abort') cmd.option('--wait', 'wait until the procedure has stopped and print its final state');
+    if (kind === 'abort') cmd.option('--wait', 'wait until the procedure has stopped and print its final state (exit code: how it ended; aborted is 1)');
     cmd.option('--timeout <seconds>', 'how long to wait for the procedure to confirm (default 10; abort --wait: 600)');
     cmd.addHelpText('after', examples(`hvflow ${kind} hvflow-ocean-evacuate-worker1-20250705T020000000Z --by bob${kind === 'resume' ? '' : ` --reason "${kind === 'abort' ? 'change freeze' : 'waiting for the DC technician'}"`}`));
     cmd.action(run((ctx, id, opts) => controlCommand(ctx, kind, id, opts)));

@@ -300,8 +300,9 @@ describe('hvflow CLI', () => {
     expect((await run.describe()).typedSearchAttributes.get(PROCEDURE)).toBe('evacuateHypervisor');
 
     // The window is called off: abort the run from the CLI; it stops and says the cluster is untouched.
+    // --wait exits with how it ended: aborted is 1 (README: 1 the procedure failed, was rejected or aborted).
     const aborted = await hvflow(['--json', 'abort', runId!, '--by', 'bob', '--reason', 'window cancelled', '--wait']);
-    expect(aborted.code, aborted.stderr + aborted.stdout).toBe(0);
+    expect(aborted.code, aborted.stderr + aborted.stdout).toBe(1);
     expect(json(aborted)).toMatchObject({ signal: 'abort', confirmed: true, status: 'FAILED', failure: { type: 'ProcedureAborted' } });
     expect(json(aborted).failure.message).toMatch(/aborted by bob: window cancelled; nothing was changed on the cluster/);
 
