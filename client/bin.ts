@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
 import { validateField } from '../domain/procedure-inputs';
 import type { GateDecisionKind, GatePolicy } from '../workflows/messages';
-import { connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
+import { clusterOf, connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
 import { CliError, EXIT_CODES_HELP, ExitCode, notFound, usage } from './errors';
 import type { ProcedureView } from './operations';
 import { buildInput, PROCEDURES, procedureByWorkflowType, type ProcedureSpec } from './procedures';
@@ -40,6 +40,11 @@ class Ctx {
     this.json = !!g.json;
     useColour(!this.json && g.color !== false && !!process.stdout.isTTY && !process.env.NO_COLOR);
     this.settings = connectionSettings(g);
+  }
+
+  /** The cluster the command acts on (none given: a usage error saying how to give one). */
+  get cluster(): string {
+    return clusterOf(this.settings);
   }
 
   async client(): Promise<Connected> {
@@ -184,7 +189,7 @@ function procedureInput(ctx: Ctx, spec: ProcedureSpec, target: string | undefine
     if (opts.onTimeout !== undefined) gatePolicy.onTimeout = opts.onTimeout;
   }
   return buildInput(spec, {
-    cluster: ctx.settings.cluster,
+    cluster: ctx.cluster,
     target,
     values,
     requestedBy: spec.common ? (o.requestedBy ?? who(opts.by, 'requestedBy')) : undefined,
@@ -301,7 +306,7 @@ async function answerCommand(ctx: Ctx, kind: 'approve' | 'reject', id: string | 
   const by = who(opts.by);
   const timeoutMs = seconds(opts.timeout, '--timeout', 600);
   const c = await ctx.client();
-  const workflowId = id ?? (await resolveProcedure(c, ctx.settings.cluster, { awaiting: true }));
+  const workflowId = id ?? (await resolveProcedure(c, ctx.cluster, { awaiting: true }));
   const view = await viewProcedure(c, workflowId, { queryTimeoutMs: 5000 });
   const gate = view.progress?.gate;
   if (!gate && !opts.gate) throw notFound(noGateMessage(view));
@@ -371,7 +376,7 @@ async function statusCommand(ctx: Ctx, id: string | undefined, opts: { watch?: b
   const evidenceLines = opts.evidenceLines === undefined ? 12 : Number(opts.evidenceLines);
   if (!Number.isInteger(evidenceLines) || evidenceLines < 0) throw usage(`--evidence-lines: ${JSON.stringify(opts.evidenceLines)} must be a whole number`);
   const c = await ctx.client();
-  const workflowId = id ?? (await resolveProcedure(c, ctx.settings.cluster));
+  const workflowId = id ?? (await resolveProcedure(c, ctx.cluster));
   if (!opts.watch) {
     const v = await viewProcedure(c, workflowId);
     ctx.print(v, () => showProgress(v, { evidenceLines }));
@@ -385,7 +390,7 @@ async function listCommand(ctx: Ctx, opts: { limit?: string; allClusters?: boole
   const { listProcedures } = await ops();
   const limit = opts.limit === undefined ? 100 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw usage(`--limit: ${JSON.stringify(opts.limit)} must be a positive whole number`);
-  const cluster = ctx.settings.clusterFrom === 'default' || opts.allClusters ? undefined : ctx.settings.cluster;
+  const cluster = opts.allClusters ? undefined : ctx.settings.cluster;
   const c = await ctx.client();
   const rows = await listProcedures(c, { cluster, limit });
   ctx.print(rows, () => renderList(rows));
@@ -405,7 +410,7 @@ function buildProgram(): Command {
     .option('--address <host:port>', 'Temporal frontend [env TEMPORAL_ADDRESS, default 127.0.0.1:7233]')
     .option('--namespace <name>', 'Temporal namespace [env TEMPORAL_NAMESPACE, default "default"]')
     .option('--task-queue <name>', "the hvflow worker's task queue [env HVFLOW_TASK_QUEUE, default hvflow]")
-    .option('--cluster <name>', 'cluster to act on [env HVFLOW_CLUSTER, else the cluster of $HVFLOW_INVENTORY, else ocean]')
+    .option('--cluster <name>', 'cluster to act on [env HVFLOW_CLUSTER, else the cluster of $HVFLOW_INVENTORY; no default]')
     .option('--tls', 'connect with TLS [env TEMPORAL_TLS=true]')
     .option('--tls-cert-path <file>', 'client certificate for mTLS [env TEMPORAL_TLS_CERT]')
     .option('--tls-key-path <file>', 'its private key [env TEMPORAL_TLS_KEY]')
@@ -570,13 +575,13 @@ ${examples(
           const catchupWindowMs = parseCatchupWindow(opts.catchupWindow);
           // The id needs the target, which needs the input: validate with a placeholder first.
           const probe = procedureInput(ctx, spec, target, opts, { requestedBy: 'schedule:probe' });
-          const id = checkScheduleId(opts.id ?? `hvflow-${ctx.settings.cluster}-${spec.name}-${spec.targetOf(probe, ctx.settings.cluster)}`);
+          const id = checkScheduleId(opts.id ?? `hvflow-${ctx.cluster}-${spec.name}-${spec.targetOf(probe, ctx.cluster)}`);
           const input = procedureInput(ctx, spec, target, opts, { requestedBy: `schedule:${id}` });
           if (input.shutdownWorkflowId === 'latest') throw usage("--from-shutdown latest would be resolved now, not when the schedule runs: give the shutdown's workflow id");
           if (!spec.common) delete input.requestedBy;
           const c = await ctx.client();
           const { createSchedule, describeSchedule, renderSchedule } = await schedules();
-          await createSchedule(c, { id, spec, input, cluster: ctx.settings.cluster, at, cron, timeZone, overlap, catchupWindowMs, paused: opts.paused, createdBy, note: opts.note });
+          await createSchedule(c, { id, spec, input, cluster: ctx.cluster, at, cron, timeZone, overlap, catchupWindowMs, paused: opts.paused, createdBy, note: opts.note });
           const row = await describeSchedule(c, id);
           ctx.print(row, () => [`${green('✔')} schedule ${id} created`, ...renderSchedule(row)]);
         }),
@@ -591,7 +596,7 @@ ${examples(
       run(async (ctx, opts: { all?: boolean }) => {
         const c = await ctx.client();
         const { listSchedules, renderSchedules } = await schedules();
-        const rows = await listSchedules(c, { all: opts.all, cluster: ctx.settings.clusterFrom === 'default' ? undefined : ctx.settings.cluster });
+        const rows = await listSchedules(c, { all: opts.all, cluster: ctx.settings.cluster });
         ctx.print(rows, () => renderSchedules(rows));
       }),
     );

@@ -127,7 +127,9 @@ async function lockReleased() {
 describe('hvflow CLI', () => {
   it('plan evacuate worker1 (and plan shutdown) prints the plan readably and changes nothing', async () => {
     const seq = lastSeq();
-    const [r, shutdown] = await Promise.all([hvflow(['plan', 'evacuate', 'worker1']), hvflow(['plan', 'shutdown'])]);
+    // No --cluster, no HVFLOW_CLUSTER: the cluster is the one of the worker's inventory.
+    const fromInventory = { HVFLOW_CLUSTER: '', HVFLOW_INVENTORY: h.lab.inventoryPath };
+    const [r, shutdown] = await Promise.all([hvflow(['plan', 'evacuate', 'worker1'], fromInventory), hvflow(['plan', 'shutdown'])]);
     expect(r.code, r.stderr).toBe(0);
     const out = r.stdout;
     expect(out).toContain('Plan: evacuate worker1 (dry run: nothing was changed)');
@@ -160,7 +162,8 @@ describe('hvflow CLI', () => {
 
   it('refuses bad input before connecting (exit 2, naming the field); other failures have their own exit codes', async () => {
     const nowhere = { TEMPORAL_ADDRESS: '127.0.0.1:1', HVFLOW_CONNECT_TIMEOUT: '1' };
-    const [badHost, badHostJson, badNumber, badDecision, badAt, noServer, notFound] = await Promise.all([
+    const noCluster = { ...nowhere, HVFLOW_CLUSTER: '', HVFLOW_INVENTORY: '' };
+    const [badHost, badHostJson, badNumber, badDecision, badAt, noServer, notFound, clusterNeeded, badInventory] = await Promise.all([
       hvflow(['evacuate', 'top1;reboot', '--by', 'alice'], nowhere),
       hvflow(['--json', 'evacuate', 'top1;reboot'], nowhere),
       hvflow(['failback', '--max-moves', 'lots'], nowhere),
@@ -168,6 +171,8 @@ describe('hvflow CLI', () => {
       hvflow(['schedule', 'create', 'evacuate', 'worker1', '--at', 'saturday 25:00'], nowhere),
       hvflow(['list'], nowhere),
       hvflow(['status', 'hvflow-ocean-evacuate-worker9-nope']),
+      hvflow(['plan', 'evacuate', 'worker1'], noCluster),
+      hvflow(['approve', '--by', 'bob'], { ...noCluster, HVFLOW_INVENTORY: '/nonexistent/inventory.yaml' }),
     ]);
     // Exit 2 although no server answers at that address: validated before any connection.
     expect(badHost.code).toBe(2);
@@ -184,6 +189,11 @@ describe('hvflow CLI', () => {
     expect(noServer.stderr).toMatch(/cannot connect to the Temporal server at 127\.0\.0\.1:1/);
     expect(notFound.code).toBe(5);
     expect(notFound.stderr).toMatch(/workflow hvflow-ocean-evacuate-worker9-nope not found/);
+    // No cluster given and no inventory: there is no default cluster (a seed's name would be a guess).
+    expect(clusterNeeded.code).toBe(2);
+    expect(clusterNeeded.stderr).toMatch(/cluster: a cluster is needed \(none given\): give --cluster <name>, or set HVFLOW_CLUSTER, or HVFLOW_INVENTORY/);
+    expect(badInventory.code).toBe(2);
+    expect(badInventory.stderr).toMatch(/cluster: a cluster is needed \(HVFLOW_INVENTORY \(\/nonexistent\/inventory\.yaml\) cannot be read: ENOENT\)/);
   });
 
   it('takes every option as written and checks it with the schema the workflow applies: a blank, a newline, a path is refused (exit 2, the field and flag named), nothing trimmed', async () => {
