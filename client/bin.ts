@@ -305,8 +305,9 @@ async function answerCommand(ctx: Ctx, kind: 'approve' | 'reject', id: string | 
   const { follow, exitCodeOf, resolveProcedure, viewProcedure, decideGate, noGateMessage } = await ops();
   const by = who(opts.by);
   const timeoutMs = seconds(opts.timeout, '--timeout', 600);
+  const cluster = id === undefined ? ctx.cluster : undefined; // before connecting: no cluster is a usage error
   const c = await ctx.client();
-  const workflowId = id ?? (await resolveProcedure(c, ctx.cluster, { awaiting: true }));
+  const workflowId = id ?? (await resolveProcedure(c, cluster!, { awaiting: true }));
   const view = await viewProcedure(c, workflowId, { queryTimeoutMs: 5000 });
   const gate = view.progress?.gate;
   if (!gate && !opts.gate) throw notFound(noGateMessage(view));
@@ -375,8 +376,9 @@ async function statusCommand(ctx: Ctx, id: string | undefined, opts: { watch?: b
   const interval = seconds(opts.interval, '--interval', 1);
   const evidenceLines = opts.evidenceLines === undefined ? 12 : Number(opts.evidenceLines);
   if (!Number.isInteger(evidenceLines) || evidenceLines < 0) throw usage(`--evidence-lines: ${JSON.stringify(opts.evidenceLines)} must be a whole number`);
+  const cluster = id === undefined ? ctx.cluster : undefined; // before connecting: no cluster is a usage error
   const c = await ctx.client();
-  const workflowId = id ?? (await resolveProcedure(c, ctx.cluster));
+  const workflowId = id ?? (await resolveProcedure(c, cluster!));
   if (!opts.watch) {
     const v = await viewProcedure(c, workflowId);
     ctx.print(v, () => showProgress(v, { evidenceLines }));
