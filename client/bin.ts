@@ -229,6 +229,14 @@ function watcher(ctx: Ctx) {
 }
 
 // ── commands ───────────────────────────────────────────────────────────────────────────────────
+/**
+ * The workflow refused its input with a check that needs the cluster (a host, VM or group it does not
+ * have): that is bad input, exit 2, reported like the CLI's own refusals.
+ */
+function refuseInvalidInput(view: ProcedureView) {
+  if (view.failure?.type === 'InvalidInput') throw usage(`${view.failure.message} (refused by ${view.workflowId}; nothing was done)`, { workflowId: view.workflowId });
+}
+
 
 async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undefined, opts: Record<string, unknown> & CommonOptions & { detach?: boolean; wait?: boolean; timeout?: string }) {
   const { follow, gateOpen, exitCodeOf, startProcedure, workerPolling, prepareInput } = await ops();
@@ -249,6 +257,7 @@ async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | unde
     const { view, timedOut } = await follow(c, started.workflowId, () => false, { timeoutMs });
     if (timedOut) throw new CliError(ExitCode.FAILED, `${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`);
     ctx.print({ ...head, status: view.status, result: view.result, failure: view.failure }, () =>
+    refuseInvalidInput(view);
       view.status === 'COMPLETED' ? (spec.renderResult ?? renderGeneric)(view.result) : showProgress(view),
     );
     return exitCodeOf(view);
@@ -256,6 +265,7 @@ async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | unde
   const onView = opts.wait ? watcher(ctx) : undefined;
   const { view, timedOut } = await follow(c, started.workflowId, opts.wait ? () => false : gateOpen, { timeoutMs: opts.wait ? undefined : timeoutMs, onView });
   if (opts.wait) {
+  refuseInvalidInput(view);
     if (!ctx.json && view.status === 'COMPLETED' && spec.renderResult) process.stdout.write(`\n${spec.renderResult(view.result).join('\n')}\n`);
     return exitCodeOf(view);
   }
@@ -295,6 +305,7 @@ async function planCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undef
   }
   if (view.status !== 'COMPLETED') {
     ctx.print({ ...base, status: view.status, failure: view.failure }, () => showProgress(view));
+  refuseInvalidInput(view);
     return exitCodeOf(view);
   }
   ctx.print({ ...base, status: view.status, plan: view.result, steps: view.progress?.steps, gates: spec.gates }, () => renderPlanOutput(view, spec));
