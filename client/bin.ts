@@ -11,6 +11,7 @@ import { validateField } from '../domain/procedure-inputs';
 import type { GateDecisionKind, GatePolicy } from '../workflows/messages';
 import { clusterOf, connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
 import { CliError, EXIT_CODES_HELP, ExitCode, notFound, usage } from './errors';
+import { failedChecksOf } from './failed-checks';
 import type { ProcedureView } from './operations';
 import { buildInput, PROCEDURES, procedureByWorkflowType, type ProcedureSpec } from './procedures';
 import { bold, dim, green, red, renderGeneric, renderList, renderPlanOutput, renderProgress, useColour, yellow, type ProgressOptions } from './render';
@@ -228,7 +229,6 @@ function watcher(ctx: Ctx) {
   };
 }
 
-// ── commands ───────────────────────────────────────────────────────────────────────────────────
 /**
  * The workflow refused its input with a check that needs the cluster (a host, VM or group it does not
  * have): that is bad input, exit 2, reported like the CLI's own refusals.
@@ -237,6 +237,7 @@ function refuseInvalidInput(view: ProcedureView) {
   if (view.failure?.type === 'InvalidInput') throw usage(`${view.failure.message} (refused by ${view.workflowId}; nothing was done)`, { workflowId: view.workflowId });
 }
 
+// ── commands ───────────────────────────────────────────────────────────────────────────────────
 
 async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undefined, opts: Record<string, unknown> & CommonOptions & { detach?: boolean; wait?: boolean; timeout?: string }) {
   const { follow, gateOpen, exitCodeOf, startProcedure, workerPolling, prepareInput } = await ops();
@@ -256,16 +257,16 @@ async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | unde
   if (spec.awaitResult) {
     const { view, timedOut } = await follow(c, started.workflowId, () => false, { timeoutMs });
     if (timedOut) throw new CliError(ExitCode.FAILED, `${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`);
-    ctx.print({ ...head, status: view.status, result: view.result, failure: view.failure }, () =>
     refuseInvalidInput(view);
+    ctx.print({ ...head, status: view.status, result: view.result, failure: view.failure }, () =>
       view.status === 'COMPLETED' ? (spec.renderResult ?? renderGeneric)(view.result) : showProgress(view),
     );
     return exitCodeOf(view);
   }
   const onView = opts.wait ? watcher(ctx) : undefined;
   const { view, timedOut } = await follow(c, started.workflowId, opts.wait ? () => false : gateOpen, { timeoutMs: opts.wait ? undefined : timeoutMs, onView });
-  if (opts.wait) {
   refuseInvalidInput(view);
+  if (opts.wait) {
     if (!ctx.json && view.status === 'COMPLETED' && spec.renderResult) process.stdout.write(`\n${spec.renderResult(view.result).join('\n')}\n`);
     return exitCodeOf(view);
   }
@@ -290,7 +291,8 @@ async function planCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undef
   const base = { workflowId: started.workflowId, procedure: spec.name, workflowType: spec.workflowType, input, dryRun: true };
   if (timedOut) throw new CliError(ExitCode.FAILED, `the dry run ${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`);
   if (!view.closed && view.progress?.gate) {
-    // A safety check failed (or a read-only step keeps failing): a real run would stop here too.
+    // A worker from before dry runs returned their failed checks parks on the gate (or a read-only step
+    // keeps failing): a real run would stop here too; the dry run is ended.
     const gate = view.progress.gate;
     if (gate.options.includes('abort')) {
       await decideGate(c, started.workflowId, { gate: gate.name, decision: 'abort', by: String(input.requestedBy ?? 'hvflow plan'), reason: 'dry run: the plan stops at this gate' }).catch(() => undefined);
@@ -303,13 +305,15 @@ async function planCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undef
     ]);
     return ExitCode.FAILED;
   }
+  refuseInvalidInput(view);
   if (view.status !== 'COMPLETED') {
     ctx.print({ ...base, status: view.status, failure: view.failure }, () => showProgress(view));
-  refuseInvalidInput(view);
     return exitCodeOf(view);
   }
-  ctx.print({ ...base, status: view.status, plan: view.result, steps: view.progress?.steps, gates: spec.gates }, () => renderPlanOutput(view, spec));
-  return ExitCode.OK;
+  // An unsafe plan (failed checks, each with its reason) is printed with the plan and exits 1.
+  const failedChecks = failedChecksOf(view);
+  ctx.print({ ...base, status: view.status, plan: view.result, steps: view.progress?.steps, gates: spec.gates, failedChecks }, () => renderPlanOutput(view, spec));
+  return exitCodeOf(view);
 }
 
 async function answerCommand(ctx: Ctx, kind: 'approve' | 'reject', id: string | undefined, opts: { by?: string; reason?: string; gate?: string; wait?: boolean; timeout?: string }) {

@@ -232,6 +232,28 @@ describe('hvflow CLI', () => {
     expect(mutatingSince(seq)).toEqual([]);
   });
 
+  it('plan of an unsafe evacuation returns the plan with every failed check and its reason, exits 1, and parks on no gate', async () => {
+    h.lab.faults.slowHeal('volspoms1', 12, 0); // 12 heal entries on each of its 3 bricks: evacuating a GlusterFS server is unsafe
+    try {
+      const seq = lastSeq();
+      const [text, asJson] = await Promise.all([hvflow(['plan', 'evacuate', 'top2']), hvflow(['--json', 'plan', 'evacuate', 'top2'])]);
+      expect(text.code, text.stdout + text.stderr).toBe(1);
+      expect(text.stdout).toContain('Plan: evacuate top2 (dry run: nothing was changed)');
+      expect(text.stdout).toMatch(/Unsafe: \d+ safety checks? failed; a real run would stop at their gates/);
+      expect(text.stdout).toMatch(/✖ .*\): .*volspoms1: 36 heal entries pending/);
+      expect(asJson.code).toBe(1);
+      const r = json(asJson);
+      expect(r.status).toBe('COMPLETED');
+      expect(r.failedChecks).toEqual(expect.arrayContaining([expect.objectContaining({ reason: expect.stringMatching(/volspoms1: 36 heal entries pending/) })]));
+      // The dry run ended on its own: no gate was opened, nobody (not even the CLI) decided anything.
+      const progress = await h.client.workflow.getHandle(r.workflowId).query(progressQuery);
+      expect(progress.gates).toEqual([]);
+      expect(mutatingSince(seq)).toEqual([]);
+    } finally {
+      h.lab.faults.slowHeal('volspoms1', 0, 0);
+    }
+  });
+
   it('schedule create refuses impossible maintenance windows: exit 2, the flag named, no schedule created', async () => {
     const seq = lastSeq();
     const schedulesBefore = await listScheduleIds();
