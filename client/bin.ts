@@ -234,7 +234,8 @@ function watcher(ctx: Ctx) {
  * have): that is bad input, exit 2, reported like the CLI's own refusals.
  */
 function refuseInvalidInput(view: ProcedureView) {
-  if (view.failure?.type === 'InvalidInput') throw usage(`${view.failure.message} (refused by ${view.workflowId}; nothing was done)`, { workflowId: view.workflowId });
+  if (view.failure?.type !== 'InvalidInput') return;
+  throw usage(`${view.failure.message} (refused by ${view.workflowId}; nothing was done)`, { workflowId: view.workflowId });
 }
 
 // ── commands ───────────────────────────────────────────────────────────────────────────────────
@@ -312,7 +313,8 @@ async function planCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undef
   }
   // An unsafe plan (failed checks, each with its reason) is printed with the plan and exits 1.
   const failedChecks = failedChecksOf(view);
-  ctx.print({ ...base, status: view.status, plan: view.result, steps: view.progress?.steps, gates: spec.gates, failedChecks }, () => renderPlanOutput(view, spec));
+  const plan = { ...base, status: view.status, plan: view.result, steps: view.progress?.steps, gates: spec.gates, failedChecks };
+  ctx.print(plan, () => renderPlanOutput(view, spec));
   return exitCodeOf(view);
 }
 

@@ -229,11 +229,19 @@ export interface StartArgs {
   dryRun?: boolean;
 }
 
+/** Flags of the common fields (bin.ts addProcedureOptions). */
+const COMMON_FLAGS: Record<string, string> = {
+  requestedBy: '--by',
+  reason: '--reason',
+  'gatePolicy.approvers': '--approvers',
+  'gatePolicy.timeout': '--gate-timeout',
+  'gatePolicy.onTimeout': '--on-timeout',
+};
+
 /** The flag of each input field, for messages: `maxMoves (--max-moves): "lots" must be ...`. */
 function flagsOf(spec: ProcedureSpec): Record<string, string> {
-  const flags: Record<string, string> = {};
+  const flags: Record<string, string> = spec.common ? { ...COMMON_FLAGS } : {};
   for (const o of spec.options) flags[o.field] = o.flags.split(/[ ,]/)[0]!;
-  if (spec.common) Object.assign(flags, { requestedBy: '--by', reason: '--reason', 'gatePolicy.approvers': '--approvers', 'gatePolicy.timeout': '--gate-timeout', 'gatePolicy.onTimeout': '--on-timeout' });
   return flags;
 }
 
