@@ -44,7 +44,8 @@ function nodesetOf(rule: NameRule, o: { groups: boolean }) {
       try {
         names = expandNodeset(expr, () => ((usesGroup = true), []));
       } catch (e) {
-        return refuse(`is not a nodeset: ${e instanceof NodeSetError ? e.reason : String(e)}`);
+        // The nodeset error names the expression itself (as ClusterShell's does): no value shown twice.
+        return ctx.addIssue({ code: 'custom', message: e instanceof NodeSetError ? e.message : String(e), input: undefined });
       }
       if (usesGroup && !o.groups) return refuse(`must list ${rule.kind}s, not @groups`);
       const bad = names.find((n) => !rule.pattern.test(n));

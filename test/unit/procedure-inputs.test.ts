@@ -59,7 +59,7 @@ describe('procedure inputs', () => {
     expect(refusal('clusterStartup', startup('../x'))).toMatch(/exclude: "\.\.\/x" names "\.\.\/x", which must be a lowercase letter, then/);
     expect(refusal('clusterStartup', startup('lnet[1-2],Ns1'))).toMatch(/exclude: "lnet\[1-2\],Ns1" names "Ns1", which must be a lowercase letter/);
     expect(refusal('clusterStartup', startup('ns1;reboot'))).toMatch(/exclude: "ns1;reboot" must be a nodeset expression/);
-    expect(refusal('clusterStartup', startup('lnet[1-'))).toMatch(/exclude: "lnet\[1-" is not a nodeset: .*missing bracket/);
+    expect(refusal('clusterStartup', startup('lnet[1-'))).toMatch(/exclude: invalid nodeset "lnet\[1-": missing bracket/);
     expect(refusal('clusterStartup', startup('@dns'))).toMatch(/exclude: "@dns" must list VM names, not @groups/);
     expect(validateInput(procedureInputSchemas.clusterStartup, startup('lnet[1-4],ns1')).exclude).toBe('lnet[1-4],ns1');
   });
