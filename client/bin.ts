@@ -292,8 +292,8 @@ async function planCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undef
   const base = { workflowId: started.workflowId, procedure: spec.name, workflowType: spec.workflowType, input, dryRun: true };
   if (timedOut) throw new CliError(ExitCode.FAILED, `the dry run ${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`);
   if (!view.closed && view.progress?.gate) {
-    // A worker from before dry runs returned their failed checks parks on the gate (or a read-only step
-    // keeps failing): a real run would stop here too; the dry run is ended.
+    // A worker older than `failedChecks` parks a dry run on the gate (as does a read-only step that keeps
+    // failing): a real run would stop there too; the dry run is ended.
     const gate = view.progress.gate;
     if (gate.options.includes('abort')) {
       await decideGate(c, started.workflowId, { gate: gate.name, decision: 'abort', by: String(input.requestedBy ?? 'hvflow plan'), reason: 'dry run: the plan stops at this gate' }).catch(() => undefined);
