@@ -7,10 +7,12 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
+import { validateField } from '../domain/procedure-inputs';
 import type { GatePolicy } from '../workflows/messages';
 import { GATE_DECISIONS, type GateDecisionKind } from '../domain/contract';
-import { connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
+import { clusterOf, connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
 import { CliError, EXIT_CODES_HELP, ExitCode, notFound, usage } from './errors';
+import { failedChecksOf } from './failed-checks';
 import type { ProcedureView } from './operations';
 import { buildInput, PROCEDURES, procedureByWorkflowType, type ProcedureSpec } from './procedures';
 import { bold, dim, green, red, renderGeneric, renderList, renderPlanOutput, renderProgress, useColour, yellow, type ProgressOptions } from './render';
@@ -40,6 +42,11 @@ class Ctx {
     this.json = !!g.json;
     useColour(!this.json && g.color !== false && !!process.stdout.isTTY && !process.env.NO_COLOR);
     this.settings = connectionSettings(g);
+  }
+
+  /** The cluster the command acts on (none given: a usage error saying how to give one). */
+  get cluster(): string {
+    return clusterOf(this.settings);
   }
 
   async client(): Promise<Connected> {
@@ -87,7 +94,8 @@ function run(fn: Action) {
 
 let exitCode = 0;
 
-function who(by: string | undefined, flag = '--by'): string {
+/** Who runs the command: `--by`, else $USER; checked by the procedures' schema, never trimmed. */
+function who(by: string | undefined, field = 'by'): string {
   let v = by;
   if (v === undefined) {
     v = process.env.USER || process.env.LOGNAME;
@@ -99,9 +107,8 @@ function who(by: string | undefined, flag = '--by'): string {
       }
     }
   }
-  if (!v || !v.trim()) throw usage(`${flag}: who you are is required (no $USER to default to)`);
-  if (v.length > 200 || /[\x00-\x1f\x7f]/.test(v)) throw usage(`${flag}: ${JSON.stringify(v.slice(0, 60))} must be at most 200 characters, without control characters`);
-  return v.trim();
+  if (v === undefined) throw usage(`${field} (--by): who you are is required (no $USER to default to)`);
+  return validateField('who', `${field} (--by)`, v);
 }
 
 function seconds(value: string | undefined, flag: string, dflt: number): number {
@@ -116,6 +123,20 @@ function examples(...lines: string[]): string {
 }
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
+
+/**
+ * `hvflow evacuate -oFoo=bar`: commander would report an unknown option, naming no field. A word that
+ * stands where the target goes (the only argument) is the target, so the schema refuses it naming the
+ * field (`host: "-oFoo=bar" must be ...`); an unknown option next to a target is still one.
+ */
+function targetMayLookLikeAnOption(cmd: Command): Command {
+  const c = cmd as Command & { unknownOption(flag: string): void };
+  const unknownOption = c.unknownOption.bind(c);
+  c.unknownOption = (flag: string) => {
+    if (c.args.length !== 1 || c.args[0] !== flag) unknownOption(flag);
+  };
+  return cmd;
+}
 
 // ── procedure options (from the table) ─────────────────────────────────────────────────────────
 
@@ -164,16 +185,16 @@ function procedureInput(ctx: Ctx, spec: ProcedureSpec, target: string | undefine
   let gatePolicy: GatePolicy | undefined;
   if (spec.common) {
     gatePolicy = {};
-    if (opts.approvers !== undefined) gatePolicy.approvers = opts.approvers.split(',').map((s) => s.trim()).filter(Boolean);
+    if (opts.approvers !== undefined) gatePolicy.approvers = opts.approvers.split(',');
     if (opts.distinctApprover) gatePolicy.distinctApprover = true;
     if (opts.gateTimeout !== undefined) gatePolicy.timeout = opts.gateTimeout;
     if (opts.onTimeout !== undefined) gatePolicy.onTimeout = opts.onTimeout;
   }
   return buildInput(spec, {
-    cluster: ctx.settings.cluster,
+    cluster: ctx.cluster,
     target,
     values,
-    requestedBy: spec.common ? (o.requestedBy ?? who(opts.by)) : undefined,
+    requestedBy: spec.common ? (o.requestedBy ?? who(opts.by, 'requestedBy')) : undefined,
     reason: opts.reason,
     gatePolicy,
     extra,
@@ -209,6 +230,15 @@ function watcher(ctx: Ctx) {
   };
 }
 
+/**
+ * The workflow refused its input with a check that needs the cluster (a host, VM or group it does not
+ * have): that is bad input, exit 2, reported like the CLI's own refusals.
+ */
+function refuseInvalidInput(view: ProcedureView) {
+  if (view.failure?.type !== 'InvalidInput') return;
+  throw usage(`${view.failure.message} (refused by ${view.workflowId}; nothing was done)`, { workflowId: view.workflowId });
+}
+
 // ── commands ───────────────────────────────────────────────────────────────────────────────────
 
 async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undefined, opts: Record<string, unknown> & CommonOptions & { detach?: boolean; wait?: boolean; timeout?: string }) {
@@ -229,6 +259,7 @@ async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | unde
   if (spec.awaitResult) {
     const { view, timedOut } = await follow(c, started.workflowId, () => false, { timeoutMs });
     if (timedOut) throw new CliError(ExitCode.FAILED, `${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`);
+    refuseInvalidInput(view);
     ctx.print({ ...head, status: view.status, result: view.result, failure: view.failure }, () =>
       view.status === 'COMPLETED' ? (spec.renderResult ?? renderGeneric)(view.result) : showProgress(view),
     );
@@ -236,6 +267,7 @@ async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | unde
   }
   const onView = opts.wait ? watcher(ctx) : undefined;
   const { view, timedOut } = await follow(c, started.workflowId, opts.wait ? () => false : gateOpen, { timeoutMs: opts.wait ? undefined : timeoutMs, onView });
+  refuseInvalidInput(view);
   if (opts.wait) {
     if (!ctx.json && view.status === 'COMPLETED' && spec.renderResult) process.stdout.write(`\n${spec.renderResult(view.result).join('\n')}\n`);
     return exitCodeOf(view);
@@ -261,7 +293,8 @@ async function planCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undef
   const base = { workflowId: started.workflowId, procedure: spec.name, workflowType: spec.workflowType, input, dryRun: true };
   if (timedOut) throw new CliError(ExitCode.FAILED, `the dry run ${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`);
   if (!view.closed && view.progress?.gate) {
-    // A safety check failed (or a read-only step keeps failing): a real run would stop here too.
+    // A worker older than `failedChecks` parks a dry run on the gate (as does a read-only step that keeps
+    // failing): a real run would stop there too; the dry run is ended.
     const gate = view.progress.gate;
     if (gate.options.includes('abort')) {
       await decideGate(c, started.workflowId, { gate: gate.name, decision: 'abort', by: String(input.requestedBy ?? 'hvflow plan'), reason: 'dry run: the plan stops at this gate' }).catch(() => undefined);
@@ -274,20 +307,25 @@ async function planCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undef
     ]);
     return ExitCode.FAILED;
   }
+  refuseInvalidInput(view);
   if (view.status !== 'COMPLETED') {
     ctx.print({ ...base, status: view.status, failure: view.failure }, () => showProgress(view));
     return exitCodeOf(view);
   }
-  ctx.print({ ...base, status: view.status, plan: view.result, steps: view.progress?.steps, gates: spec.gates }, () => renderPlanOutput(view, spec));
-  return ExitCode.OK;
+  // An unsafe plan (failed checks, each with its reason) is printed with the plan and exits 1.
+  const failedChecks = failedChecksOf(view);
+  const plan = { ...base, status: view.status, plan: view.result, steps: view.progress?.steps, gates: spec.gates, failedChecks };
+  ctx.print(plan, () => renderPlanOutput(view, spec));
+  return exitCodeOf(view);
 }
 
 async function answerCommand(ctx: Ctx, kind: 'approve' | 'reject', id: string | undefined, opts: { by?: string; reason?: string; gate?: string; wait?: boolean; timeout?: string }) {
   const { follow, exitCodeOf, resolveProcedure, viewProcedure, decideGate, noGateMessage } = await ops();
   const by = who(opts.by);
   const timeoutMs = seconds(opts.timeout, '--timeout', 600);
+  const cluster = id === undefined ? ctx.cluster : undefined; // before connecting: no cluster is a usage error
   const c = await ctx.client();
-  const workflowId = id ?? (await resolveProcedure(c, ctx.settings.cluster, { awaiting: true }));
+  const workflowId = id ?? (await resolveProcedure(c, cluster!, { awaiting: true }));
   const view = await viewProcedure(c, workflowId, { queryTimeoutMs: 5000 });
   const gate = view.progress?.gate;
   if (!gate && !opts.gate) throw notFound(noGateMessage(view));
@@ -344,8 +382,11 @@ async function controlCommand(ctx: Ctx, kind: 'pause' | 'resume' | 'abort', id: 
     done ? `${green('✔')} ${id}: ${what}` : `${yellow('…')} ${id}: ${kind} sent; not confirmed by its progress yet`,
     ...(opts.wait || view.closed ? ['', ...showProgress(view)] : []),
   ]);
-  if (kind === 'abort' && view.closed) return view.failure?.type === 'ProcedureAborted' ? ExitCode.OK : exitCodeOf(view);
-  return ExitCode.OK;
+  if (kind !== 'abort' || !opts.wait) return ExitCode.OK;
+  // --wait reports how the procedure ended (README's table): aborted is a failed procedure, exit 1.
+  if (view.closed) return exitCodeOf(view);
+  if (!ctx.json) process.stderr.write(`${red('error:')} ${id} had not stopped after ${timeoutMs / 1000}s (hvflow status ${id} --watch)\n`);
+  return ExitCode.FAILED; // --json: the document printed says timedOut
 }
 
 async function statusCommand(ctx: Ctx, id: string | undefined, opts: { watch?: boolean; interval?: string; evidenceLines?: string }) {
@@ -353,8 +394,9 @@ async function statusCommand(ctx: Ctx, id: string | undefined, opts: { watch?: b
   const interval = seconds(opts.interval, '--interval', 1);
   const evidenceLines = opts.evidenceLines === undefined ? 12 : Number(opts.evidenceLines);
   if (!Number.isInteger(evidenceLines) || evidenceLines < 0) throw usage(`--evidence-lines: ${JSON.stringify(opts.evidenceLines)} must be a whole number`);
+  const cluster = id === undefined ? ctx.cluster : undefined; // before connecting: no cluster is a usage error
   const c = await ctx.client();
-  const workflowId = id ?? (await resolveProcedure(c, ctx.settings.cluster));
+  const workflowId = id ?? (await resolveProcedure(c, cluster!));
   if (!opts.watch) {
     const v = await viewProcedure(c, workflowId);
     ctx.print(v, () => showProgress(v, { evidenceLines }));
@@ -368,7 +410,7 @@ async function listCommand(ctx: Ctx, opts: { limit?: string; allClusters?: boole
   const { listProcedures } = await ops();
   const limit = opts.limit === undefined ? 100 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw usage(`--limit: ${JSON.stringify(opts.limit)} must be a positive whole number`);
-  const cluster = ctx.settings.clusterFrom === 'default' || opts.allClusters ? undefined : ctx.settings.cluster;
+  const cluster = opts.allClusters ? undefined : ctx.settings.cluster;
   const c = await ctx.client();
   const rows = await listProcedures(c, { cluster, limit });
   ctx.print(rows, () => renderList(rows));
@@ -388,7 +430,7 @@ function buildProgram(): Command {
     .option('--address <host:port>', 'Temporal frontend [env TEMPORAL_ADDRESS, default 127.0.0.1:7233]')
     .option('--namespace <name>', 'Temporal namespace [env TEMPORAL_NAMESPACE, default "default"]')
     .option('--task-queue <name>', "the hvflow worker's task queue [env HVFLOW_TASK_QUEUE, default hvflow]")
-    .option('--cluster <name>', 'cluster to act on [env HVFLOW_CLUSTER, else the cluster of $HVFLOW_INVENTORY, else ocean]')
+    .option('--cluster <name>', 'cluster to act on [env HVFLOW_CLUSTER, else the cluster of $HVFLOW_INVENTORY; no default]')
     .option('--tls', 'connect with TLS [env TEMPORAL_TLS=true]')
     .option('--tls-cert-path <file>', 'client certificate for mTLS [env TEMPORAL_TLS_CERT]')
     .option('--tls-key-path <file>', 'its private key [env TEMPORAL_TLS_KEY]')
@@ -419,7 +461,7 @@ ${examples(
   program.commandsGroup('Procedures:');
   for (const spec of PROCEDURES) {
     const cmd = program.command(spec.name).description(spec.description);
-    if (spec.target) cmd.argument(`<${spec.target.arg}>`, spec.target.description);
+    if (spec.target) targetMayLookLikeAnOption(cmd).argument(`<${spec.target.arg}>`, spec.target.description);
     addProcedureOptions(cmd, spec, { who: 'who starts it' });
     if (!spec.awaitResult) {
       cmd.option('--detach', 'print the workflow id and return at once');
@@ -438,7 +480,7 @@ ${examples(
     .addHelpText('after', examples('hvflow plan evacuate worker1', 'hvflow plan failback --max-moves 2 --json'));
   for (const spec of PROCEDURES.filter((p) => p.plannable)) {
     const cmd = plan.command(spec.name).description(`plan of: ${spec.description}`);
-    if (spec.target) cmd.argument(`<${spec.target.arg}>`, spec.target.description);
+    if (spec.target) targetMayLookLikeAnOption(cmd).argument(`<${spec.target.arg}>`, spec.target.description);
     addProcedureOptions(cmd, spec, { who: 'who asks for the plan' });
     cmd.option('--timeout <seconds>', 'how long to wait for the plan (default 120)');
     cmd.addHelpText('after', examples(`hvflow plan ${spec.name}${spec.target ? ` ${spec.target.arg === 'HOST' ? 'worker1' : spec.target.arg}` : ''}`));
@@ -487,7 +529,7 @@ ${examples(
       .description(controls[kind])
       .option('--by <who>', 'who (default: $USER)')
       .option('--reason <why>', kind === 'abort' ? 'why (required)' : 'why');
-    if (kind === 'abort') cmd.option('--wait', 'wait until the procedure has stopped and print its final state');
+    if (kind === 'abort') cmd.option('--wait', 'wait until the procedure has stopped and print its final state (exit code: how it ended; aborted is 1)');
     cmd.option('--timeout <seconds>', 'how long to wait for the procedure to confirm (default 10; abort --wait: 600)');
     cmd.addHelpText('after', examples(`hvflow ${kind} hvflow-ocean-evacuate-worker1-20250705T020000000Z --by bob${kind === 'resume' ? '' : ` --reason "${kind === 'abort' ? 'change freeze' : 'waiting for the DC technician'}"`}`));
     cmd.action(run((ctx, id, opts) => controlCommand(ctx, kind, id, opts)));
@@ -524,7 +566,7 @@ ${examples(
     .addHelpText('after', examples("hvflow schedule create evacuate worker1 --at 'sat 02:00' --tz Europe/Paris", "hvflow schedule create status-report --cron '0 6 * * *' --id morning-report"));
   for (const spec of PROCEDURES) {
     const cmd = create.command(spec.name).description(`schedule: ${spec.description}`);
-    if (spec.target) cmd.argument(`<${spec.target.arg}>`, spec.target.description);
+    if (spec.target) targetMayLookLikeAnOption(cmd).argument(`<${spec.target.arg}>`, spec.target.description);
     addProcedureOptions(cmd, spec, { who: 'who creates the schedule (the runs are requested by schedule:<id>)' });
     if (!spec.common) cmd.option('--by <who>', 'who creates the schedule (default: $USER)');
     cmd
@@ -553,13 +595,13 @@ ${examples(
           const catchupWindowMs = parseCatchupWindow(opts.catchupWindow);
           // The id needs the target, which needs the input: validate with a placeholder first.
           const probe = procedureInput(ctx, spec, target, opts, { requestedBy: 'schedule:probe' });
-          const id = checkScheduleId(opts.id ?? `hvflow-${ctx.settings.cluster}-${spec.name}-${spec.targetOf(probe, ctx.settings.cluster)}`);
+          const id = checkScheduleId(opts.id ?? `hvflow-${ctx.cluster}-${spec.name}-${spec.targetOf(probe, ctx.cluster)}`);
           const input = procedureInput(ctx, spec, target, opts, { requestedBy: `schedule:${id}` });
           if (input.shutdownWorkflowId === 'latest') throw usage("--from-shutdown latest would be resolved now, not when the schedule runs: give the shutdown's workflow id");
           if (!spec.common) delete input.requestedBy;
           const c = await ctx.client();
           const { createSchedule, describeSchedule, renderSchedule } = await schedules();
-          await createSchedule(c, { id, spec, input, cluster: ctx.settings.cluster, at, cron, timeZone, overlap, catchupWindowMs, paused: opts.paused, createdBy, note: opts.note });
+          await createSchedule(c, { id, spec, input, cluster: ctx.cluster, at, cron, timeZone, overlap, catchupWindowMs, paused: opts.paused, createdBy, note: opts.note });
           const row = await describeSchedule(c, id);
           ctx.print(row, () => [`${green('✔')} schedule ${id} created`, ...renderSchedule(row)]);
         }),
@@ -574,7 +616,7 @@ ${examples(
       run(async (ctx, opts: { all?: boolean }) => {
         const c = await ctx.client();
         const { listSchedules, renderSchedules } = await schedules();
-        const rows = await listSchedules(c, { all: opts.all, cluster: ctx.settings.clusterFrom === 'default' ? undefined : ctx.settings.cluster });
+        const rows = await listSchedules(c, { all: opts.all, cluster: ctx.settings.cluster });
         ctx.print(rows, () => renderSchedules(rows));
       }),
     );

@@ -4,8 +4,9 @@
  *   --address         TEMPORAL_ADDRESS      host:port of the frontend (default 127.0.0.1:7233)
  *   --namespace       TEMPORAL_NAMESPACE    (default "default")
  *   --task-queue      HVFLOW_TASK_QUEUE     the hvflow worker's task queue (default "hvflow")
- *   --cluster         HVFLOW_CLUSTER        the cluster procedures act on (default: the inventory
- *                                           named by HVFLOW_INVENTORY, else "ocean", the seed cluster)
+ *   --cluster         HVFLOW_CLUSTER        the cluster procedures act on (default: the cluster of the
+ *                                           inventory HVFLOW_INVENTORY names; none: a command that acts
+ *                                           on a cluster says so, `list` lists every cluster)
  *   --tls             TEMPORAL_TLS          use TLS (implied by any of the three files below)
  *   --tls-cert-path   TEMPORAL_TLS_CERT     client certificate (mTLS)
  *   --tls-key-path    TEMPORAL_TLS_KEY      its private key
@@ -19,7 +20,7 @@
 import { readFileSync } from 'node:fs';
 import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import YAML from 'yaml';
-import { isHostName } from '../domain/names';
+import { validateField } from '../domain/procedure-inputs';
 import { CliError, ExitCode, usage } from './errors';
 
 export interface ConnectionFlags {
@@ -40,8 +41,9 @@ export interface ConnectionSettings {
   address: string;
   namespace: string;
   taskQueue: string;
-  cluster: string;
-  /** Where the cluster name came from, for messages. */
+  /** Undefined when none is given: there is no default cluster (see clusterOf). */
+  cluster?: string;
+  /** Where the cluster name came from, or why there is none, for messages. */
   clusterFrom: string;
   tls?: { certPath?: string; keyPath?: string; caPath?: string; serverName?: string };
   apiKey?: string;
@@ -50,39 +52,38 @@ export interface ConnectionSettings {
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
 export const DEFAULT_TASK_QUEUE = 'hvflow';
-export const DEFAULT_CLUSTER = 'ocean';
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
 
-/** The cluster named by the inventory file the worker also reads (HVFLOW_INVENTORY), if any. */
-function clusterOfInventory(path: string): string | undefined {
+/** The cluster named by the inventory file the worker also reads (HVFLOW_INVENTORY), or why none. */
+function clusterOfInventory(path: string): { cluster?: string; problem?: string } {
   try {
     const doc = YAML.parse(readFileSync(path, 'utf8')) as { cluster?: unknown } | null;
-    return typeof doc?.cluster === 'string' ? doc.cluster : undefined;
-  } catch {
-    return undefined;
+    return typeof doc?.cluster === 'string' ? { cluster: doc.cluster } : { problem: `HVFLOW_INVENTORY (${path}) names no cluster` };
+  } catch (e) {
+    return { problem: `HVFLOW_INVENTORY (${path}) cannot be read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
   }
 }
 
 export function connectionSettings(flags: ConnectionFlags, env: NodeJS.ProcessEnv = process.env): ConnectionSettings {
-  const address = (flags.address ?? env.TEMPORAL_ADDRESS ?? DEFAULT_ADDRESS).trim();
+  const address = flags.address ?? env.TEMPORAL_ADDRESS ?? DEFAULT_ADDRESS;
   if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) {
     throw usage(`--address (TEMPORAL_ADDRESS): ${JSON.stringify(address)} must be host:port, e.g. 127.0.0.1:7233`);
   }
-  const namespace = (flags.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default').trim();
+  const namespace = flags.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default';
   if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace)) throw usage(`--namespace (TEMPORAL_NAMESPACE): ${JSON.stringify(namespace)} is not a namespace name`);
-  const taskQueue = (flags.taskQueue ?? env.HVFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE).trim();
+  const taskQueue = flags.taskQueue ?? env.HVFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
   if (!/^[^\s\x00-\x1f]{1,255}$/.test(taskQueue)) throw usage(`--task-queue (HVFLOW_TASK_QUEUE): ${JSON.stringify(taskQueue)} is not a task queue name`);
 
-  let cluster: string;
+  let cluster: string | undefined;
   let clusterFrom: string;
   if (flags.cluster !== undefined) [cluster, clusterFrom] = [flags.cluster, '--cluster'];
   else if (env.HVFLOW_CLUSTER) [cluster, clusterFrom] = [env.HVFLOW_CLUSTER, 'HVFLOW_CLUSTER'];
-  else {
-    const fromInventory = env.HVFLOW_INVENTORY ? clusterOfInventory(env.HVFLOW_INVENTORY) : undefined;
-    [cluster, clusterFrom] = fromInventory ? [fromInventory, `HVFLOW_INVENTORY (${env.HVFLOW_INVENTORY})`] : [DEFAULT_CLUSTER, 'default'];
-  }
-  if (!isHostName(cluster)) throw usage(`cluster (${clusterFrom}): ${JSON.stringify(cluster)} is not a valid cluster name (a lowercase DNS label)`);
+  else if (env.HVFLOW_INVENTORY) {
+    const found = clusterOfInventory(env.HVFLOW_INVENTORY);
+    [cluster, clusterFrom] = [found.cluster, found.problem ?? `HVFLOW_INVENTORY (${env.HVFLOW_INVENTORY})`];
+  } else [cluster, clusterFrom] = [undefined, 'none given'];
+  if (cluster !== undefined) validateField('cluster', `cluster (${clusterFrom})`, cluster);
 
   const certPath = flags.tlsCertPath ?? env.TEMPORAL_TLS_CERT;
   const keyPath = flags.tlsKeyPath ?? env.TEMPORAL_TLS_KEY;
@@ -129,6 +130,12 @@ function tlsConfig(s: ConnectionSettings): TLSConfig | undefined {
         ? { crt: readPem(t.certPath, '--tls-cert-path (TEMPORAL_TLS_CERT)'), key: readPem(t.keyPath, '--tls-key-path (TEMPORAL_TLS_KEY)') }
         : undefined,
   };
+}
+
+/** The cluster a command acts on: one must be given, there is no default (a seed's name would be a guess). */
+export function clusterOf(s: ConnectionSettings): string {
+  if (s.cluster !== undefined) return s.cluster;
+  throw usage(`cluster: a cluster is needed (${s.clusterFrom}): give --cluster <name>, or set HVFLOW_CLUSTER, or HVFLOW_INVENTORY to the worker's inventory`);
 }
 
 export interface Connected {

@@ -5,7 +5,7 @@
 
 export const ExitCode = {
   OK: 0,
-  /** The procedure failed, was rejected or aborted (or, for `status`, is in that state). */
+  /** The procedure failed, was rejected or aborted (or, for `status`, is in that state); a dry run's plan is unsafe (a check failed). */
   FAILED: 1,
   /** Bad usage or input: unknown option, invalid name, decision refused by the gate. Nothing was changed. */
   USAGE: 2,
@@ -20,7 +20,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  ok (a started procedure may be waiting at a gate: see its status)
-  1  the procedure failed, was rejected or aborted
+  1  the procedure failed, was rejected or aborted; or the plan of a dry run is unsafe (a check failed)
   2  bad usage or input (the message names the field); nothing was changed
   3  the cluster is busy: another procedure holds its lock; nothing was started
   4  cannot connect to the Temporal server

@@ -10,6 +10,7 @@ import { decideUpdate, progressQuery, type DecideInput, type GateRecord, type Pr
 import type { Connected } from './connection';
 import { CliError, ExitCode, failureMessage, notFound, usage } from './errors';
 import { failureType } from './classify';
+import { failedChecksOf } from './failed-checks';
 import type { ProcedureSpec } from './procedures';
 import { procedureByWorkflowType } from './procedures';
 
@@ -265,8 +266,9 @@ export async function follow(
 
 export const gateOpen = (v: ProcedureView) => !!v.progress?.gate;
 
-/** Exit code a closed (or running) procedure stands for. */
+/** Exit code a closed (or running) procedure stands for; a dry run whose plan is unsafe is 1, like a run that would park. */
 export function exitCodeOf(v: ProcedureView): number {
+  if (failedChecksOf(v).length) return ExitCode.FAILED;
   if (!v.closed || v.status === 'COMPLETED') return ExitCode.OK;
   if (v.failure?.type === 'ClusterBusy') return ExitCode.BUSY;
   if (v.failure?.type === 'InvalidInput') return ExitCode.USAGE;

@@ -8,8 +8,7 @@
  * `hvflow schedule create <name>`. Adding a procedure is adding an entry here. The CLI starts
  * workflows by type name, so an entry may name a workflow the worker does not register yet.
  */
-import { procedureInputSchemas, validateInput, InvalidInputError } from '../domain/procedure-inputs';
-import { assertHostName, isHostName } from '../domain/names';
+import { procedureInputSchemas, validateInput, InvalidInputError, type ProcedureName } from '../domain/procedure-inputs';
 import type { GatePolicy, GateRecord } from '../workflows/messages';
 import {
   renderClusterStatus,
@@ -48,8 +47,8 @@ export interface GateDoc {
 export interface ProcedureSpec {
   /** CLI command name. */
   name: string;
-  /** Workflow type the command starts. */
-  workflowType: string;
+  /** Workflow type the command starts; its input schema is the only check of what the command sends. */
+  workflowType: ProcedureName;
   description: string;
   /** Positional argument, e.g. HOST → input.host. */
   target?: { arg: string; field: string; description: string };
@@ -230,51 +229,62 @@ export interface StartArgs {
   dryRun?: boolean;
 }
 
-function flagOf(spec: ProcedureSpec, field: string): string {
-  return spec.options.find((o) => o.field === field)?.flags.split(/[ ,]/)[0] ?? field;
+/** Flags of the common fields (bin.ts addProcedureOptions). */
+const COMMON_FLAGS: Record<string, string> = {
+  requestedBy: '--by',
+  reason: '--reason',
+  'gatePolicy.approvers': '--approvers',
+  'gatePolicy.timeout': '--gate-timeout',
+  'gatePolicy.onTimeout': '--on-timeout',
+};
+
+/** The flag of each input field, for messages: `maxMoves (--max-moves): "lots" must be ...`. */
+function flagsOf(spec: ProcedureSpec): Record<string, string> {
+  const flags: Record<string, string> = spec.common ? { ...COMMON_FLAGS } : {};
+  for (const o of spec.options) flags[o.field] = o.flags.split(/[ ,]/)[0]!;
+  return flags;
 }
 
-function convert(spec: ProcedureSpec, o: ProcedureOption, raw: unknown): unknown {
-  const flag = flagOf(spec, o.field);
-  switch (o.kind) {
-    case 'flag':
-      return raw === true ? true : undefined;
-    case 'int': {
-      const s = String(raw).trim();
-      if (!/^-?\d+$/.test(s)) throw new InvalidInputError([`${o.field} (${flag}): ${JSON.stringify(raw)} must be a whole number`]);
-      return Number(s);
-    }
-    case 'number': {
-      const n = Number(String(raw).trim());
-      if (String(raw).trim() === '' || !Number.isFinite(n)) throw new InvalidInputError([`${o.field} (${flag}): ${JSON.stringify(raw)} must be a number`]);
-      return n;
-    }
-    case 'host':
-      assertHostName(raw, `${o.field} (${flag})`);
-      return raw;
-    case 'list':
-      return String(raw).split(',').map((x) => x.trim()).filter(Boolean);
-    default:
-      return String(raw);
-  }
+/** Names the flag after the field of each issue (`vms[1]: ...` becomes `vms[1] (--vms): ...`). */
+function withFlags(spec: ProcedureSpec, e: InvalidInputError): InvalidInputError {
+  const flags = flagsOf(spec);
+  return new InvalidInputError(
+    e.issues.map((issue) => {
+      const field = /^([A-Za-z.]+)((?:\[\d+\])*):/.exec(issue);
+      const flag = field && flags[field[1]!];
+      return flag ? `${field[1]}${field[2]} (${flag})${issue.slice(field[0].length - 1)}` : issue;
+    }),
+  );
 }
 
 /**
- * Builds and validates the input of a procedure. Host names are checked with domain/names.ts and the
- * whole input with the procedure's schema (the one the workflow itself applies) when it has one:
- * a bad value throws, naming the field, before anything connects.
+ * An option's text as its field's type, as written: digits are a number, commas split a list; anything
+ * else is passed on unchanged for the schema to refuse (" 2" is not 2, "ns1 " is not ns1).
+ */
+function convert(o: ProcedureOption, raw: unknown): unknown {
+  if (o.kind === 'flag') return raw === true ? true : undefined;
+  const text = String(raw);
+  if (o.kind === 'int') return /^-?\d+$/.test(text) ? Number(text) : text;
+  if (o.kind === 'number') return /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : text;
+  if (o.kind === 'list') return text.split(',');
+  return text;
+}
+
+/**
+ * Builds the input of a procedure and validates it with the procedure's schema, the one the workflow
+ * itself applies (so the CLI and the workflow cannot disagree): a bad value throws, naming the field
+ * and its flag, before anything connects.
  */
 export function buildInput(spec: ProcedureSpec, a: StartArgs): Record<string, unknown> {
   const input: Record<string, unknown> = { ...(a.extra ?? {}), cluster: a.cluster };
   if (spec.target) {
     if (a.target === undefined) throw new InvalidInputError([`${spec.target.field}: the ${spec.target.arg} argument is required`]);
-    assertHostName(a.target, spec.target.field);
     input[spec.target.field] = a.target;
   }
   for (const o of spec.options) {
     const raw = a.values[o.field];
     if (raw === undefined || raw === false) continue;
-    const v = convert(spec, o, raw);
+    const v = convert(o, raw);
     if (v !== undefined) input[o.field] = v;
   }
   if (spec.common) {
@@ -283,17 +293,13 @@ export function buildInput(spec: ProcedureSpec, a: StartArgs): Record<string, un
     if (a.reason !== undefined) input.reason = a.reason;
     if (a.gatePolicy && Object.keys(a.gatePolicy).length) input.gatePolicy = a.gatePolicy;
   }
-  return validateProcedureInput(spec, input);
+  try {
+    return validateProcedureInput(spec, input);
+  } catch (e) {
+    throw e instanceof InvalidInputError ? withFlags(spec, e) : e;
+  }
 }
 
 export function validateProcedureInput(spec: ProcedureSpec, input: Record<string, unknown>): Record<string, unknown> {
-  const schema = (procedureInputSchemas as Record<string, unknown>)[spec.workflowType];
-  if (schema) return validateInput(schema as Parameters<typeof validateInput>[0], input) as Record<string, unknown>;
-  // No schema in this version of hvflow (a procedure newer than the CLI's copy of domain/): the
-  // workflow validates its own input; the CLI still refuses names that are not names.
-  const issues: string[] = [];
-  if (!isHostName(input.cluster)) issues.push(`cluster: ${JSON.stringify(input.cluster)} is not a valid cluster name`);
-  if (input.requestedBy !== undefined && (typeof input.requestedBy !== 'string' || !input.requestedBy.trim())) issues.push('requestedBy: must not be empty');
-  if (issues.length) throw new InvalidInputError(issues);
-  return input;
+  return validateInput(procedureInputSchemas[spec.workflowType], input) as Record<string, unknown>;
 }

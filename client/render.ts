@@ -11,6 +11,7 @@ import type { ClusterStatus } from '../workflows/cluster-status';
 import type { ShutdownResult } from '../workflows/cluster-shutdown';
 import type { StartupResult } from '../workflows/cluster-startup';
 import type { GateRecord, Progress, StepProgress } from '../workflows/messages';
+import { failedChecksOf } from './failed-checks';
 import type { ListRow, ProcedureView } from './operations';
 
 // ── styling ────────────────────────────────────────────────────────────────────────────────────
@@ -362,6 +363,22 @@ export function gateLines(id: string, g: GateRecord, now: number, o: ProgressOpt
   return out;
 }
 
+/** Every safety check a dry run found failing, with its reason and (short) evidence: why the plan is unsafe. */
+export function failedChecksLines(v: { result?: unknown; progress?: unknown }, evidenceLines = 12): string[] {
+  const checks = failedChecksOf(v);
+  if (!checks.length) return [];
+  const n = checks.length === 1 ? '1 safety check' : `${checks.length} safety checks`;
+  return [
+    red(bold(`Unsafe: ${n} failed; a real run would stop at their gates (retry / override with a reason / abort)`)),
+    ...indent(
+      checks.flatMap((c) => [
+        `${red('✖')} ${c.title} (${c.id}): ${c.reason}`,
+        ...indent(c.evidence && Object.keys(c.evidence).length ? renderGeneric(c.evidence, evidenceLines) : []),
+      ]),
+    ),
+  ];
+}
+
 export function renderProgress(v: ProcedureView, o: ProgressOptions = {}): string[] {
   const now = o.now ?? Date.now();
   const p: Progress | undefined = v.progress;
@@ -379,6 +396,8 @@ export function renderProgress(v: ProcedureView, o: ProgressOptions = {}): strin
   if (!p) out.push(dim(`  progress unavailable: ${v.progressError ?? 'not queried'}`));
   if (p?.steps.length) out.push('', bold('Steps'), ...indent(p.steps.map((s) => stepLine(s, now))));
   if (p?.gate) out.push('', ...gateLines(v.workflowId, p.gate, now, o));
+  const unsafe = failedChecksLines(v, o.evidenceLines);
+  if (unsafe.length) out.push('', ...unsafe);
   if (p?.gates.length) out.push(...gatesLines(p.gates));
   if (p?.ignored.length) out.push('', yellow(bold('Ignored messages')), ...indent(p.ignored.map((i) => `${i.at}  ${i.message}`)));
   if (v.closed) {
@@ -402,6 +421,8 @@ export function renderPlanOutput(
     out.push('', bold('Steps, in order'), ...indent(v.progress.steps.map((s) => stepLine(s, Date.now()))));
   }
   if (spec.gates.length) out.push('', bold('Gates a real run stops at'), ...indent(spec.gates.map((g) => `${g.name} (${g.options}): ${g.when}`)));
+  const unsafe = failedChecksLines(v);
+  if (unsafe.length) out.push('', ...unsafe);
   out.push('', dim(`workflow ${v.workflowId}`));
   return out;
 }

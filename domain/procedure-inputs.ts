@@ -8,19 +8,64 @@
  */
 import { z } from 'zod';
 import { HOST_NAME_RULE, VM_NAME_RULE, type NameRule } from './names';
+import { expandNodeset, NodeSetError } from './nodeset';
 
+// Every value is taken as written: a rule refuses what it does not allow, nothing is trimmed or rewritten.
 const named = (rule: NameRule) => z.string().max(63).regex(rule.pattern, { message: rule.description });
-const who = z.string().trim().min(1, { message: 'must not be empty' }).max(200).regex(/^[^\x00-\x1f\x7f]+$/, { message: 'must not contain control characters' });
-const nodeset = z
+/** Who asks or decides: free text (a name, an e-mail) kept exactly as sent, so a blank around it is refused. */
+const who = z
   .string()
-  .min(1)
-  .max(1024)
-  .regex(/^[A-Za-z0-9_@:,\[\]\-!&^/ .]+$/, { message: 'must be a nodeset expression (names, [ranges], @groups, , ! &)' });
+  .max(200)
+  .superRefine((v, ctx) => {
+    const refuse = (message: string) => ctx.addIssue({ code: 'custom', message, input: v });
+    if (!/\S/.test(v)) refuse('must not be empty');
+    else if (/[\x00-\x1f\x7f]/.test(v)) refuse('must not contain control characters');
+    else if (/^\s|\s$/.test(v)) refuse('must not start or end with a blank (it is kept as written)');
+  });
+
+const NODESET_SYNTAX = /^[A-Za-z0-9_@:,\[\]\-!&^/.]+$/;
+/**
+ * A nodeset expression of `rule` names (`lnet[1-4],ns1`; with `groups`, `@top,@worker` too), checked as
+ * written: ClusterShell strips blanks around names, so `ns1 ` would silently mean `ns1`; here a blank is
+ * refused. Every name the expression spells out must obey the rule; groups are the inventory's, resolved
+ * (and refused when unknown) by the workflow.
+ */
+function nodesetOf(rule: NameRule, o: { groups: boolean }) {
+  return z
+    .string()
+    .min(1)
+    .max(1024)
+    .superRefine((expr, ctx) => {
+      const refuse = (message: string) => ctx.addIssue({ code: 'custom', message, input: expr });
+      if (/\s/.test(expr)) return refuse('must not contain blanks (a nodeset is taken as written, never trimmed)');
+      if (!NODESET_SYNTAX.test(expr)) return refuse(`must be a nodeset expression (names, [ranges]${o.groups ? ', @groups' : ''}, ',' '!' '&' '^')`);
+      let usesGroup = false;
+      let names: string[];
+      try {
+        names = expandNodeset(expr, () => ((usesGroup = true), []));
+      } catch (e) {
+        // The nodeset error names the expression itself (as ClusterShell's does): no value shown twice.
+        return ctx.addIssue({ code: 'custom', message: e instanceof NodeSetError ? e.message : String(e), input: undefined });
+      }
+      if (usesGroup && !o.groups) return refuse(`must list ${rule.kind}s, not @groups`);
+      const bad = names.find((n) => !rule.pattern.test(n));
+      if (bad !== undefined) refuse(`names ${JSON.stringify(bad)}, which ${rule.description}`);
+    });
+}
 /** Temporal duration strings as the SDK reads them (ms package): '30s', '4h', '2 days'. */
 const duration = z
   .string()
   .max(32)
   .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d|w|seconds?|minutes?|hours?|days?|weeks?)$/, { message: "must be a duration such as '30s', '15m', '4h'" });
+/** A whole number in [min, max]; one message for every way to miss it (a string, a fraction, out of range). */
+const whole = (min: number, max: number) => {
+  const error = `must be a whole number from ${min} to ${max}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const number = (min: number, max: number) => {
+  const error = `must be a number from ${min} to ${max}`;
+  return z.number({ error }).min(min, { error }).max(max, { error });
+};
 
 export const gatePolicySchema = z.strictObject({
   approvers: z.array(who).max(100).optional(),
@@ -36,17 +81,18 @@ const base = {
   reason: z.string().max(2000).optional(),
   gatePolicy: gatePolicySchema.optional(),
 };
-const minutes = (max: number) => z.number().int().min(1).max(max);
+const minutes = (max: number) => whole(1, max);
 const failbackOptions = {
-  hosts: nodeset.optional(),
-  maxMoves: z.number().int().min(1).max(10_000).optional(),
-  parallelism: z.number().int().min(1).max(8).optional(),
-  moveCost: z.number().min(0).max(1e9).optional(),
+  hosts: nodesetOf(HOST_NAME_RULE, { groups: true }).optional(),
+  maxMoves: whole(1, 10_000).optional(),
+  parallelism: whole(1, 8).optional(),
+  moveCost: number(0, 1e9).optional(),
   moveInfra: z.array(named(VM_NAME_RULE)).max(1000).optional(),
 };
 
 export const procedureInputSchemas = {
-  clusterStatus: z.strictObject({ cluster: base.cluster }),
+  /** Read-only: a dry run is the same read, so it takes `dryRun` like every procedure (the README says so). */
+  clusterStatus: z.strictObject({ cluster: base.cluster, dryRun: base.dryRun }),
   evacuateHypervisor: z.strictObject({ ...base, host: named(HOST_NAME_RULE), moveTimeoutMinutes: minutes(24 * 60).optional() }),
   reintegrateHypervisor: z.strictObject({
     ...base,
@@ -60,11 +106,11 @@ export const procedureInputSchemas = {
   /** Seed 001 shutdown (workflows/cluster-shutdown.ts). */
   clusterShutdown: z.strictObject({
     ...base,
-    parallelism: z.number().int().min(1).max(1000).optional(),
-    stopTimeoutSeconds: z.number().int().min(5).max(24 * 3600).optional(),
-    clientsTimeoutSeconds: z.number().int().min(5).max(24 * 3600).optional(),
-    hostDownTimeoutSeconds: z.number().int().min(5).max(24 * 3600).optional(),
-    poweroffDelaySeconds: z.number().int().min(1).max(300).optional(),
+    parallelism: whole(1, 1000).optional(),
+    stopTimeoutSeconds: whole(5, 24 * 3600).optional(),
+    clientsTimeoutSeconds: whole(5, 24 * 3600).optional(),
+    hostDownTimeoutSeconds: whole(5, 24 * 3600).optional(),
+    poweroffDelaySeconds: whole(1, 300).optional(),
   }),
   /** Seed 001 start-up (workflows/cluster-startup.ts): the VMs come from a shutdown or from `vms`. */
   clusterStartup: z
@@ -72,13 +118,13 @@ export const procedureInputSchemas = {
       ...base,
       shutdownWorkflowId: z.string().min(1).max(255).regex(/^[A-Za-z0-9._:@-]+$/, { message: 'must be a workflow id (letters, digits, . _ : @ -)' }).optional(),
       vms: z.array(named(VM_NAME_RULE)).max(10_000).optional(),
-      exclude: nodeset.optional(),
-      parallelism: z.number().int().min(1).max(1000).optional(),
-      hostUpTimeoutSeconds: z.number().int().min(5).max(24 * 3600).optional(),
-      maxRttMs: z.number().min(0).max(60_000).optional(),
-      maxFpingMs: z.number().min(0).max(600_000).optional(),
+      exclude: nodesetOf(VM_NAME_RULE, { groups: false }).optional(),
+      parallelism: whole(1, 1000).optional(),
+      hostUpTimeoutSeconds: whole(5, 24 * 3600).optional(),
+      maxRttMs: number(0, 60_000).optional(),
+      maxFpingMs: number(0, 600_000).optional(),
       healWaitMinutes: minutes(7 * 24 * 60).optional(),
-      startTimeoutSeconds: z.number().int().min(5).max(24 * 3600).optional(),
+      startTimeoutSeconds: whole(5, 24 * 3600).optional(),
       ipmiVia: named(HOST_NAME_RULE).optional(),
     })
     .refine((x) => x.shutdownWorkflowId !== undefined || x.vms !== undefined, {
@@ -88,6 +134,14 @@ export const procedureInputSchemas = {
   /** VM lists for the start-up: names checked like any name that reaches a command. */
   vmList: z.array(named(VM_NAME_RULE)).max(10_000),
 };
+
+/** Fields checked on their own, exactly as the procedures' schemas check them (a decision's `by`, `--cluster` of `hvflow list`). */
+const FIELDS = { cluster: base.cluster, who };
+
+/** Validates one value as field `kind`; the error names it `field` (e.g. `by (--by)`). */
+export function validateField(kind: keyof typeof FIELDS, field: string, value: unknown): string {
+  return (validateInput(z.strictObject({ [field]: FIELDS[kind] }), { [field]: value }) as Record<string, string>)[field]!;
+}
 
 export type ProcedureName = Exclude<keyof typeof procedureInputSchemas, 'vmList'>;
 

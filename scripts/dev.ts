@@ -48,7 +48,7 @@ async function main() {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 
-  const env = `TEMPORAL_ADDRESS=${server.address} HVFLOW_TASK_QUEUE=${taskQueue}`;
+  const env = `TEMPORAL_ADDRESS=${server.address} HVFLOW_TASK_QUEUE=${taskQueue} HVFLOW_INVENTORY=${lab.inventoryPath}`;
   console.log(`
 hvflow is running.
 

@@ -127,7 +127,9 @@ async function lockReleased() {
 describe('hvflow CLI', () => {
   it('plan evacuate worker1 (and plan shutdown) prints the plan readably and changes nothing', async () => {
     const seq = lastSeq();
-    const [r, shutdown] = await Promise.all([hvflow(['plan', 'evacuate', 'worker1']), hvflow(['plan', 'shutdown'])]);
+    // No --cluster, no HVFLOW_CLUSTER: the cluster is the one of the worker's inventory.
+    const fromInventory = { HVFLOW_CLUSTER: '', HVFLOW_INVENTORY: h.lab.inventoryPath };
+    const [r, shutdown] = await Promise.all([hvflow(['plan', 'evacuate', 'worker1'], fromInventory), hvflow(['plan', 'shutdown'])]);
     expect(r.code, r.stderr).toBe(0);
     const out = r.stdout;
     expect(out).toContain('Plan: evacuate worker1 (dry run: nothing was changed)');
@@ -160,7 +162,8 @@ describe('hvflow CLI', () => {
 
   it('refuses bad input before connecting (exit 2, naming the field); other failures have their own exit codes', async () => {
     const nowhere = { TEMPORAL_ADDRESS: '127.0.0.1:1', HVFLOW_CONNECT_TIMEOUT: '1' };
-    const [badHost, badHostJson, badNumber, badDecision, badAt, noServer, notFound] = await Promise.all([
+    const noCluster = { ...nowhere, HVFLOW_CLUSTER: '', HVFLOW_INVENTORY: '' };
+    const [badHost, badHostJson, badNumber, badDecision, badAt, noServer, notFound, clusterNeeded, badInventory] = await Promise.all([
       hvflow(['evacuate', 'top1;reboot', '--by', 'alice'], nowhere),
       hvflow(['--json', 'evacuate', 'top1;reboot'], nowhere),
       hvflow(['failback', '--max-moves', 'lots'], nowhere),
@@ -168,14 +171,16 @@ describe('hvflow CLI', () => {
       hvflow(['schedule', 'create', 'evacuate', 'worker1', '--at', 'saturday 25:00'], nowhere),
       hvflow(['list'], nowhere),
       hvflow(['status', 'hvflow-ocean-evacuate-worker9-nope']),
+      hvflow(['plan', 'evacuate', 'worker1'], noCluster),
+      hvflow(['approve', '--by', 'bob'], { ...noCluster, HVFLOW_INVENTORY: '/nonexistent/inventory.yaml' }),
     ]);
     // Exit 2 although no server answers at that address: validated before any connection.
     expect(badHost.code).toBe(2);
     expect(badHost.stderr).toMatch(/host: "top1;reboot" must be a lowercase DNS label/);
     expect(badHostJson.code).toBe(2);
-    expect(json(badHostJson).error).toMatchObject({ exitCode: 2, message: expect.stringMatching(/invalid host name in host: "top1;reboot"/) });
+    expect(json(badHostJson).error).toMatchObject({ exitCode: 2, message: expect.stringMatching(/invalid input: host: "top1;reboot" must be a lowercase DNS label/) });
     expect(badNumber.code).toBe(2);
-    expect(badNumber.stderr).toMatch(/maxMoves \(--max-moves\): "lots" must be a whole number/);
+    expect(badNumber.stderr).toMatch(/maxMoves \(--max-moves\): "lots" must be a whole number from 1 to 10000/);
     expect(badDecision.code).toBe(2);
     expect(badDecision.stderr).toMatch(/decision: "maybe" must be one of approve, reject, retry, skip, abort, override/);
     expect(badAt.code).toBe(2);
@@ -184,6 +189,74 @@ describe('hvflow CLI', () => {
     expect(noServer.stderr).toMatch(/cannot connect to the Temporal server at 127\.0\.0\.1:1/);
     expect(notFound.code).toBe(5);
     expect(notFound.stderr).toMatch(/workflow hvflow-ocean-evacuate-worker9-nope not found/);
+    // No cluster given and no inventory: there is no default cluster (a seed's name would be a guess).
+    expect(clusterNeeded.code).toBe(2);
+    expect(clusterNeeded.stderr).toMatch(/cluster: a cluster is needed \(none given\): give --cluster <name>, or set HVFLOW_CLUSTER, or HVFLOW_INVENTORY/);
+    expect(badInventory.code).toBe(2);
+    expect(badInventory.stderr).toMatch(/cluster: a cluster is needed \(HVFLOW_INVENTORY \(\/nonexistent\/inventory\.yaml\) cannot be read: ENOENT\)/);
+  });
+
+  it('takes every option as written and checks it with the schema the workflow applies: a blank, a newline, a path is refused (exit 2, the field and flag named), nothing trimmed', async () => {
+    const nowhere = { TEMPORAL_ADDRESS: '127.0.0.1:1', HVFLOW_CONNECT_TIMEOUT: '1' };
+    const cases: [string[], RegExp][] = [
+      [['startup', '--vms', 'ns1,worker1 '], /^error: invalid input: vms\[1\] \(--vms\): "worker1 " must be a lowercase letter/m],
+      [['plan', 'startup', '--vms', 'ns1\n'], /vms\[0\] \(--vms\): "ns1\\n" must be a lowercase letter/],
+      [['startup', '--vms', 'ns1', '--exclude', '../x'], /exclude \(--exclude\): "\.\.\/x" names "\.\.\/x", which must be a lowercase letter/],
+      [['startup', '--vms', 'ns1', '--exclude', 'ns2 '], /exclude \(--exclude\): "ns2 " must not contain blanks/],
+      [['failback', '--hosts', 'top1,worker1 '], /hosts \(--hosts\): "top1,worker1 " must not contain blanks/],
+      [['failback', '--max-moves', ' 2'], /maxMoves \(--max-moves\): " 2" must be a whole number from 1 to 10000/],
+      [['evacuate', 'worker1 '], /host: "worker1 " must be a lowercase DNS label/],
+      // A target that looks like an option is still the target: the field is named, not "unknown option".
+      [['evacuate', '-oFoo=bar'], /^error: invalid input: host: "-oFoo=bar" must be a lowercase DNS label/m],
+      [['plan', 'reintegrate', '--by', 'alice', '-oProxyCommand=sh'], /host: "-oProxyCommand=sh" must be a lowercase DNS label/],
+      [['evacuate', 'worker1', '-oFoo=bar'], /^error: unknown option '-oFoo=bar'/m],
+      [['evacuate', 'worker1', '--by', 'alice '], /requestedBy \(--by\): "alice " must not start or end with a blank/],
+      [['evacuate', 'worker1', '--approvers', 'bob, carol'], /gatePolicy\.approvers\[1\] \(--approvers\): " carol" must not start or end with a blank/],
+      [['decide', 'some-id', 'retry', '--by', 'bob\n'], /by \(--by\): "bob\\n" must not contain control characters/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => hvflow(args, nowhere)));
+    runs.forEach((r, i) => {
+      expect(r.code, `${cases[i]![0].join(' ')}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toMatch(cases[i]![1]);
+    });
+  });
+
+  it('an input only the workflow can check (a host or VM the cluster does not have) is refused like the CLI\'s own refusals: exit 2, the field named', async () => {
+    const seq = lastSeq();
+    const [host, vm] = await Promise.all([hvflow(['plan', 'evacuate', 'top9']), hvflow(['--json', 'plan', 'startup', '--vms', 'ns1,nosuchvm'])]);
+    expect(host.code, host.stdout + host.stderr).toBe(2);
+    expect(host.stderr).toMatch(/^error: /);
+    expect(host.stderr).toMatch(/host: "top9" is not a hypervisor of cluster ocean \(refused by hvflow-ocean-evacuate-plan-top9-\d{8}T\d{9}Z; nothing was done\)$/m);
+    // Neither in a saved list nor a VM of the cluster: not planned, refused (the start-up's own check, workflows/cluster-startup.ts).
+    expect(vm.code, vm.stdout + vm.stderr).toBe(2);
+    expect(json(vm).error).toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/vms\[1\]: "nosuchvm"/),
+      details: { workflowId: expect.stringMatching(/^hvflow-ocean-startup-plan-ocean-/) },
+    });
+    expect(mutatingSince(seq)).toEqual([]);
+  });
+
+  it('plan of an unsafe evacuation returns the plan with every failed check and its reason, exits 1, and parks on no gate', async () => {
+    h.lab.faults.slowHeal('volspoms1', 12, 0); // 12 heal entries on each of its 3 bricks: evacuating a GlusterFS server is unsafe
+    try {
+      const seq = lastSeq();
+      const [text, asJson] = await Promise.all([hvflow(['plan', 'evacuate', 'top2']), hvflow(['--json', 'plan', 'evacuate', 'top2'])]);
+      expect(text.code, text.stdout + text.stderr).toBe(1);
+      expect(text.stdout).toContain('Plan: evacuate top2 (dry run: nothing was changed)');
+      expect(text.stdout).toMatch(/Unsafe: \d+ safety checks? failed; a real run would stop at their gates/);
+      expect(text.stdout).toMatch(/✖ .*\): .*volspoms1: 36 heal entries pending/);
+      expect(asJson.code).toBe(1);
+      const r = json(asJson);
+      expect(r.status).toBe('COMPLETED');
+      expect(r.failedChecks).toEqual(expect.arrayContaining([expect.objectContaining({ reason: expect.stringMatching(/volspoms1: 36 heal entries pending/) })]));
+      // The dry run ended on its own: no gate was opened, nobody (not even the CLI) decided anything.
+      const progress = await h.client.workflow.getHandle(r.workflowId).query(progressQuery);
+      expect(progress.gates).toEqual([]);
+      expect(mutatingSince(seq)).toEqual([]);
+    } finally {
+      h.lab.faults.slowHeal('volspoms1', 0, 0);
+    }
   });
 
   it('schedule create refuses impossible maintenance windows: exit 2, the flag named, no schedule created', async () => {
@@ -275,8 +348,9 @@ describe('hvflow CLI', () => {
     expect((await run.describe()).typedSearchAttributes.get(PROCEDURE)).toBe('evacuateHypervisor');
 
     // The window is called off: abort the run from the CLI; it stops and says the cluster is untouched.
+    // --wait exits with how it ended: aborted is 1 (README: 1 the procedure failed, was rejected or aborted).
     const aborted = await hvflow(['--json', 'abort', runId!, '--by', 'bob', '--reason', 'window cancelled', '--wait']);
-    expect(aborted.code, aborted.stderr + aborted.stdout).toBe(0);
+    expect(aborted.code, aborted.stderr + aborted.stdout).toBe(1);
     expect(json(aborted)).toMatchObject({ signal: 'abort', confirmed: true, status: 'FAILED', failure: { type: 'ProcedureAborted' } });
     expect(json(aborted).failure.message).toMatch(/aborted by bob: window cancelled; nothing was changed on the cluster/);
 

@@ -45,6 +45,16 @@ const CASES: Case[] = [
   ['evacuateHypervisor', 'dryRun as a string', { ...ok, host: 'top1', dryRun: 'yes' }, /dryRun: "yes"/],
   ['evacuateHypervisor', 'empty requestedBy', { ...ok, host: 'top1', requestedBy: '   ' }, /requestedBy: .*must not be empty/],
   ['evacuateHypervisor', 'control character in requestedBy', { ...ok, host: 'top1', requestedBy: 'al\u0007ice' }, /requestedBy: .*control characters/],
+  // a value is taken as written: a blank or a newline around it is refused, never trimmed (dry runs: before
+  // the schema refused them, these started)
+  ['evacuateHypervisor', 'requestedBy with a trailing space', { ...ok, host: 'top1', dryRun: true, requestedBy: 'alice ' }, /requestedBy: "alice " must not start or end with a blank/],
+  ['evacuateHypervisor', 'requestedBy with a trailing newline', { ...ok, host: 'top1', dryRun: true, requestedBy: 'alice\n' }, /requestedBy: "alice\\n" must not contain control characters/],
+  ['evacuateHypervisor', 'approver with a leading space', { ...ok, host: 'top1', dryRun: true, gatePolicy: { approvers: [' bob'] } }, /gatePolicy.approvers\[0\]: " bob" must not start or end/],
+  ['failback', 'hosts with a trailing space', { ...ok, dryRun: true, hosts: 'top1,worker1 ' }, /hosts: "top1,worker1 " must not contain blanks/],
+  ['clusterStartup', 'exclude with a trailing space', { ...ok, dryRun: true, vms: ['admin1'], exclude: 'ns1 ' }, /exclude: "ns1 " must not contain blanks/],
+  ['clusterStartup', 'exclude with a trailing newline', { ...ok, dryRun: true, vms: ['admin1'], exclude: 'ns1\n' }, /exclude: "ns1\\n" must not contain blanks/],
+  ['clusterStartup', 'exclude with a path', { ...ok, dryRun: true, vms: ['admin1'], exclude: '../x' }, /exclude: "\.\.\/x" names "\.\.\/x", which must be a lowercase letter/],
+  ['clusterStartup', 'VM name with a trailing space', { ...ok, dryRun: true, vms: ['admin1', 'ns1 '] }, /vms\[1\]: "ns1 " must be a lowercase letter/],
   ['evacuateHypervisor', 'oversized reason', { ...ok, host: 'top1', reason: 'x'.repeat(5000) }, /reason: /],
   ['evacuateHypervisor', 'unknown field (a secret)', { ...ok, host: 'top1', password: 'hunter2' }, /input: unknown field\(s\) password/],
   ['evacuateHypervisor', 'gate timeout not a duration', { ...ok, host: 'top1', gatePolicy: { timeout: 'forever' } }, /gatePolicy.timeout: "forever" must be a duration/],
