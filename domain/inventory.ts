@@ -278,6 +278,11 @@ export function glusterServers(inv: Inventory): string[] {
   return [...all].sort();
 }
 
+/** Hosts the inventory names as GlusterFS clients (`gluster.clients`): they mount the volumes. */
+export function glusterClients(inv: Inventory): string[] {
+  return inv.gluster?.clients ? hostsOf(inv, inv.gluster.clients, 'gluster.clients') : [];
+}
+
 export function vmSet(inv: Inventory, key: 'dhcp' | 'dns' | 'neverTouch'): string[] {
   const expr = inv.vms[key];
   return expr ? expandNodeset(expr) : [];

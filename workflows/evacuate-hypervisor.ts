@@ -17,7 +17,7 @@
  */
 import { planEvacuation, type EvacuationPlan } from '../domain/capacity';
 import { checkMemberStop } from '../domain/quorum';
-import { etcdMembers, glusterServers, hostsOf, vmSet, type Inventory } from '../domain/inventory';
+import { etcdMembers, glusterClients, glusterServers, hostsOf, vmSet, type Inventory } from '../domain/inventory';
 import type { FleetState } from '../activities/fleet';
 import type { GlusterHealth } from '../activities/gluster';
 import type { EtcdHealth } from '../activities/etcd';
@@ -77,7 +77,7 @@ const STEPS = [
 const EXECUTION = STEPS.slice(STEPS.findIndex((s) => s.id === 'approve') + 1);
 
 export function hostRoles(inv: Inventory, host: string) {
-  const clients = inv.gluster?.clients ? hostsOf(inv, inv.gluster.clients, 'gluster.clients') : [];
+  const clients = glusterClients(inv);
   const servers = glusterServers(inv);
   return { glusterServer: servers.includes(host), glusterClient: clients.includes(host) || servers.includes(host), etcdMember: etcdMembers(inv).includes(host) };
 }

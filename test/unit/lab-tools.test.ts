@@ -307,7 +307,7 @@ describe('gluster stand-in against real GlusterFS 10.3 captures', () => {
   const REAL = 'gluster-real';
   function realPool(): LabModel {
     const t = seedTopology();
-    const m = new LabModel({ ...t, volumes: [{ name: 'volspoms1', servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '' }] }, { clock: new ManualClock() });
+    const m = new LabModel({ ...t, volumes: [{ name: 'volspoms1', type: 'replicate', servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '' }] }, { clock: new ManualClock() });
     m.glusterVersion = '10.3';
     for (const b of m.volume('volspoms1').bricks) b.path = '/srv/bricks/b1';
     return m;
