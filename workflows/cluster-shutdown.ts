@@ -255,11 +255,11 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Shut
     await proc.ensure('check-gluster-clients', 'No GlusterFS client left but self-heal daemons', async () => {
       const deadline = Date.now() + clientsTimeoutMs;
       for (;;) {
-        const clients = await act.glusterForeignClients({});
+        const { ranOn, clients } = await act.glusterForeignClients({});
         if (!clients.length) return { ok: true };
         if (Date.now() >= deadline) {
           const who = [...new Set(clients.map((c) => c.client))];
-          return { ok: false, reason: `GlusterFS client(s) still connected ${Math.round(clientsTimeoutMs / 1000)} s after the unmount: ${who.join(', ')}; stopping the volumes now would cut them off`, evidence: { clients } };
+          return { ok: false, reason: `GlusterFS client(s) still connected ${Math.round(clientsTimeoutMs / 1000)} s after the unmount: ${who.join(', ')}; stopping the volumes now would cut them off`, evidence: { clients, ranOn } };
         }
         await sleep('3s');
       }

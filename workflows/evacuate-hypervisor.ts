@@ -42,7 +42,7 @@ export interface EvacuationPlanView {
   evacuatedWeight: number;
   loadBefore: Record<string, number>;
   loadAfter: Record<string, number>;
-  gluster?: { volume: string; healEntries: number | null; rebalanceRunning: boolean; tierDaemon: boolean }[];
+  gluster?: { volume: string; type: string; heals: boolean; healEntries: number | null; rebalanceRunning: boolean; tierDaemon: boolean }[];
   etcd?: { healthy: string[]; unhealthy: string[]; quorum: number; healthyAfter: string[] };
   steps: string[];
 }
@@ -92,7 +92,7 @@ export function glusterCheck(g: GlusterHealth): CheckResult {
   return {
     ok: g.healthy,
     reason: g.problems.join('; ') || undefined,
-    evidence: { volumes: g.volumes.map((v) => ({ volume: v.volume, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon, bricks: v.bricks })) },
+    evidence: { ranOn: g.ranOn, volumes: g.volumes.map((v) => ({ volume: v.volume, type: v.type, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon, bricks: v.bricks })) },
   };
 }
 
@@ -255,7 +255,7 @@ function planView(
     evacuatedWeight: evacuation.evacuatedWeight,
     loadBefore: evacuation.loadBefore,
     loadAfter: evacuation.loadAfter,
-    gluster: gluster?.volumes.map((v) => ({ volume: v.volume, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon })),
+    gluster: gluster?.volumes.map((v) => ({ volume: v.volume, type: v.type, heals: v.heals, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon })),
     etcd: etcd && etcdC ? { healthy: etcd.healthyMembers, unhealthy: etcd.unhealthyMembers, quorum: etcdC.quorum, healthyAfter: etcdC.healthyAfter } : undefined,
     steps: [
       `systemctl stop fleet on ${host}`,
