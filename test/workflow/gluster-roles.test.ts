@@ -2,20 +2,25 @@
  * GlusterFS roles come from the inventory: on a generated cluster where some hypervisors are
  * neither GlusterFS server nor client, a whole-cluster shutdown and the start-up that follows run
  * their GlusterFS commands only on the hosts the inventory gives that role (clients and servers
- * unmount, servers stop their daemons), and nowhere else.
+ * unmount, servers stop their daemons), and nowhere else. One of its volumes is a distribute volume:
+ * it has no heal, so the start-up sends it none and waits for its bricks instead.
  */
 import { describe, expect, it } from 'vitest';
 import { useHarness, waitForProgress, gateWaiting, resultUnparked } from '../helpers/harness';
 import { approveSignal } from '../../workflows/messages';
 import type { ShutdownResult } from '../../workflows/cluster-shutdown';
 import type { StartupResult } from '../../workflows/cluster-startup';
-import { generateTopology } from '../../lab/topology';
+import { generateTopology, type TopoVolume } from '../../lab/topology';
 import type { CommandLogEntry } from '../../lab/model';
 
 const SERVERS = ['top1', 'top2', 'top3'];
 const CLIENTS_ONLY = ['hv1', 'hv2'];
 const NEITHER = ['hv3', 'hv4'];
-const topology = generateTopology({ hypervisors: 7, vms: 24, seed: 3, glusterClients: 5 });
+const VOLUMES: TopoVolume[] = [
+  { name: 'vmimages', type: 'replicate', servers: SERVERS, replica: 3, shardBlockSize: '64MB' },
+  { name: 'scratch', type: 'distribute', servers: SERVERS, replica: 1, shardBlockSize: '' },
+];
+const topology = generateTopology({ hypervisors: 7, vms: 24, seed: 3, glusterClients: 5, volumes: VOLUMES });
 
 const t = useHarness({ topology });
 const start = (workflow: string, input: Record<string, unknown>) => t.start(workflow, { cluster: 'generated', ...input });
@@ -34,7 +39,7 @@ function touchesGluster(e: CommandLogEntry): boolean {
 describe('GlusterFS commands reach only the hosts the inventory gives each role', () => {
   it('the lab inventory names the roles: servers top1-3, clients top1-3 and hv1-2, hv3-4 neither', () => {
     expect(t.h.lab.inventory.gluster?.clients).toBe('hv[1-2],top[1-3]');
-    expect(t.h.lab.inventory.gluster?.volumes.map((v) => v.servers)).toEqual(['top[1-3]']);
+    expect(t.h.lab.inventory.gluster?.volumes.map((v) => v.servers)).toEqual(['top[1-3]', 'top[1-3]']);
   });
 
   it('a shutdown then a start-up: unmount on clients and servers, daemons stopped on servers, nothing on the others', async () => {
@@ -65,5 +70,10 @@ describe('GlusterFS commands reach only the hosts the inventory gives each role'
     for (const host of NEITHER) expect(all.filter((e) => e.host === host).map(line), host).toEqual([]);
     // The gluster CLI itself runs on servers only.
     expect([...new Set(all.filter((e) => e.argv[0] === 'gluster').map((e) => e.host))].every((h) => SERVERS.includes(h))).toBe(true);
+    // Both volumes stopped and started again; heal sent to the replicated one only (the distribute one has none).
+    const volumeOps = all.filter((e) => e.mutating && e.argv[0] === 'gluster').map((e) => e.argv.slice(2).join(' '));
+    expect(volumeOps).toEqual(['volume stop vmimages', 'volume stop scratch', 'volume start vmimages', 'volume start scratch', 'volume heal vmimages']);
+    expect(all.filter((e) => e.argv.includes('heal') && e.argv.includes('scratch')).map(line)).toEqual([]);
+    expect([...t.h.lab.model.volumes.values()].map((v) => v.status)).toEqual(['Started', 'Started']);
   });
 });
