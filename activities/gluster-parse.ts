@@ -24,6 +24,9 @@
 //                    gf_cli_print_tier_status and cli/src/cli-cmd-volume.c
 //                    ("Tier command failed"), message from
 //                    xlators/mgmt/glusterd/src/glusterd-tier.c.
+// - status VOL       cli/src/cli-rpc-ops.c gf_cli_status_cbk, cli_print_volume_status_tasks;
+//                    cli/src/cli-cmd-volume.c cli_print_brick_status (the 43-column name
+//                    field, CLI_VOL_STATUS_BRICK_LEN of cli/src/cli.h, cut onto lines of its own)
 // - status clients   cli/src/cli-rpc-ops.c cli_print_volume_status_clients,
 //                    gf_cli_status_cbk (a stopped volume under "all": cli_err(msg)
 //                    then cli_out(" ")); message from glusterd-op-sm.c
@@ -46,6 +49,11 @@ function lines(stdout: string, stderr: string): string[] {
   const ls = outputLines(stdout, stderr);
   for (const l of ls) if (l === GLUSTERD_DOWN) throw new ToolError(TOOL, 'glusterd-unreachable', l);
   return ls;
+}
+
+/** True when the CLI could not reach its local glusterd (cli-cmd.c cli_cmd_process): ask another server. */
+export function glusterdUnreachable(stdout: string, stderr = ''): boolean {
+  return outputLines(stdout, stderr).includes(GLUSTERD_DOWN);
 }
 
 /** Split "host:/path" (host may be an IPv6 address). */
@@ -85,6 +93,14 @@ export interface GlusterBrick {
   host: string;
   path: string;
   arbiter: boolean;
+  /** The tier the brick belongs to, on a 3.x tier volume. */
+  tier?: 'hot' | 'cold';
+}
+
+export interface GlusterTierInfo {
+  /** vol_type_str of the tier ("Hot Tier Type : Distribute"). */
+  type: string;
+  brickCount: number;
 }
 
 export interface GlusterVolumeInfo {
@@ -106,6 +122,8 @@ export interface GlusterVolumeInfo {
   transport: string;
   bricks: GlusterBrick[];
   thinArbiterPath?: string;
+  /** The hot and cold tiers of a 3.x tier volume (Type: Tier); GlusterFS 6 removed tiering. */
+  tiers?: { hot: GlusterTierInfo; cold: GlusterTierInfo };
   /** "Options Reconfigured:" (only options set on the volume). */
   options: Record<string, string>;
   /** features.shard is on. */
@@ -184,17 +202,41 @@ export function parseGlusterVolumeInfo(stdout: string, stderr = ''): GlusterVolu
       fail('unrecognized "Number of Bricks"', nbLine);
     }
     vol.transport = field('Transport-type');
-    if (ls[i] !== 'Bricks:') fail('expected "Bricks:"');
-    i++;
-    while (i < ls.length && /^Brick\d+: /.test(ls[i]!)) {
-      const line = ls[i]!;
-      const bm = /^Brick(\d+): (\S+)( \(arbiter\))?$/.exec(line);
-      if (!bm) fail('bad brick line');
-      const { host, path } = splitBrick(bm![2]!, line);
-      const index = Number(bm![1]);
-      if (index !== vol.bricks.length + 1) fail(`brick numbered ${index}, expected ${vol.bricks.length + 1}`);
-      vol.bricks.push({ index, host, path, arbiter: bm![3] !== undefined });
+    const readBricks = (tier?: 'hot' | 'cold') => {
+      while (i < ls.length && /^Brick\d+: /.test(ls[i]!)) {
+        const line = ls[i]!;
+        const bm = /^Brick(\d+): (\S+)( \(arbiter\))?$/.exec(line);
+        if (!bm) fail('bad brick line');
+        const { host, path } = splitBrick(bm![2]!, line);
+        const index = Number(bm![1]);
+        if (index !== vol.bricks.length + 1) fail(`brick numbered ${index}, expected ${vol.bricks.length + 1}`);
+        vol.bricks.push({ index, host, path, arbiter: bm![3] !== undefined, ...(tier ? { tier } : {}) });
+        i++;
+      }
+    };
+    if (type === 'Tier') {
+      // 3.x (v3.12.15 gf_cli_print_tier_info): "Hot Tier :" and its bricks, then "Cold Tier:" and its bricks
+      const tiers: Partial<Record<'hot' | 'cold', GlusterTierInfo>> = {};
+      for (const [key, label, typeLabel] of [
+        ['hot', 'Hot Tier :', 'Hot Tier Type '],
+        ['cold', 'Cold Tier:', 'Cold Tier Type '],
+      ] as const) {
+        if (ls[i] !== label) fail(`expected "${label}"`);
+        i++;
+        const tierType = field(typeLabel);
+        const tnbLine = ls[i];
+        const tm = /^(?:\d+ x (?:\d+|\(\d+ \+ \d+\)) = )?(\d+)$/.exec(field('Number of Bricks'));
+        if (!tm) fail('unrecognized "Number of Bricks" of a tier', tnbLine);
+        const before = vol.bricks.length;
+        readBricks(key);
+        if (vol.bricks.length - before !== Number(tm![1])) fail(`volume ${name}: ${vol.bricks.length - before} ${key} tier brick lines for ${Number(tm![1])}`, ls[i] ?? '');
+        tiers[key] = { type: tierType, brickCount: Number(tm![1]) };
+      }
+      vol.tiers = { hot: tiers.hot!, cold: tiers.cold! };
+    } else {
+      if (ls[i] !== 'Bricks:') fail('expected "Bricks:"');
       i++;
+      readBricks();
     }
     if (vol.bricks.length !== vol.brickCount) {
       fail(`volume ${name}: ${vol.bricks.length} brick lines for "Number of Bricks: ${nb}"`, ls[i] ?? '');
@@ -572,6 +614,125 @@ export function parseGlusterTierStatus(stdout: string, stderr = ''): GlusterTier
   const result: GlusterTierStatus = { kind: 'status', volume, nodes, tierDaemon: nodes.some((n) => n.status === 'in progress') };
   if (warning !== undefined) result.warning = warning;
   return result;
+}
+
+/**
+ * The volume has self-heal (replicate, disperse and their distributed forms: `heal info` answers,
+ * heal entries apply; a 3.x tier volume when one of its tiers does); a plain distribute volume has
+ * none, and glusterd refuses heal commands on it.
+ */
+export function glusterVolumeHeals(v: Pick<GlusterVolumeInfo, 'type' | 'tiers'>): boolean {
+  const heals = (type: string) => /Replicate|Disperse/.test(type);
+  return v.tiers ? heals(v.tiers.hot.type) || heals(v.tiers.cold.type) : heals(v.type);
+}
+
+// ---------------------------------------------------------------------------
+// gluster volume status VOL  (or: gluster volume status all)
+
+export interface GlusterStatusProcess {
+  /** "Brick" for a brick, else the daemon ("Self-heal Daemon", "NFS Server", ...). */
+  kind: string;
+  /** The brick's server, or the node the daemon runs on ("localhost" for the local one). */
+  host: string;
+  /** The brick's path; absent for a daemon. */
+  path?: string;
+  online: boolean;
+  /** null for "N/A" (offline, or a daemon without a port). */
+  port: number | null;
+  pid: number | null;
+}
+
+export interface GlusterVolumeProcesses {
+  volume: string;
+  processes: GlusterStatusProcess[];
+  /** "Task Status of Volume": one entry per task (rebalance, remove brick). */
+  tasks: { task: string; id: string; status: string }[];
+}
+
+const STATUS_NAME_LEN = 43;
+const DASHES78 = '-'.repeat(78);
+const STATUS_DAEMONS = ['Self-heal Daemon', 'NFS Server', 'Quota Daemon', 'Snapshot Daemon', 'Scrubber Daemon', 'Bitrot Daemon'];
+
+function statusNumber(text: string, what: string, line: string): number | null {
+  return text === 'N/A' ? null : parseCount(TOOL, what, text, line);
+}
+
+/** `gluster volume status VOL`: every brick and daemon with its port, whether it is online, and the volume's tasks. */
+export function parseGlusterVolumeStatus(stdout: string, stderr = ''): GlusterVolumeProcesses[] {
+  const ls = lines(stdout, stderr);
+  if (ls.length === 1 && ls[0] === 'No volumes present') return [];
+  if (ls.length === 1) {
+    if (/^Volume \S+ does not exist$/.test(ls[0]!)) throw new ToolError(TOOL, 'no-such-volume', ls[0]!);
+    if (/^Volume \S+ is not started$/.test(ls[0]!)) throw new ToolError(TOOL, 'volume-not-started', ls[0]!);
+  }
+  const volumes: GlusterVolumeProcesses[] = [];
+  let i = 0;
+  const fail = (msg: string): never => {
+    throw new ParseError(TOOL, `volume status: line ${i + 1}: ${msg}`, ls[i] ?? '');
+  };
+  const expectLine = (text: string) => {
+    if (ls[i] !== text) fail(`expected ${JSON.stringify(text)}`);
+    i++;
+  };
+  while (i < ls.length) {
+    const head = /^Status of volume: (\S+)$/.exec(ls[i] ?? '');
+    if (!head) fail('expected "Status of volume: VOL"');
+    i++;
+    const vol: GlusterVolumeProcesses = { volume: head![1]!, processes: [], tasks: [] };
+    if ((ls[i] ?? '').trim().split(/\s+/).join(' ') !== 'Gluster process TCP Port RDMA Port Online Pid') fail('expected the status table header');
+    i++;
+    expectLine(DASHES78);
+    while (i < ls.length && ls[i] !== ' ') {
+      // 3.x tier volume: the hot tier's bricks, then the cold tier's
+      if (ls[i] === 'Hot Bricks:' || ls[i] === 'Cold Bricks:') {
+        i++;
+        continue;
+      }
+      // a name longer than the field comes first in 43-character pieces, each on a line of its own
+      let name = '';
+      while ((ls[i] ?? '').length === STATUS_NAME_LEN && i + 1 < ls.length) name += ls[i++]!;
+      // the name's field is 43 characters and a space, then "%-10s%-11s%-8c%-5s"
+      const line = ls[i] ?? '';
+      const m = /^(\d+|N\/A) +(\d+|N\/A) +([YN]) +(\d+|N\/A) *$/.exec(line.slice(STATUS_NAME_LEN + 1));
+      if (!m || line[STATUS_NAME_LEN] !== ' ') fail('expected "NAME  PORT  RDMA-PORT  Y|N  PID"');
+      name += line.slice(0, STATUS_NAME_LEN).trimEnd();
+      const proc: GlusterStatusProcess = { kind: '', host: '', online: m![3] === 'Y', port: statusNumber(m![1]!, 'TCP Port', line), pid: statusNumber(m![4]!, 'Pid', line) };
+      if (name.startsWith('Brick ')) {
+        const { host, path } = splitBrick(name.slice('Brick '.length), line);
+        Object.assign(proc, { kind: 'Brick', host, path });
+      } else {
+        const daemon = STATUS_DAEMONS.find((d) => name.startsWith(`${d} on `));
+        if (!daemon) fail(`unknown process ${JSON.stringify(name)}`);
+        Object.assign(proc, { kind: daemon, host: name.slice(daemon!.length + ' on '.length) });
+      }
+      vol.processes.push(proc);
+      i++;
+    }
+    expectLine(' ');
+    expectLine(`Task Status of Volume ${vol.volume}`);
+    expectLine(DASHES78);
+    if (ls[i] === 'There are no active volume tasks') {
+      i++;
+      expectLine(' ');
+    } else {
+      while (i < ls.length && ls[i]!.startsWith('Task ')) {
+        const field = (label: string): string => {
+          const fm = new RegExp(`^${label} +: (.*?) *$`).exec(ls[i] ?? '');
+          if (!fm) fail(`expected "${label} : ..."`);
+          i++;
+          return fm![1]!;
+        };
+        const task = field('Task');
+        const id = field('ID');
+        if (ls[i] === 'Removed bricks:') for (i++; i < ls.length && !ls[i]!.startsWith('Status '); i++);
+        vol.tasks.push({ task, id, status: field('Status') });
+        expectLine(' ');
+      }
+    }
+    volumes.push(vol);
+  }
+  if (volumes.length === 0) throw new ParseError(TOOL, 'volume status: empty output');
+  return volumes;
 }
 
 // ---------------------------------------------------------------------------

@@ -75,6 +75,12 @@ export function renderGeneric(value: unknown, max = Infinity): string[] {
 }
 
 /** Weight per hypervisor; `only` limits the rows (the balanced hosts), `changedOnly` keeps those that change. */
+/** A volume's heal entries; a distribute volume has no heal (older results have no `heals`). */
+function healCell(v: { type?: string; heals?: boolean; healEntries: number | null }): string | number {
+  if (v.heals === false) return `no heal (${v.type})`;
+  return v.healEntries ?? 'unknown';
+}
+
 function loadLines(before: Record<string, number>, after?: Record<string, number>, highlight?: string, o: { only?: string[]; changedOnly?: boolean } = {}): string[] {
   const hosts = [...new Set([...Object.keys(before), ...Object.keys(after ?? {})])]
     .filter((h) => !o.only || o.only.includes(h))
@@ -105,7 +111,7 @@ function evacuationPlanLines(p: EvacuationPlanView): string[] {
   }
   if (p.gluster) {
     out.push('', bold('GlusterFS volumes'));
-    out.push(...indent(table(['VOLUME', 'HEAL ENTRIES', 'REBALANCE', 'TIER DAEMON'], p.gluster.map((g) => [g.volume, g.healEntries ?? 'unknown', g.rebalanceRunning ? 'running' : 'no', g.tierDaemon ? 'active' : 'no']), [1])));
+    out.push(...indent(table(['VOLUME', 'HEAL ENTRIES', 'REBALANCE', 'TIER DAEMON'], p.gluster.map((g) => [g.volume, healCell(g), g.rebalanceRunning ? 'running' : 'no', g.tierDaemon ? 'active' : 'no']), [1])));
   }
   out.push('', bold('Execution order (after the approval gate)'), ...indent(p.steps.map((s, i) => `${i + 1}. ${s}`)));
   return out;
@@ -224,7 +230,7 @@ export function renderClusterStatus(result: unknown): string[] {
   out.push(`units: ${s.units.length}, not active: ${notRunning.length ? notRunning.map((u) => u.vm ?? u.unit).join(', ') : 'none'}`);
   if (s.gluster) {
     out.push('', bold(`GlusterFS (asked on ${s.gluster.ranOn})`));
-    out.push(...indent(table(['VOLUME', 'HEAL ENTRIES', 'REBALANCE', 'TIER DAEMON', 'BRICKS DOWN'], s.gluster.volumes.map((v) => [v.volume, v.healEntries ?? 'unknown', v.rebalanceRunning ? 'running' : 'no', v.tierDaemon ? 'active' : 'no', v.bricks.filter((b) => !b.connected).length]), [1, 4])));
+    out.push(...indent(table(['VOLUME', 'HEAL ENTRIES', 'REBALANCE', 'TIER DAEMON', 'BRICKS DOWN'], s.gluster.volumes.map((v) => [v.volume, healCell(v), v.rebalanceRunning ? 'running' : 'no', v.tierDaemon ? 'active' : 'no', v.bricks.filter((b) => !b.connected).length]), [1, 4])));
   }
   if (s.etcd) out.push('', `${bold('etcd')}: healthy ${s.etcd.healthyMembers.join(', ') || 'none'}${s.etcd.unhealthyMembers.length ? red(`; unhealthy ${s.etcd.unhealthyMembers.join(', ')}`) : ''}`);
   out.push('', s.problems.length ? red(bold(`Problems (${s.problems.length})`)) : green('No problem found.'));

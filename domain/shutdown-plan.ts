@@ -4,13 +4,16 @@
  * (the workflows call it directly, and the dry runs show its result).
  *
  * Shutdown:  every VM but the DNS VMs (batches)  →  DNS VMs  →  islet workers  →  GlusterFS
- *            clients (umount), clients gone, volumes, glusterd + leftovers  →  hypervisors, the
- *            control host (the one the seed runs the commands on) last.
+ *            clients (umount), clients gone, volumes, glusterd + leftovers on the servers  →
+ *            hypervisors, the control host (the one the seed runs the commands on) last.
+ *
+ * Roles come from the inventory only (hypervisor roles, gluster servers and clients), never from
+ * a host's or a group's name; a command reaches only the hosts the inventory gives its role.
  * Start-up:  top / worker hypervisors  →  GlusterFS (peers, fping, volumes, heal)  →  islet
  *            workers  →  fleetd everywhere  →  DHCP VMs  →  DNS VMs  →  the rest of the list.
  */
 import { expandNodeset } from './nodeset';
-import { groupResolver, unitOfVm, vmSet, type HypervisorRole, type Inventory } from './inventory';
+import { glusterClients, glusterServers, unitOfVm, vmSet, type HypervisorRole, type Inventory } from './inventory';
 import { isVmName } from './names';
 
 /** A unit as fleet lists it (the fields the planner needs). */
@@ -42,10 +45,14 @@ export interface ShutdownPlan {
   dns: string[];
   /** Running VMs hvflow never stops (inventory vms.neverTouch). */
   untouched: string[];
-  /** Islet workers powered off after the VMs (@island_worker and role islet). */
+  /** Islet workers powered off after the VMs (the hosts of role islet). */
   islets: string[];
-  /** Top and worker hypervisors: GlusterFS unmounted, glusterd stopped, then powered off. */
+  /** Top and worker hypervisors (and the control host): powered off at the end. */
   managed: string[];
+  /** Where `umount -t fuse.glusterfs -a` runs: the GlusterFS clients and servers still up (islets are off by then). */
+  glusterUnmount: string[];
+  /** Where glusterd is stopped and leftover GlusterFS processes killed: the volumes' servers. */
+  glusterServers: string[];
   volumes: string[];
   /** Powered off together, before the control host. */
   poweroffFirst: string[];
@@ -84,13 +91,15 @@ function byRole(inv: Inventory, roles: HypervisorRole[]): string[] {
   return inv.hypervisors.filter((h) => roles.includes(h.role)).map((h) => h.name);
 }
 
-/** Islet workers: the `@island_worker` group when the inventory declares it, and every host of role islet. */
+/** Islet workers: the hosts of role islet (seed 001's @island_worker), the control host excepted. */
 export function isletWorkers(inv: Inventory): string[] {
-  const out = new Set(byRole(inv, ['islet']));
-  if (inv.groups.island_worker !== undefined) for (const h of expandNodeset('@island_worker', groupResolver(inv))) out.add(h);
-  for (const h of byRole(inv, MANAGED_ROLES)) out.delete(h);
-  out.delete(inv.controlHost);
-  return inv.hypervisors.map((h) => h.name).filter((h) => out.has(h));
+  return byRole(inv, ['islet']).filter((h) => h !== inv.controlHost);
+}
+
+/** GlusterFS clients and servers (a server mounts what it serves, seed 000), in inventory order. */
+function glusterMounters(inv: Inventory): string[] {
+  const hosts = new Set([...glusterClients(inv), ...glusterServers(inv)]);
+  return inv.hypervisors.map((h) => h.name).filter((h) => hosts.has(h));
 }
 
 /** Top and worker hypervisors, the control host included (even when its role is another). */
@@ -134,6 +143,8 @@ export function planShutdown(inv: Inventory, units: UnitView[], o: { parallelism
   const islets = isletWorkers(inv);
   const managed = managedHosts(inv);
   const volumes = (inv.gluster?.volumes ?? []).map((v) => v.name);
+  const glusterUnmount = glusterMounters(inv).filter((h) => !islets.includes(h));
+  const servers = glusterMounters(inv).filter((h) => glusterServers(inv).includes(h));
   const poweroffFirst = managed.filter((h) => h !== inv.controlHost);
   const off = new Set([...islets, ...managed]);
 
@@ -151,10 +162,14 @@ export function planShutdown(inv: Inventory, units: UnitView[], o: { parallelism
     `fleetctl stop --no-block ${first.length} VM(s), ${parallelism} at a time, and wait until they are stopped (a hung VM: systemctl stop fleet on its hypervisor, fleetctl stop again, systemctl start fleet)`,
     `fleetctl stop --no-block the DNS VM(s) ${dns.join(' ') || '(none running)'}`,
     `poweroff the islet workers ${islets.join(' ') || '(none)'}`,
-    `umount -t fuse.glusterfs -a on ${managed.join(' ')}`,
-    'wait until no client but the servers\' self-heal daemons is connected (gluster volume status all clients)',
-    ...volumes.map((v) => `gluster --mode=script volume stop ${v}`),
-    `systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on ${managed.join(' ')}`,
+    ...(volumes.length
+      ? [
+          `umount -t fuse.glusterfs -a on ${glusterUnmount.join(' ')}`,
+          'wait until no client but the servers\' self-heal daemons is connected (gluster volume status all clients)',
+          ...volumes.map((v) => `gluster --mode=script volume stop ${v}`),
+          `systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on ${servers.join(' ')}`,
+        ]
+      : []),
     `poweroff ${poweroffFirst.join(' ') || '(no other hypervisor)'}`,
     `poweroff ${inv.controlHost} (last)`,
   ];
@@ -166,6 +181,8 @@ export function planShutdown(inv: Inventory, units: UnitView[], o: { parallelism
     untouched,
     islets,
     managed,
+    glusterUnmount,
+    glusterServers: servers,
     volumes,
     poweroffFirst,
     poweroffLast: inv.controlHost,

@@ -468,11 +468,21 @@ export class RealGluster {
    */
   async pendingHeal(volume: string, files: number, o: { brickHost: string; writer: string }): Promise<void> {
     await this.selfHeal(volume, false);
-    const pidFile = `/run/gluster/vols/${volume}/${this.host(o.brickHost).spec.storageName}-${this.brickPath(volume).slice(1).replace(/\//g, '-')}.pid`;
-    const pid = (await this.runOk(o.brickHost, ['cat', pidFile], 'brick pid')).stdout.trim();
-    await this.runOk(o.brickHost, ['kill', '-KILL', pid], 'killing the brick');
-    await delay(500);
+    await this.killBrick(volume, o.brickHost);
     await this.write(o.writer, volume, files, `pending-${Date.now()}-`);
+    await this.restartBricks(volume);
+  }
+
+  /** Kills the brick process of `volume` on `host` (SIGKILL, as a brick that dies); its glusterd keeps running. */
+  async killBrick(volume: string, host: string): Promise<void> {
+    const pidFile = `/run/gluster/vols/${volume}/${this.host(host).spec.storageName}-${this.brickPath(volume).slice(1).replace(/\//g, '-')}.pid`;
+    const pid = (await this.runOk(host, ['cat', pidFile], 'brick pid')).stdout.trim();
+    await this.runOk(host, ['kill', '-KILL', pid], 'killing the brick');
+    await delay(500);
+  }
+
+  /** `gluster volume start VOL force`: glusterd starts the volume's bricks that are not running. */
+  async restartBricks(volume: string): Promise<void> {
     await this.poolCommand(['volume', 'start', volume, 'force'], 'restarting the brick', 30_000);
   }
 

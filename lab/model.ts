@@ -74,7 +74,9 @@ export interface VolumeState {
   name: string;
   id: string;
   status: 'Created' | 'Started' | 'Stopped';
-  /** Bricks per replica set (arbiters included). */
+  /** Replicated (self-heal, heal entries) or plain distribute (no heal: one copy of each file). */
+  type: 'replicate' | 'distribute';
+  /** Bricks per replica set (arbiters included); 1 for a distribute volume. */
   replica: number;
   /** Arbiter bricks per replica set (the last ones of each set); 0 or absent: none. */
   arbiter?: number;
@@ -86,6 +88,13 @@ export interface VolumeState {
   rebalance: 'not started' | 'in progress' | 'completed';
   /** Per-node progress `gluster volume rebalance VOL status` prints; absent: every server at zero. */
   rebalanceNodes?: RebalanceNode[];
+  /** The rebalance task's id (`volume status VOL` tasks); absent: derived from the volume name. */
+  rebalanceId?: string;
+  /**
+   * GlusterFS 3.x only: the hot tier attached to the volume (`volume tier VOL attach`), which makes
+   * it a tier volume whose `bricks` are the cold tier, and the state of its tier daemon.
+   */
+  hotTier?: { bricks: Brick[]; daemon: 'in progress' | 'stopped' };
 }
 
 /** One node's rebalance progress (glusterd's rebalance status dict). */
@@ -273,10 +282,14 @@ export class LabModel extends EventEmitter {
   }
 
   private newVolume(v: TopoVolume, healPerSecond: number): VolumeState {
+    if (v.type === 'distribute' ? v.replica !== 1 : v.replica < 2 || v.servers.length % v.replica !== 0) {
+      throw new LabError(`volume ${v.name}: a ${v.type} volume of ${v.servers.length} brick(s) cannot have replica ${v.replica}`);
+    }
     return {
       name: v.name,
       id: uuidFrom(`${this.topology.cluster}/${v.name}`),
       status: 'Started',
+      type: v.type,
       replica: v.replica,
       shardBlockSize: v.shardBlockSize,
       bricks: v.servers.map((host) => ({ host, path: `/gluster/${v.name}/brick`, heal: 0 })),
@@ -563,6 +576,25 @@ export class LabModel extends EventEmitter {
     }
   }
 
+  /**
+   * GlusterFS 3.x `volume tier VOL attach HOST:BRICK...`: a plain distribute hot tier on `servers`,
+   * its tier daemon running ('in progress') until detachTier. GlusterFS >= 6 has no tiering.
+   */
+  attachTier(volume: string, servers: string[]): void {
+    if (Number(this.glusterVersion.split('.')[0]) >= 6) throw new LabError(`GlusterFS ${this.glusterVersion} has no tiering (removed in GlusterFS 6)`);
+    const v = this.volume(volume);
+    if (v.hotTier) throw new LabError(`Volume ${volume} is already a tier volume`);
+    for (const h of servers) this.machine(h);
+    v.hotTier = { bricks: servers.map((host) => ({ host, path: `/gluster/${volume}/hot`, heal: 0 })), daemon: 'in progress' };
+    this.changed();
+  }
+
+  /** `volume tier VOL detach` (start, then commit): the volume is an ordinary one again. */
+  detachTier(volume: string): void {
+    delete this.volume(volume).hotTier;
+    this.changed();
+  }
+
   /** Fuse clients and self-heal daemons connected to each brick of a volume. */
   clientsOf(volume: string, brickHost: string): string[] {
     const v = this.volume(volume);
@@ -572,7 +604,7 @@ export class LabModel extends EventEmitter {
     for (const m of this.machines.values()) {
       if (!m.power) continue;
       if (m.mounts.has(volume) && m.glusterfs) out.push(m.name);
-      else if (v.bricks.some((x) => x.host === m.name) && m.glusterd && m.glusterfs) out.push(m.name); // self-heal daemon
+      else if (v.type === 'replicate' && v.bricks.some((x) => x.host === m.name) && m.glusterd && m.glusterfs) out.push(m.name); // self-heal daemon
     }
     return out;
   }

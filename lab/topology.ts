@@ -42,6 +42,11 @@ export interface TopoUnit {
 
 export interface TopoVolume {
   name: string;
+  /**
+   * `replicate`: replica sets of `replica` bricks (several sets: distributed-replicate), healed by the
+   * self-heal daemon; `distribute`: one brick per server, each file on one brick, no heal (replica 1).
+   */
+  type: 'replicate' | 'distribute';
   servers: string[];
   replica: number;
   shardBlockSize: string;
@@ -168,7 +173,7 @@ export function seedTopology(): Topology {
     hosts,
     units,
     etcdMembers: ['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3'],
-    volumes: ['volspoms1', 'volspoms2'].map((name) => ({ name, servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '64MB' })),
+    volumes: ['volspoms1', 'volspoms2'].map((name) => ({ name, type: 'replicate', servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '64MB' })),
     glusterClients: ['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3'],
     groups: { island_worker: 'islet[12-13,38-39,54-55]' },
     dhcp: 'infra[1-2]',
@@ -181,9 +186,11 @@ export function seedTopology(): Topology {
 /**
  * A cluster of the given size for scale tests: 3 top hosts (etcd, GlusterFS servers), the rest
  * workers (fleet role=top, as in the seeds); VMs with Weights 1000-8000 spread on the least loaded
- * host, so that the cluster stays N+1.
+ * host, so that the cluster stays N+1. `glusterClients`: how many hypervisors, in order, mount the
+ * volumes (default all; the others are neither GlusterFS server nor client). `volumes`: default one
+ * replicated volume on top1-3.
  */
-export function generateTopology(o: { hypervisors: number; vms: number; seed?: number }): Topology {
+export function generateTopology(o: { hypervisors: number; vms: number; seed?: number; glusterClients?: number; volumes?: TopoVolume[] }): Topology {
   if (o.hypervisors < 3) throw new Error('a generated topology needs at least 3 hypervisors');
   const rand = rng(o.seed ?? 1);
   const hosts: TopoHost[] = [];
@@ -217,8 +224,8 @@ export function generateTopology(o: { hypervisors: number; vms: number; seed?: n
     hosts,
     units,
     etcdMembers,
-    volumes: [{ name: 'vmimages', servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '64MB' }],
-    glusterClients: names,
+    volumes: o.volumes ?? [{ name: 'vmimages', type: 'replicate', servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '64MB' }],
+    glusterClients: names.slice(0, o.glusterClients ?? names.length),
     groups: {},
   };
 }

@@ -9,9 +9,9 @@
  *                    systemctl start fleet
  *   DNS VMs          fleetctl stop --no-block ns...
  *   islet workers    poweroff
- *   GlusterFS        umount -a -t fuse.glusterfs on top / worker; wait until only self-heal daemons
- *                    are connected; gluster volume stop (script mode); systemctl stop glusterd;
- *                    pkill glusterfs; pkill glusterfsd
+ *   GlusterFS        umount -a -t fuse.glusterfs on the inventory's GlusterFS clients and servers;
+ *                    wait until only self-heal daemons are connected; gluster volume stop (script
+ *                    mode); on the servers only: systemctl stop glusterd; pkill glusterfs; pkill glusterfsd
  *   ── gate: approve the power off ──
  *   hypervisors      poweroff all but the control host, then the control host
  *
@@ -79,10 +79,10 @@ const STEPS = [
   { id: 'stop-dns', title: 'Stop the DNS VMs' },
   { id: 'remedy-dns', title: 'Hung DNS VMs: stop fleet on the hypervisor, stop the VM again, start fleet' },
   { id: 'poweroff-islets', title: 'Power off the islet workers' },
-  { id: 'unmount-gluster', title: 'umount -a -t fuse.glusterfs on top and worker hypervisors' },
+  { id: 'unmount-gluster', title: 'umount -a -t fuse.glusterfs on the GlusterFS clients and servers' },
   { id: 'check-gluster-clients', title: 'No GlusterFS client left but self-heal daemons' },
   { id: 'stop-volumes', title: 'gluster volume stop (script mode)' },
-  { id: 'stop-gluster', title: 'systemctl stop glusterd; pkill glusterfs glusterfsd' },
+  { id: 'stop-gluster', title: 'systemctl stop glusterd; pkill glusterfs glusterfsd on the GlusterFS servers' },
   { id: 'approve-poweroff', title: 'Approval of the hypervisors power off' },
   { id: 'poweroff-hypervisors', title: 'Power off the hypervisors but the control host' },
   { id: 'poweroff-control', title: 'Power off the control host (last)' },
@@ -247,18 +247,18 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   // ---- GlusterFS --------------------------------------------------------------------------------
   if (inv.gluster) {
     proc.setPhase('stopping GlusterFS');
-    await proc.step('unmount-gluster', `umount -a -t fuse.glusterfs on ${plan.managed.join(' ')}`, async () => {
-      await Promise.all(plan.managed.map((host) => act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }])));
+    await proc.step('unmount-gluster', `umount -a -t fuse.glusterfs on ${plan.glusterUnmount.join(' ')}`, async () => {
+      await Promise.all(plan.glusterUnmount.map((host) => act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }])));
     }, { changes: true });
     const clientsTimeoutMs = (input.clientsTimeoutSeconds ?? 120) * 1000;
     await proc.ensure('check-gluster-clients', 'No GlusterFS client left but self-heal daemons', async () => {
       const deadline = Date.now() + clientsTimeoutMs;
       for (;;) {
-        const clients = await act.glusterForeignClients({});
+        const { ranOn, clients } = await act.glusterForeignClients({});
         if (!clients.length) return { ok: true };
         if (Date.now() >= deadline) {
           const who = [...new Set(clients.map((c) => c.client))];
-          return { ok: false, reason: `GlusterFS client(s) still connected ${Math.round(clientsTimeoutMs / 1000)} s after the unmount: ${who.join(', ')}; stopping the volumes now would cut them off`, evidence: { clients } };
+          return { ok: false, reason: `GlusterFS client(s) still connected ${Math.round(clientsTimeoutMs / 1000)} s after the unmount: ${who.join(', ')}; stopping the volumes now would cut them off`, evidence: { clients, ranOn } };
         }
         await sleep('3s');
       }
@@ -266,8 +266,8 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
     await proc.step('stop-volumes', `gluster --mode=script volume stop ${plan.volumes.join(', ')}`, async () => {
       for (const volume of plan.volumes) await act.glusterVolume.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume stop ${volume}` }, [{ volume, op: 'stop' }]);
     }, { changes: true });
-    await proc.step('stop-gluster', `systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on ${plan.managed.join(' ')}`, async () => {
-      await Promise.all(plan.managed.map((host) => act.stopGlusterProcesses.executeWithOptions({ startToCloseTimeout: '5m', summary: `stop GlusterFS processes on ${host}` }, [{ host }])));
+    await proc.step('stop-gluster', `systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on ${plan.glusterServers.join(' ')}`, async () => {
+      await Promise.all(plan.glusterServers.map((host) => act.stopGlusterProcesses.executeWithOptions({ startToCloseTimeout: '5m', summary: `stop GlusterFS processes on ${host}` }, [{ host }])));
     }, { changes: true });
   } else {
     for (const id of ['unmount-gluster', 'check-gluster-clients', 'stop-volumes', 'stop-gluster']) proc.markSkipped(id, STEPS.find((s) => s.id === id)!.title, 'no GlusterFS in the inventory');

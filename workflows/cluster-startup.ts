@@ -206,12 +206,12 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
 
   if (inv.gluster) {
     await proc.ensure('check-peers', 'gluster peer status: every peer connected', async () => {
-      const peers = await act.glusterPeers();
+      const { ranOn, peers } = await act.glusterPeers();
       const bad = peers.filter((p) => !p.connected || p.state !== 'Peer in Cluster');
       return {
         ok: bad.length === 0,
-        reason: bad.length ? `GlusterFS peer(s) not connected: ${bad.map((p) => `${p.hostname} (${p.state}${p.connected ? '' : ', Disconnected'})`).join(', ')}` : undefined,
-        evidence: { peers },
+        reason: bad.length ? `GlusterFS peer(s) not connected (as ${ranOn} sees them): ${bad.map((p) => `${p.hostname} (${p.state}${p.connected ? '' : ', Disconnected'})`).join(', ')}` : undefined,
+        evidence: { ranOn, peers },
       };
     });
   } else proc.markSkipped('check-peers', 'gluster peer status', 'no GlusterFS in the inventory');
@@ -226,7 +226,10 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       for (const volume of plan.volumes) await act.glusterVolume.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume start ${volume}` }, [{ volume, op: 'start' }]);
     }, { changes: true });
     await proc.step('heal', `gluster volume heal ${plan.volumes.join(', ')}`, async () => {
-      for (const volume of plan.volumes) await act.glusterHeal.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume heal ${volume}` }, [{ volume }]);
+      for (const volume of plan.volumes) {
+        const r = await act.glusterHeal.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume heal ${volume}` }, [{ volume }]);
+        if (!r.triggered) proc.note('heal', `no heal sent: ${r.reason}`);
+      }
     }, { changes: true });
     const minutes = input.healWaitMinutes ?? 30;
     await proc.step('wait-heal', `gluster volume heal info: wait until 0 entries (at most ${minutes} min)`, () =>

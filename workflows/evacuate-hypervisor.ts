@@ -17,7 +17,7 @@
  */
 import { planEvacuation, type EvacuationPlan } from '../domain/capacity';
 import { checkMemberStop } from '../domain/quorum';
-import { etcdMembers, glusterServers, hostsOf, vmSet, type Inventory } from '../domain/inventory';
+import { etcdMembers, glusterClients, glusterServers, hostsOf, vmSet, type Inventory } from '../domain/inventory';
 import type { FleetState } from '../activities/fleet';
 import type { GlusterHealth } from '../activities/gluster';
 import type { EtcdHealth } from '../activities/etcd';
@@ -42,7 +42,7 @@ export interface EvacuationPlanView {
   evacuatedWeight: number;
   loadBefore: Record<string, number>;
   loadAfter: Record<string, number>;
-  gluster?: { volume: string; healEntries: number | null; rebalanceRunning: boolean; tierDaemon: boolean }[];
+  gluster?: { volume: string; type: string; heals: boolean; healEntries: number | null; rebalanceRunning: boolean; tierDaemon: boolean }[];
   etcd?: { healthy: string[]; unhealthy: string[]; quorum: number; healthyAfter: string[] };
   steps: string[];
 }
@@ -77,7 +77,7 @@ const STEPS = [
 const EXECUTION = STEPS.slice(STEPS.findIndex((s) => s.id === 'approve') + 1);
 
 export function hostRoles(inv: Inventory, host: string) {
-  const clients = inv.gluster?.clients ? hostsOf(inv, inv.gluster.clients, 'gluster.clients') : [];
+  const clients = glusterClients(inv);
   const servers = glusterServers(inv);
   return { glusterServer: servers.includes(host), glusterClient: clients.includes(host) || servers.includes(host), etcdMember: etcdMembers(inv).includes(host) };
 }
@@ -92,7 +92,7 @@ export function glusterCheck(g: GlusterHealth): CheckResult {
   return {
     ok: g.healthy,
     reason: g.problems.join('; ') || undefined,
-    evidence: { volumes: g.volumes.map((v) => ({ volume: v.volume, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon, bricks: v.bricks })) },
+    evidence: { ranOn: g.ranOn, volumes: g.volumes.map((v) => ({ volume: v.volume, type: v.type, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon, bricks: v.bricks })) },
   };
 }
 
@@ -253,7 +253,7 @@ function planView(
     evacuatedWeight: evacuation.evacuatedWeight,
     loadBefore: evacuation.loadBefore,
     loadAfter: evacuation.loadAfter,
-    gluster: gluster?.volumes.map((v) => ({ volume: v.volume, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon })),
+    gluster: gluster?.volumes.map((v) => ({ volume: v.volume, type: v.type, heals: v.heals, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon })),
     etcd: etcd && etcdC ? { healthy: etcd.healthyMembers, unhealthy: etcd.unhealthyMembers, quorum: etcdC.quorum, healthyAfter: etcdC.healthyAfter } : undefined,
     steps: [
       `systemctl stop fleet on ${host}`,

@@ -54,6 +54,14 @@ function brickName(model: LabModel, host: string, path: string): string {
   return `${m ? storageName(m) : host}:${path}`;
 }
 
+/** The lab's process ids (deterministic): the bricks of volume number `volumeIndex` and the self-heal daemon of a host. */
+export function brickPid(model: LabModel, host: string, volumeIndex: number): number {
+  return 4000 + [...model.machines.keys()].indexOf(host) * 20 + volumeIndex;
+}
+export function shdPid(model: LabModel, host: string): number {
+  return brickPid(model, host, 10);
+}
+
 /** cli/src/cli.h usage(), through cli_out. */
 const USAGE =
   ' Usage: gluster [options] <help> <peer> <pool> <volume>\n' +
@@ -67,19 +75,43 @@ const USAGE =
 
 /** libglusterfs vol_type_str for the volume types the lab has. */
 function volType(v: VolumeState): string {
-  const n = v.bricks.length;
-  if (v.replica > 1) return n > v.replica ? 'Distributed-Replicate' : 'Replicate';
-  return 'Distribute';
+  if (v.hotTier) return 'Tier';
+  if (v.type === 'distribute') return 'Distribute';
+  return v.bricks.length > v.replica ? 'Distributed-Replicate' : 'Replicate';
 }
 
-/** cli-rpc-ops.c gf_cli_get_volume_cbk for one volume (each starts with cli_out(" ")). */
+/**
+ * cli-rpc-ops.c gf_cli_get_volume_cbk for one volume (each starts with cli_out(" ")). A 3.x tier
+ * volume (v3.12.15 gf_cli_print_tier_info, reconstructed from the sources: 3.x is not captured)
+ * lists its hot tier's bricks, then its cold tier's, numbered on; attach-tier sets its two options.
+ */
 export function volumeInfo(model: LabModel, v: VolumeState): string {
   const n = v.bricks.length;
   const arbiter = v.arbiter ?? 0;
   let bricks: string;
-  if (v.replica <= 1) bricks = String(n);
+  if (v.type === 'distribute') bricks = String(n);
   else if (arbiter) bricks = `${n / v.replica} x (${v.replica - arbiter} + ${arbiter}) = ${n}`;
   else bricks = `${n / v.replica} x ${v.replica} = ${n}`;
+  const hot = v.hotTier?.bricks ?? [];
+  const brickLines = (list: typeof v.bricks, from: number) =>
+    list.map((b, i) => {
+      const isArbiter = list === v.bricks && arbiter > 0 && v.replica > 1 && i % v.replica >= v.replica - arbiter;
+      return `Brick${from + i}: ${brickName(model, b.host, b.path)}${isArbiter ? ' (arbiter)' : ''}`;
+    });
+  const layout = v.hotTier
+    ? [
+        `Number of Bricks: ${hot.length + n}`,
+        'Transport-type: tcp',
+        'Hot Tier :',
+        'Hot Tier Type : Distribute',
+        `Number of Bricks: ${hot.length}`,
+        ...brickLines(hot, 1),
+        'Cold Tier:',
+        `Cold Tier Type : ${v.type === 'distribute' ? 'Distribute' : n > v.replica ? 'Distributed-Replicate' : 'Replicate'}`,
+        `Number of Bricks: ${bricks}`,
+        ...brickLines(v.bricks, hot.length + 1),
+      ]
+    : [`Number of Bricks: ${bricks}`, 'Transport-type: tcp', 'Bricks:', ...brickLines(v.bricks, 1)];
   const lines = [
     ' ',
     `Volume Name: ${v.name}`,
@@ -87,20 +119,18 @@ export function volumeInfo(model: LabModel, v: VolumeState): string {
     `Volume ID: ${v.id}`,
     `Status: ${v.status}`,
     'Snapshot Count: 0',
-    `Number of Bricks: ${bricks}`,
-    'Transport-type: tcp',
-    'Bricks:',
-    ...v.bricks.map((b, i) => {
-      const isArbiter = arbiter > 0 && v.replica > 1 && i % v.replica >= v.replica - arbiter;
-      return `Brick${i + 1}: ${brickName(model, b.host, b.path)}${isArbiter ? ' (arbiter)' : ''}`;
-    }),
+    ...layout,
     'Options Reconfigured:',
+    // glusterd-brick-ops.c (v3.12.15) at attach-tier: features.ctr-enabled, cluster.tier-mode (newest first)
+    ...(v.hotTier ? ['cluster.tier-mode: cache', 'features.ctr-enabled: on'] : []),
     ...(v.shardBlockSize ? [`features.shard-block-size: ${v.shardBlockSize}`, 'features.shard: on'] : []),
-    'cluster.granular-entry-heal: on',
+    // what `volume create` sets: the replicate-only options for replicated volumes only
+    // (test/fixtures/gluster-real/volume-info-volspoms1, volume-info-volscratch)
+    ...(v.type === 'replicate' ? ['cluster.granular-entry-heal: on'] : []),
     'storage.fips-mode-rchecksum: on',
     'transport.address-family: inet',
     'nfs.disable: on',
-    'performance.client-io-threads: off',
+    ...(v.type === 'replicate' ? ['performance.client-io-threads: off'] : []),
   ];
   return lines.join('\n') + '\n';
 }
@@ -145,10 +175,11 @@ interface ClientConnection {
 
 /**
  * The client processes connected to every brick of a started volume: each server's self-heal
- * daemon (seed 001: "hypervisors themselves may appear as clients"), then each FUSE mount.
+ * daemon for a replicated volume (seed 001: "hypervisors themselves may appear as clients"; a
+ * distribute volume has none: status-volscratch-clients), then each FUSE mount.
  */
 function clientConnections(model: LabModel, v: VolumeState): ClientConnection[] {
-  const servers = new Set(v.bricks.map((b) => b.host));
+  const servers = new Set(v.type === 'replicate' ? v.bricks.map((b) => b.host) : []);
   const out: ClientConnection[] = [];
   for (const m of model.machines.values()) if (servers.has(m.name) && m.power && m.glusterd && m.glusterfs) out.push({ host: m.name, kind: 'shd' });
   for (const m of model.machines.values()) if (m.power && m.glusterfs && m.mounts.has(v.name)) out.push({ host: m.name, kind: 'fuse' });
@@ -187,6 +218,63 @@ export function statusClients(model: LabModel, v: VolumeState): string {
   });
   lines.push(`${DASHES}\n`);
   return lines.join('\n') + '\n';
+}
+
+// ---- status --------------------------------------------------------------------------------
+
+/** cli.h CLI_VOL_STATUS_BRICK_LEN, CLI_BRICK_STATUS_LINE_LEN */
+const STATUS_NAME_LEN = 43;
+const STATUS_LINE = '-'.repeat(78);
+
+/**
+ * cli-cmd-volume.c cli_print_brick_status: the process name in a 43-column field (a longer one is cut
+ * every 43 characters onto lines of its own), then TCP port, RDMA port, online, pid.
+ */
+function statusRow(name: string, port: number | undefined, online: boolean, pid: number | undefined): string {
+  let out = '';
+  let rest = name;
+  while (rest.length > STATUS_NAME_LEN) {
+    out += `${rest.slice(0, STATUS_NAME_LEN)}\n`;
+    rest = rest.slice(STATUS_NAME_LEN);
+  }
+  const cells = online && port ? [String(port).padEnd(10), '0'.padEnd(11)] : ['N/A'.padEnd(10), 'N/A'.padEnd(11)];
+  return `${out}${rest.padEnd(STATUS_NAME_LEN + 1)}${cells.join('')}${(online ? 'Y' : 'N').padEnd(8)}${(online && pid ? String(pid) : 'N/A').padEnd(5)}\n`;
+}
+
+/**
+ * cli-rpc-ops.c gf_cli_status_cbk and cli_print_volume_status_tasks for `gluster volume status VOL`
+ * of a started volume: every brick (port and pid N/A when it is down), the self-heal daemons of a
+ * replicated volume (the local one, then the peers' — real 10.3 lists those in the order their
+ * answers arrive: status-volspoms1-lab), then the tasks. Ports and pids are the lab's (deterministic).
+ */
+export function volumeStatus(model: LabModel, v: VolumeState, host: string): string {
+  const index = [...model.volumes.keys()].indexOf(v.name);
+  let out = `Status of volume: ${v.name}\n${'Gluster process'.padEnd(STATUS_NAME_LEN)} TCP Port  RDMA Port  Online  Pid\n${STATUS_LINE}\n`;
+  if (v.hotTier) {
+    // v3.12.15 gf_cli_status_cbk: the hot tier's bricks under "Hot Bricks:", then "Cold Bricks:"
+    out += 'Hot Bricks:\n';
+    for (const b of v.hotTier.bricks) {
+      const m = model.machine(b.host);
+      out += statusRow(`Brick ${brickName(model, b.host, b.path)}`, 49152 + index + 32, v.status === 'Started' && m.power && m.glusterfsd, brickPid(model, b.host, index + 32));
+    }
+    out += 'Cold Bricks:\n';
+  }
+  for (const b of v.bricks) {
+    const up = model.brickUp(v, b);
+    out += statusRow(`Brick ${brickName(model, b.host, b.path)}`, 49152 + index, up, brickPid(model, b.host, index));
+  }
+  if (v.type === 'replicate') {
+    const servers = [...new Set(v.bricks.map((b) => b.host))];
+    const shds = [host, ...servers.filter((s) => s !== host)].filter((s) => {
+      const m = model.machine(s);
+      return servers.includes(s) && m.power && m.glusterd && m.glusterfs;
+    });
+    for (const s of shds) out += statusRow(`Self-heal Daemon on ${s === host ? 'localhost' : storageName(model.machine(s))}`, undefined, true, shdPid(model, s));
+  }
+  out += ` \nTask Status of Volume ${v.name}\n${STATUS_LINE}\n`;
+  if (v.rebalance === 'not started') return `${out}There are no active volume tasks\n \n`;
+  const task = (k: string, value: string) => `${k.padEnd(20)} : ${value.padEnd(20)}\n`;
+  return `${out}${task('Task', 'Rebalance')}${task('ID', v.rebalanceId ?? uuid(`rebalance/${v.name}`))}${task('Status', v.rebalance)} \n`;
 }
 
 // ---- peer status ---------------------------------------------------------------------------
@@ -267,6 +355,31 @@ export function rebalanceStatus(model: LabModel, v: VolumeState, host: string): 
   return lines.join('\n') + '\n';
 }
 
+// ---- tier status (GlusterFS 3.x) -----------------------------------------------------------
+
+/**
+ * v3.12.15 cli-rpc-ops.c gf_cli_print_tier_status, then gf_cli_defrag_volume_cbk's "Tiering
+ * Migration Functionality: VOL: success": one row per server of the volume whose glusterd answers
+ * (the peers, then the local node as "localhost", as the lab's rebalance status orders them), a
+ * warning when one does not. Reconstructed from the sources (3.x is not captured).
+ */
+export function tierStatus(model: LabModel, v: VolumeState, host: string): string {
+  const col = (x: string) => x.padEnd(20);
+  const servers = [...new Set([...(v.hotTier?.bricks ?? []), ...v.bricks].map((b) => b.host))];
+  const ordered = [...servers.filter((h) => h !== host), ...servers.filter((h) => h === host)];
+  const answering = ordered.filter((h) => model.machine(h).power && model.machine(h).glusterd);
+  const lines = [
+    ['Node', 'Promoted files', 'Demoted files', 'Status', 'run time in h:m:s'].map(col).join(' '),
+    Array(5).fill(col('---------')).join(' '),
+    ...answering.map((h) => `${col(h === host ? 'localhost' : storageName(model.machine(h)))} ${col('0')} ${col('0')} ${col(v.hotTier!.daemon)} 0:0:0`),
+    ...(answering.length < ordered.length
+      ? ["WARNING: glusterd might be down on one or more nodes. Please check the nodes that are down using 'gluster peer status' and start the glusterd on those nodes."]
+      : []),
+    `Tiering Migration Functionality: ${v.name}: success`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
 // ---- the CLI -------------------------------------------------------------------------------
 
 /** The command words the lab knows, as cli_cmd_process walks them (the rest is "unrecognized"). */
@@ -340,8 +453,16 @@ export const gluster: Tool = async (ctx: ToolContext) => {
     }
 
     case 'status': {
+      if (args.length === 1 && args[0] !== 'all') {
+        // glusterd-op-sm.c glusterd_op_stage_status_volume, then gf_cli_status_cbk
+        const v = volume(args[0]);
+        if (!v) ctx.err(`Volume ${args[0]} does not exist\n`);
+        else if (v.status !== 'Started') ctx.err(`Volume ${v.name} is not started\n`);
+        else ctx.out(volumeStatus(model, v, ctx.host));
+        return v?.status === 'Started' ? 0 : 1;
+      }
       if (!args.includes('clients')) {
-        ctx.err('the lab simulates only `gluster volume status <VOL|all> clients`\n');
+        ctx.err('the lab simulates only `gluster volume status VOL` and `gluster volume status <VOL|all> clients`\n');
         return 1;
       }
       if (args[0] === 'all' || args[0] === 'clients') {
@@ -392,6 +513,12 @@ export const gluster: Tool = async (ctx: ToolContext) => {
           ctx.out(`Volume ${v.name} is not started (Or) All the bricks are not running.\nVolume heal failed.\n`);
           return 256 - 107; // ENOTCONN
         }
+        if (v.type === 'distribute') {
+          // glfs-heal.c glfsh_validate_volume (real 10.3: heal-info-volscratch-distribute, exit 234)
+          const types = 'replicate/disperse';
+          ctx.out(`This command is supported for only volumes of ${types} type. Volume ${v.name} is not of type ${types}\nVolume heal failed.\n`);
+          return 256 - 22; // EINVAL
+        }
         ctx.out(healInfo(model, v.name, args[2] === 'summary'));
         return 0;
       }
@@ -403,6 +530,11 @@ export const gluster: Tool = async (ctx: ToolContext) => {
       }
       if (v.status !== 'Started') {
         ctx.err(`${op} on volume ${v.name} has been unsuccessful:\nVolume ${v.name} is not started.\n`);
+        return 1;
+      }
+      if (v.type === 'distribute') {
+        // gd_is_self_heal_enabled is false for a volume with no self-heal (real 10.3: heal-volscratch-distribute)
+        ctx.err(`${op} on volume ${v.name} has been unsuccessful:\nSelf-heal-daemon is disabled. Heal will not be triggered on volume ${v.name}\n`);
         return 1;
       }
       ctx.mutating();
@@ -435,6 +567,10 @@ export const gluster: Tool = async (ctx: ToolContext) => {
       // GlusterFS 3.x (v3.12.15 gf_cli_defrag_volume_cbk cli_err, then cli-cmd-volume.c cli_out).
       const name = args[0] ?? '';
       const v = volume(name);
+      if (v?.hotTier && args[1] === 'status') {
+        ctx.out(tierStatus(model, v, ctx.host));
+        return 0;
+      }
       ctx.err(`Tiering Migration Functionality: ${name}: failed: ${v ? `volume ${name} is not a tier volume` : `Volume ${name} does not exist`}\n`);
       ctx.out('Tier command failed\n');
       return 1;

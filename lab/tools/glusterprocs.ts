@@ -1,4 +1,5 @@
 /** The local GlusterFS process tools: umount -t fuse.glusterfs -a, pkill glusterfs[d], stop-all-gluster-processes.sh. */
+import { brickPid, shdPid } from './gluster';
 import { takeFlags, type Tool } from './types';
 
 export const umount: Tool = async (ctx) => {
@@ -63,8 +64,10 @@ export const stopAllGluster: Tool = async (ctx) => {
   const vols = [...model.volumes.values()];
   const lines: string[] = [];
   if (m.glusterfs) vols.forEach((v, i) => m.mounts.has(v.name) && lines.push(`sending SIGTERM to mount process with pid: ${5000 + index * 20 + i}`));
-  if (m.glusterfsd) vols.forEach((v, i) => v.status === 'Started' && v.bricks.some((b) => b.host === ctx.host) && lines.push(`sending SIGTERM to pid: ${4000 + index * 20 + i}`));
-  if (m.glusterfs && model.isGlusterServer(ctx.host) && vols.some((v) => v.status === 'Started')) lines.push(`sending SIGTERM to pid: ${4000 + index * 20 + 10}`);
+  if (m.glusterfsd) vols.forEach((v, i) => v.status === 'Started' && v.bricks.some((b) => b.host === ctx.host) && lines.push(`sending SIGTERM to pid: ${brickPid(model, ctx.host, i)}`));
+  // the self-heal daemon runs on a server of a started replicated volume
+  const shd = vols.some((v) => v.status === 'Started' && v.type === 'replicate' && v.bricks.some((b) => b.host === ctx.host));
+  if (m.glusterfs && shd) lines.push(`sending SIGTERM to pid: ${shdPid(model, ctx.host)}`);
   model.stopBricks(ctx.host);
   model.killGlusterfs(ctx.host);
   ctx.out(lines.map((l) => `${l}\n`).join('') + '\n');

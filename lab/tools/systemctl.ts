@@ -25,7 +25,11 @@ type Svc = {
 
 function service(model: LabModel, host: string, arg: string, real?: RealGluster): Svc | undefined {
   const name = arg.includes('.') ? arg : `${arg}.service`;
-  if (real && (name === 'glusterd.service' || name === 'glusterfsd.service')) return realGlusterService(model, host, name, real);
+  if (name === 'glusterd.service' || name === 'glusterfsd.service') {
+    // glusterfs-server is installed on the GlusterFS servers only: elsewhere the units do not exist
+    if (!model.isGlusterServer(host)) return undefined;
+    if (real) return realGlusterService(model, host, name, real);
+  }
   const m = model.machine(host);
   const index = [...model.machines.keys()].indexOf(host);
   const flag = (on: () => boolean, run = 'running', pid = 0) => ({

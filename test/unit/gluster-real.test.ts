@@ -7,12 +7,14 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  glusterVolumeHeals,
   parseGlusterHealInfo,
   parseGlusterPeerStatus,
   parseGlusterRebalanceStatus,
   parseGlusterTierStatus,
   parseGlusterVolumeInfo,
   parseGlusterVolumeStartStop,
+  parseGlusterVolumeStatus,
   parseGlusterVolumeStatusClients,
 } from '../../activities/gluster-parse';
 import { ParseError, ToolError } from '../../activities/parse-error';
@@ -39,9 +41,10 @@ function parserFor(name: string): ((stdout: string, stderr: string) => unknown) 
   if (name.startsWith('rebalance-status')) return parseGlusterRebalanceStatus;
   if (name.startsWith('tier-status')) return parseGlusterTierStatus;
   if (name.startsWith('status-') && name.includes('clients')) return parseGlusterVolumeStatusClients;
+  if (name.startsWith('status-')) return parseGlusterVolumeStatus;
   if (name.startsWith('peer-status') || name === 'glusterd-down-peer-status') return parseGlusterPeerStatus;
   if (name.startsWith('volume-start') || name.startsWith('volume-stop')) return parseGlusterVolumeStartStop;
-  return undefined; // pool list, status tables, heal launch, rebalance start: not read by hvflow
+  return undefined; // pool list, heal launch, rebalance start: not read by hvflow
 }
 
 /** Captures whose right answer is a tool error, and its code. */
@@ -55,6 +58,12 @@ const TOOL_ERRORS: Record<string, string> = {
   'status-volspoms9-clients-does-not-exist': 'no-such-volume',
   'volume-info-volspoms9-does-not-exist': 'no-such-volume',
   'volume-stop-volspoms9-does-not-exist': 'no-such-volume',
+  // a distribute volume has no heal: glfsheal refuses it (exit 234), whatever its bricks
+  'heal-info-volscratch-distribute': 'not-replicated',
+  'heal-info-summary-volscratch-distribute': 'not-replicated',
+  'heal-info-volscratch-brick-down': 'not-replicated',
+  'heal-info-volscratch-stopped': 'volume-not-started',
+  'status-volscratch-stopped': 'volume-not-started',
 };
 
 /** Captures the parser must refuse as unreadable rather than guess at. */
@@ -138,5 +147,39 @@ describe('GlusterFS parsers on real GlusterFS 10.3 captures', () => {
     expect(parseGlusterVolumeStartStop(...capture('volume-start-volspoms1-already-started'))).toMatchObject({ op: 'start', changed: false });
     expect(parseGlusterVolumeStartStop(...capture('volume-stop-volspoms1-not-started'))).toMatchObject({ op: 'stop', changed: false });
     expect(parseGlusterVolumeStartStop(...capture('volume-stop-volspoms1-success'))).toMatchObject({ op: 'stop', changed: true });
+  });
+
+  it('volume info gives the type: the seed volumes heal, the distribute volume does not', () => {
+    expect(parseGlusterVolumeInfo(...capture('volume-info-two-volumes')).map((v) => [v.name, v.type, glusterVolumeHeals(v)])).toEqual([
+      ['volspoms1', 'Replicate', true],
+      ['volspoms2', 'Distributed-Replicate', true],
+    ]);
+    const [scratch] = parseGlusterVolumeInfo(...capture('volume-info-volscratch'));
+    expect([scratch!.type, scratch!.brickCount, scratch!.distributeCount, scratch!.replicaCount, glusterVolumeHeals(scratch!)]).toEqual(['Distribute', 3, 3, undefined, false]);
+    for (const type of ['Disperse', 'Distributed-Disperse', 'Replicate']) expect(glusterVolumeHeals({ type }), type).toBe(true);
+  });
+
+  it('volume status: each brick online or not (a name cut at 43 columns read whole), the self-heal daemons, the tasks', () => {
+    const bricks = (name: string) => parseGlusterVolumeStatus(...capture(name))[0]!.processes.map((p) => [p.kind, p.host, p.path, p.online, p.port === null]);
+    expect(bricks('status-volscratch')).toEqual(['top1', 'top2', 'top3'].map((h) => ['Brick', `${h}-data`, '/srv/gluster/volscratch/brick', true, false]));
+    expect(bricks('status-volscratch-brick-down').map((b) => b[3])).toEqual([true, false, true]);
+    expect(bricks('status-volscratch-brick-down')[1]![4]).toBe(true); // N/A
+    expect(bricks('status-volspoms1-lab').map((b) => `${b[0]} ${b[1]}`)).toEqual([
+      'Brick top1-data',
+      'Brick top2-data',
+      'Brick top3-data',
+      'Self-heal Daemon localhost',
+      'Self-heal Daemon top2-data',
+      'Self-heal Daemon top3-data',
+    ]);
+    expect(bricks('status-volspoms1-brick-down').map((b) => [b[1], b[3]])).toEqual([
+      ['host1', true],
+      ['host2', false],
+      ['host3', true],
+    ]);
+    expect(parseGlusterVolumeStatus(...capture('status-volscratch'))[0]!.tasks).toEqual([]);
+    expect(parseGlusterVolumeStatus(...capture('status-volscratch-rebalance-completed'))[0]!.tasks).toEqual([
+      { task: 'Rebalance', id: /^ID: (\S+)$/m.exec(capture('rebalance-start-volscratch')[0])![1], status: 'completed' },
+    ]);
   });
 });

@@ -27,12 +27,14 @@ import {
 import { parseFping } from '../../activities/fping-parse';
 import {
   foreignGlusterClients,
+  glusterVolumeHeals,
   parseGlusterHealInfo,
   parseGlusterPeerStatus,
   parseGlusterRebalanceStatus,
   parseGlusterTierStatus,
   parseGlusterVolumeInfo,
   parseGlusterVolumeStartStop,
+  parseGlusterVolumeStatus,
   parseGlusterVolumeStatusClients,
 } from '../../activities/gluster-parse';
 import { ToolError } from '../../activities/parse-error';
@@ -44,7 +46,7 @@ import { LabModel, unitText, type MachineState, type UnitState, type VolumeState
 import { peerUuid, storageAddress, storageName } from '../../lab/tools/gluster';
 import { pcoccPs, py2IntDictOrder } from '../../lab/tools/pcocc';
 import { runTool } from '../../lab/tools/run';
-import { seedTopology, type Topology } from '../../lab/topology';
+import { seedTopology, type Topology, type TopoVolume } from '../../lab/topology';
 
 // ---- fixtures --------------------------------------------------------------------------------
 
@@ -57,10 +59,11 @@ const fixture = (tool: string, base: string) => ({ stdout: text(tool, `${base}.s
 
 const SIX = ['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3'];
 
-/** The seed topology, its GlusterFS volumes on `servers` (replica 3: six servers make 2 x 3). */
+/** The seed topology, its GlusterFS volumes on `servers` (replica 3: six servers make 2 x 3; one server, a one-brick distribute volume). */
 function topology(servers?: string[]): Topology {
   const t = seedTopology();
-  return servers ? { ...t, volumes: t.volumes.map((v) => ({ ...v, servers })) } : t;
+  const one = { type: 'distribute', replica: 1 } as const;
+  return servers ? { ...t, volumes: t.volumes.map((v) => ({ ...v, servers, ...(servers.length % v.replica ? one : {}) })) } : t;
 }
 
 function labModel(o: { servers?: string[]; gluster?: string; real?: boolean } = {}): LabModel {
@@ -126,6 +129,7 @@ describe('gluster stand-in prints the fixtures byte for byte', () => {
       name: 'vmstore',
       id: parseGlusterVolumeInfo(want.stdout)[0].volumeId,
       status: 'Stopped',
+      type: 'replicate',
       replica: 3,
       arbiter: 1,
       shardBlockSize: '',
@@ -307,7 +311,7 @@ describe('gluster stand-in against real GlusterFS 10.3 captures', () => {
   const REAL = 'gluster-real';
   function realPool(): LabModel {
     const t = seedTopology();
-    const m = new LabModel({ ...t, volumes: [{ name: 'volspoms1', servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '' }] }, { clock: new ManualClock() });
+    const m = new LabModel({ ...t, volumes: [{ name: 'volspoms1', type: 'replicate', servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '' }] }, { clock: new ManualClock() });
     m.glusterVersion = '10.3';
     for (const b of m.volume('volspoms1').bricks) b.path = '/srv/bricks/b1';
     return m;
@@ -318,6 +322,7 @@ describe('gluster stand-in against real GlusterFS 10.3 captures', () => {
       name: 'volspoms2',
       id: '9aebf8a2-28e5-4262-9111-459a30d61103',
       status: 'Started',
+      type: 'replicate',
       replica: 3,
       shardBlockSize: '64MB',
       bricks: ['v2a', 'v2b'].flatMap((d) => hosts.map((host) => ({ host, path: `/srv/bricks/${d}`, heal: 0 }))),
@@ -405,6 +410,106 @@ describe('gluster stand-in against real GlusterFS 10.3 captures', () => {
     const { lab, real } = await replay(m, 'volume-info-stopped');
     expect(lab).toEqual({ ...real, stdout: real.stdout.replace('cluster.self-heal-daemon: on\n', '') });
   });
+});
+
+/**
+ * test/fixtures/gluster-real/*volscratch* and status-volspoms1-lab: real 10.3 as the lab's real mode
+ * runs it (scripts/capture-gluster-distribute.ts): the seed names (`topN-data`, 10.5.0.N), the seed
+ * volumes and a distribute volume `volscratch` on top1-3, mounted on the six management hypervisors.
+ * The lab is put in the same state; only what the model cannot know is mapped: brick ports and pids
+ * (`volume status`), client ports and byte counters (`status clients`, whose rows real gluster does
+ * not sort).
+ */
+describe('gluster stand-in against real GlusterFS 10.3 captures of the lab (a distribute volume)', () => {
+  const REAL = 'gluster-real';
+  const meta = (base: string) => JSON.parse(text(REAL, `${base}.json`)) as { argv: string[]; exitCode: number; runOn: string };
+  function labPool(): LabModel {
+    const t = seedTopology();
+    const scratch: TopoVolume = { name: 'volscratch', type: 'distribute', servers: ['top1', 'top2', 'top3'], replica: 1, shardBlockSize: '' };
+    const m = new LabModel({ ...t, volumes: [...t.volumes, scratch] }, { clock: new ManualClock() });
+    m.glusterVersion = '10.3';
+    for (const v of m.volumes.values()) for (const b of v.bricks) b.path = `/srv/gluster/${v.name}/brick`;
+    m.volume('volscratch').id = parseGlusterVolumeInfo(text(REAL, 'volume-info-volscratch.stdout.txt'))[0].volumeId;
+    return m;
+  }
+  async function replay(m: LabModel, base: string): Promise<{ lab: Run; real: Run }> {
+    const { argv, exitCode, runOn } = meta(base);
+    return { lab: await run(m, runOn, argv), real: { ...fixture(REAL, base), code: exitCode } };
+  }
+  const brickDown = (m: LabModel) => m.stopBricks('top2');
+  const rebalanced = (m: LabModel) => {
+    const v = m.volume('volscratch');
+    v.rebalance = 'completed';
+    v.rebalanceId = /^ID: (\S+)$/m.exec(text(REAL, 'rebalance-start-volscratch.stdout.txt'))![1];
+    const scanned: Record<string, number> = { top1: 18, top2: 12, top3: 10 };
+    v.rebalanceNodes = ['top1', 'top2', 'top3'].map((host) => ({ host, status: 'completed', files: 0, bytes: 0, scanned: scanned[host]!, failures: 0, skipped: 0, runSeconds: 0, timeLeftSeconds: 0 }));
+  };
+  const exact: [string, (m: LabModel) => void][] = [
+    ['volume-info-volscratch', () => undefined],
+    ['heal-info-volscratch-distribute', () => undefined],
+    ['heal-info-summary-volscratch-distribute', () => undefined],
+    ['heal-info-volscratch-brick-down', brickDown],
+    ['heal-info-volscratch-stopped', (m) => m.volumeStop('volscratch')],
+    ['heal-volscratch-distribute', () => undefined],
+    ['rebalance-status-volscratch-never-started', () => undefined],
+    ['rebalance-status-volscratch-completed', rebalanced],
+    ['status-volscratch-stopped', (m) => m.volumeStop('volscratch')],
+    ['tier-status-volscratch', () => undefined],
+  ];
+  for (const [base, setUp] of exact) {
+    it(`${base}: byte for byte`, async () => {
+      const m = labPool();
+      setUp(m);
+      const { lab, real } = await replay(m, base);
+      expect(lab).toEqual(real);
+    });
+  }
+
+  /**
+   * `volume status VOL`: the ports and pids of the processes are theirs, and the peers' self-heal
+   * daemons come in the order their answers arrive (it differs from one capture to the next);
+   * everything else byte for byte (the 43-column name field cut included).
+   */
+  const processIds = (s: string) =>
+    s
+      .replace(/^(.{44})\d{5}( {5}0 {10}Y {7})\d+ *$/gm, '$1<port>$2<pid>')
+      .replace(/^(Self-heal Daemon on \S+ +N\/A {7}N\/A {8}Y {7})\d+ *$/gm, '$1<pid>')
+      .replace(/(?:^Self-heal Daemon on (?!localhost).*\n)+/m, (peers) => peers.split(/(?<=\n)/).sort().join(''));
+  const status: [string, (m: LabModel) => void][] = [
+    ['status-volscratch', () => undefined],
+    ['status-volscratch-brick-down', brickDown],
+    ['status-volscratch-rebalance-completed', rebalanced],
+    ['status-volspoms1-lab', () => undefined],
+  ];
+  for (const [base, setUp] of status) {
+    it(`${base}: byte for byte but the brick ports and pids`, async () => {
+      const m = labPool();
+      setUp(m);
+      const { lab, real } = await replay(m, base);
+      expect(lab.stdout).not.toBe(processIds(lab.stdout)); // the mapping did apply
+      expect({ ...lab, stdout: processIds(lab.stdout) }).toEqual({ ...real, stdout: processIds(real.stdout) });
+    });
+  }
+
+  /** `volume status VOL clients`: per brick, the same clients (no self-heal daemon on a distribute volume), in any order. */
+  const clientsByBrick = (s: string) =>
+    s.split(/^-{46}\n/m).map((block) =>
+      block
+        .split('\n')
+        .map((l) => l.replace(/^(\d+\.\d+\.\d+\.\d+):\d+ +\d+ +\d+ +(\d+)$/, '$1 $2'))
+        .sort(),
+    );
+  for (const [base, setUp] of [
+    ['status-volscratch-clients', () => undefined],
+    ['status-volscratch-clients-brick-down', brickDown],
+  ] as const) {
+    it(`${base}: the same clients per brick (their ports, byte counters and order are the processes')`, async () => {
+      const m = labPool();
+      setUp(m);
+      const { lab, real } = await replay(m, base);
+      expect({ ...lab, stdout: clientsByBrick(lab.stdout) }).toEqual({ ...real, stdout: clientsByBrick(real.stdout) });
+    });
+  }
 });
 
 // ---- 1. fleetctl -----------------------------------------------------------------------------
@@ -777,6 +882,59 @@ describe('round trips: gluster output parsed as the activities parse it gives th
     expect((await run(six, 'worker1', ['pkill', 'glusterfs'])).code).toBe(0); // glusterfs and glusterfsd
     expect((await run(six, 'worker1', ['pkill', 'glusterfsd'])).code).toBe(1);
     expect([six.machine('worker1').glusterfs, six.machine('worker1').glusterfsd]).toEqual([false, false]);
+  });
+});
+
+describe('round trips: a distribute volume and a 3.x tier volume, read as the activities read them', () => {
+  function withScratch(version: string): LabModel {
+    const t = seedTopology();
+    const scratch: TopoVolume = { name: 'volscratch', type: 'distribute', servers: ['top1', 'top2', 'top3'], replica: 1, shardBlockSize: '' };
+    const m = new LabModel({ ...t, volumes: [...t.volumes, scratch] }, { clock: new ManualClock() });
+    m.glusterVersion = version;
+    return m;
+  }
+
+  it('a distribute volume: volume info says Distribute (no heal), volume status gives each brick online or not', async () => {
+    const m = withScratch('10.5');
+    const [info] = parseGlusterVolumeInfo((await gluster(m, 'volume', 'info', 'volscratch')).stdout);
+    expect([info!.type, glusterVolumeHeals(info!)]).toEqual(['Distribute', false]);
+    const online = async () => parseGlusterVolumeStatus((await gluster(m, 'volume', 'status', 'volscratch')).stdout)[0]!.processes.map((p) => [p.kind, p.host, p.online]);
+    expect(await online()).toEqual(['top1', 'top2', 'top3'].map((h) => ['Brick', `${h}-data`, true]));
+    await m.crash('top2');
+    expect(await online()).toEqual([['Brick', 'top1-data', true], ['Brick', 'top2-data', false], ['Brick', 'top3-data', true]]);
+    // a replicated volume lists its self-heal daemons; parsed, they are not bricks
+    const r = parseGlusterVolumeStatus((await gluster(m, 'volume', 'status', 'volspoms1')).stdout)[0]!;
+    expect(r.processes.map((p) => `${p.kind} ${p.host}`)).toEqual(['Brick top1-data', 'Brick top2-data', 'Brick top3-data', 'Self-heal Daemon localhost', 'Self-heal Daemon top3-data']);
+    // a crash leaves heal entries on the replicas of the replicated volumes, none on a distribute one
+    expect(m.healEntries('volspoms1').map((b) => b.entries)).toEqual([12, 0, 12]);
+    expect(m.volume('volscratch').bricks.map((b) => b.heal)).toEqual([0, 0, 0]);
+  });
+
+  it('GlusterFS 3.x: a tier volume (hot tier attached) is Type Tier, heals through its cold tier, and its tier daemon runs', async () => {
+    const m = withScratch('3.12.15');
+    m.attachTier('volspoms2', ['top1', 'top2']);
+    const [info] = parseGlusterVolumeInfo((await gluster(m, 'volume', 'info', 'volspoms2')).stdout);
+    expect(info).toMatchObject({ type: 'Tier', brickCount: 5, tiers: { hot: { type: 'Distribute', brickCount: 2 }, cold: { type: 'Replicate', brickCount: 3 } } });
+    expect(info!.bricks.map((b) => `${b.index} ${b.tier} ${b.host}:${b.path}`)).toEqual([
+      '1 hot top1-data:/gluster/volspoms2/hot',
+      '2 hot top2-data:/gluster/volspoms2/hot',
+      '3 cold top1-data:/gluster/volspoms2/brick',
+      '4 cold top2-data:/gluster/volspoms2/brick',
+      '5 cold top3-data:/gluster/volspoms2/brick',
+    ]);
+    expect(info!.options).toMatchObject({ 'cluster.tier-mode': 'cache', 'features.ctr-enabled': 'on' });
+    expect(glusterVolumeHeals(info!)).toBe(true);
+    const tier = await gluster(m, 'volume', 'tier', 'volspoms2', 'status');
+    expect(tier.code).toBe(0);
+    expect(parseGlusterTierStatus(tier.stdout, tier.stderr)).toMatchObject({ kind: 'status', volume: 'volspoms2', tierDaemon: true, nodes: [{ node: 'top2-data' }, { node: 'top3-data' }, { node: 'localhost' }] });
+    const heal = await gluster(m, 'volume', 'heal', 'volspoms2', 'info');
+    expect(parseGlusterHealInfo(heal.stdout).bricks.map((b) => b.path)).toEqual(Array(3).fill('/gluster/volspoms2/brick'));
+    const status = parseGlusterVolumeStatus((await gluster(m, 'volume', 'status', 'volspoms2')).stdout)[0]!;
+    expect(status.processes.filter((p) => p.kind === 'Brick').map((p) => p.path)).toEqual(['/gluster/volspoms2/hot', '/gluster/volspoms2/hot', ...Array(3).fill('/gluster/volspoms2/brick')]);
+    m.detachTier('volspoms2');
+    expect(parseGlusterTierStatus(...Object.values(await gluster(m, 'volume', 'tier', 'volspoms2', 'status')).slice(0, 2) as [string, string])).toMatchObject({ kind: 'not-tier' });
+    // GlusterFS 10 has no tiering at all
+    expect(() => withScratch('10.5').attachTier('volspoms2', ['top1'])).toThrow(/GlusterFS 10.5 has no tiering/);
   });
 });
 

@@ -71,13 +71,42 @@ describe('planShutdown', () => {
     expect(plan.warnings.join('\n')).toMatch(/irene271a on irene271, irene271b on irene271/);
   });
 
-  it('an islet group without islet roles, and a control host outside top/worker, still plan', () => {
-    const other = { ...inv, controlHost: 'irene271', groups: { island_worker: 'islet[54-55]' } };
+  it('islet workers are the hosts of role islet: a group named island_worker means nothing by its name', () => {
+    const other = { ...inv, controlHost: 'irene271', groups: { island_worker: 'islet[54-55],worker3' } };
     expect(isletWorkers(other)).toEqual(['islet12', 'islet13', 'islet38', 'islet39', 'islet54', 'islet55']);
+    const renamed = { ...inv, groups: { compute_islands: 'islet[12-13]' } };
+    expect(isletWorkers(renamed)).toEqual(['islet12', 'islet13', 'islet38', 'islet39', 'islet54', 'islet55']);
+    const noIslets = { ...inv, hypervisors: inv.hypervisors.map((h) => (h.role === 'islet' ? { ...h, role: 'router' as const } : h)) };
+    expect(isletWorkers(noIslets)).toEqual([]);
+    expect(planShutdown(noIslets, seedUnits()).islets).toEqual([]);
+  });
+
+  it('a control host outside top/worker still plans, powered off last', () => {
+    const other = { ...inv, controlHost: 'irene271' };
     const p = planShutdown(other, seedUnits());
     expect(p.poweroffLast).toBe('irene271');
     expect(p.poweroffFirst).not.toContain('irene271');
     expect(p.managed[0]).toBe('irene271');
+  });
+
+  it('GlusterFS is unmounted on its clients and servers, and its daemons stopped on its servers only', () => {
+    // the seeds: servers top[1-3], clients @top,@worker
+    expect(plan.glusterUnmount).toEqual(['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3']);
+    expect(plan.glusterServers).toEqual(['top1', 'top2', 'top3']);
+    expect(plan.order).toContain('systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on top1 top2 top3');
+    // worker3 mounts nothing and serves nothing; the router mounts the volumes; an islet mounts them but is off by then
+    const other = { ...inv, gluster: { ...inv.gluster!, clients: 'top[1-3],worker[1-2],irene271,islet12' } };
+    const p = planShutdown(other, seedUnits());
+    expect(p.glusterUnmount).toEqual(['top1', 'top2', 'top3', 'worker1', 'worker2', 'irene271']);
+    expect(p.glusterServers).toEqual(['top1', 'top2', 'top3']);
+    expect(p.order.filter((l) => /umount|glusterd/.test(l)).join('\n')).not.toMatch(/worker3/);
+    expect(p.order).toContain('umount -t fuse.glusterfs -a on top1 top2 top3 worker1 worker2 irene271');
+    // no clients listed: the servers, which mount what they serve (seed 000), are the only ones
+    const serversOnly = { ...inv, gluster: { ...inv.gluster!, clients: undefined } };
+    expect(planShutdown(serversOnly, seedUnits()).glusterUnmount).toEqual(['top1', 'top2', 'top3']);
+    // no GlusterFS at all
+    const none = { ...inv, gluster: undefined };
+    expect(planShutdown(none, seedUnits())).toMatchObject({ glusterUnmount: [], glusterServers: [], volumes: [] });
   });
 
   it('parallelism 1 gives one VM per batch; an empty cluster plans nothing to stop', () => {

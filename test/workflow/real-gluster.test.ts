@@ -2,7 +2,8 @@
  * Seed 000 with real GlusterFS 10 (the lab's `gluster: 'real'` mode) on the real Temporal server:
  * the health checks read real heal entries, the evacuation of a GlusterFS server stops its real
  * glusterd, bricks and FUSE mounts, and the reintegration waits until real self-heal has drained
- * what was written while the host was away.
+ * what was written while the host was away. Besides the seed's replicated volumes the pool has a
+ * distribute volume, volscratch, which real glusterd refuses heal commands on: its check is its bricks.
  */
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
@@ -12,19 +13,40 @@ import type { ClusterStatus } from '../../workflows/cluster-status';
 import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
 import type { ReintegrationResult } from '../../workflows/reintegrate-hypervisor';
 import { until } from '../helpers/until';
+import { seedTopology, type TopoVolume } from '../../lab/topology';
 
-const t = useHarness({ gluster: 'real' });
+const SCRATCH: TopoVolume = { name: 'volscratch', type: 'distribute', servers: ['top1', 'top2', 'top3'], replica: 1, shardBlockSize: '' };
+const seed = seedTopology();
+const t = useHarness({ gluster: 'real', topology: { ...seed, volumes: [...seed.volumes, SCRATCH] } });
 const g = () => t.h.lab.gluster!;
 const line = (e: { host: string; argv: string[] }) => `${e.host}: ${e.argv.join(' ')}`;
 
 
 describe('evacuating and reintegrating a GlusterFS server, with real GlusterFS', () => {
-  it('clusterStatus reads the real volumes: three bricks each, no heal entry', async () => {
-    const s: ClusterStatus = await t.h.client.workflow.execute('clusterStatus', { taskQueue: t.h.taskQueue, workflowId: `status-${randomUUID()}`, args: [{ cluster: 'ocean' }] });
+  const status = (): Promise<ClusterStatus> =>
+    t.h.client.workflow.execute('clusterStatus', { taskQueue: t.h.taskQueue, workflowId: `status-${randomUUID()}`, args: [{ cluster: 'ocean' }] });
+
+  it('clusterStatus reads the real volumes: three bricks each, no heal entry, the distribute volume by its bricks', async () => {
+    const seq = t.lastSeq();
+    const s = await status();
     expect(s.gluster?.healthy).toBe(true);
-    expect(s.gluster?.volumes.map((v) => [v.volume, v.healEntries, v.bricks.map((b) => b.brick)])).toEqual(
-      ['volspoms1', 'volspoms2'].map((v) => [v, 0, ['top1', 'top2', 'top3'].map((h) => `${h}-data:/srv/gluster/${v}/brick`)]),
-    );
+    expect(s.gluster?.volumes.map((v) => [v.volume, v.type, v.healEntries, v.bricks.map((b) => [b.brick, b.connected])])).toEqual([
+      ...['volspoms1', 'volspoms2'].map((v) => [v, 'Replicate', 0, ['top1', 'top2', 'top3'].map((h) => [`${h}-data:/srv/gluster/${v}/brick`, true])]),
+      ['volscratch', 'Distribute', null, ['top1', 'top2', 'top3'].map((h) => [`${h}-data:/srv/gluster/volscratch/brick`, true])],
+    ]);
+    // real glusterd refuses heal on a distribute volume: hvflow asks it none
+    expect(t.h.lab.commandLog({ tool: 'gluster' }).filter((e) => e.seq > seq && e.argv.includes('heal') && e.argv.includes('volscratch'))).toEqual([]);
+  });
+
+  it('a dead brick of the real distribute volume is reported down; back once glusterd restarts it', async () => {
+    await g().killBrick('volscratch', 'top3');
+    const s = await status();
+    expect(s.gluster?.healthy).toBe(false);
+    expect(s.gluster?.problems).toEqual([
+      'volscratch: brick(s) not online: top3-data:/srv/gluster/volscratch/brick (a Distribute volume keeps one copy of each file: the files on them are unavailable)',
+    ]);
+    await g().restartBricks('volscratch');
+    await until('the brick back', async () => ((await status()).gluster?.healthy ? true : undefined));
   });
 
   it('parks on real heal entries, goes on once they drained, and stops top2’s real GlusterFS in the runbook order', async () => {
@@ -75,7 +97,7 @@ describe('evacuating and reintegrating a GlusterFS server, with real GlusterFS',
     await g().write('worker1', 'volspoms2', 8, `away-${Date.now()}-`);
     await t.h.lab.model.powerOn('top2');
     expect(g().running('top2', 'glusterd')).toBe(true);
-    expect(await g().mounts('top2')).toHaveLength(2);
+    expect(await g().mounts('top2')).toHaveLength(3);
 
     const seq = t.lastSeq();
     const handle = await t.start('reintegrateHypervisor', { host: 'top2', noFailback: true, healWaitMinutes: 2 });
