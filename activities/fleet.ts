@@ -9,7 +9,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { hypervisor, vmOfUnit, type Inventory } from '../domain/inventory';
+import { hypervisor, unitOfVm, vmOfUnit, type Inventory } from '../domain/inventory';
+import { checkStartupPlacement, type StartupPlacement } from '../domain/startup-placement';
 import { assertUnitName } from '../domain/names';
 import type { ClusterSnapshot, HostState, VmState } from '../domain/cluster';
 import {
@@ -224,6 +225,46 @@ export function fleetActivities(ctx: ToolContext) {
       }
       const after = await waitFor('running', running);
       return { unit: input.unit, from: input.from, to: after?.host, ...(startedElsewhere ? { alreadyMoved: true } : {}) };
+    },
+
+    /**
+     * Schedules every VM of a start-up before any starts, and makes the schedule fit the capacities
+     * (domain/startup-placement.ts): `fleetctl load` (schedules, starts nothing), then while a host
+     * would carry more than its capacity, its heaviest VMs to start are unloaded (they do not run: it
+     * costs nothing) and loaded again, heaviest first, for the scheduler to pick the least loaded
+     * machine. Returns where each VM is scheduled; `ok` false with the numbers when it cannot fit.
+     * Idempotent: loading a loaded unit and unloading one that does not run change nothing.
+     */
+    async placeVms(input: { vms: string[]; rounds?: number; scheduleTimeoutMs?: number }): Promise<StartupPlacement & { rounds: number; unscheduled: string[] }> {
+      const units = new Map(input.vms.map((vm) => [vm, unitOfVm(inv, vm)]));
+      [...units.values()].forEach((u, i) => assertUnitName(u, `vms[${i}]`));
+      const host = commandHost(inv);
+      const batch = async (verb: 'load' | 'unload', vms: string[]) => {
+        for (let i = 0; i < vms.length; i += 200) await fleetctl(host, [verb, '--no-block', ...vms.slice(i, i + 200).map((vm) => units.get(vm)!)]);
+      };
+      /** Polls until each VM is scheduled (or, `off`, none of them is), within the bound. */
+      const settle = async (vms: string[], off: boolean) => {
+        const deadline = Date.now() + (input.scheduleTimeoutMs ?? 60_000);
+        for (;;) {
+          const state = await readFleetState();
+          const byVm = new Map(state.units.map((u) => [u.vm, u]));
+          const pending = vms.filter((vm) => (byVm.get(vm)?.host === undefined) !== off);
+          Context.current().heartbeat({ placing: vms.length, pending: pending.length });
+          if (!pending.length || Date.now() > deadline) return { state, pending };
+          await sleepOrCancel(1000);
+        }
+      };
+      const rounds = input.rounds ?? 5;
+      let toLoad = (await readFleetState()).units.filter((u) => u.vm && units.has(u.vm) && u.dstate === 'inactive').map((u) => u.vm!);
+      for (let round = 1; ; round++) {
+        if (toLoad.length) await batch('load', toLoad);
+        const { state, pending } = await settle(input.vms, false);
+        const p = checkStartupPlacement(state.snapshot, input.vms);
+        if (p.ok || round >= rounds || !p.replace.length) return { ...p, rounds: round, unscheduled: pending };
+        await batch('unload', p.replace);
+        await settle(p.replace, true);
+        toLoad = p.replace;
+      }
     },
 
     /** Waits until every unit is in the wanted state (stopped: not active; running: active/running). */
