@@ -89,7 +89,8 @@ export function startOptions(spec: ProcedureSpec, input: Record<string, unknown>
       '```json',
       JSON.stringify(input, null, 2),
       '```',
-      spec.gates.length ? `Gates: ${spec.gates.map((g) => `${g.name} (${g.options})`).join('; ')}` : '',
+      // Markdown: a gate name such as <check>-unsafe is code, or the renderer takes <check> for an HTML tag.
+      spec.gates.length ? `Gates: ${spec.gates.map((g) => `\`${g.name}\` (${g.options})`).join('; ')}` : '',
     ].join('\n'),
   };
 }

@@ -8,6 +8,7 @@
  */
 import { condition } from '@temporalio/workflow';
 import type { Duration } from '@temporalio/common';
+import { InvalidInputError, validateField } from '../domain/procedure-inputs';
 import type { DecideInput, GatePolicy, GateDecisionKind, GateRecord } from './messages';
 
 /** Returns why `input` cannot decide `gate`, or undefined when it can. */
@@ -18,9 +19,14 @@ export function decisionError(
   startedBy: string | undefined,
 ): string | undefined {
   if (typeof input !== 'object' || input === null) return 'the decision must be an object {decision, by, reason}';
-  const by = typeof input.by === 'string' ? input.by.trim() : '';
-  if (!by) return 'by: who decides is required';
-  if (by.length > 200) return 'by: longer than 200 characters';
+  if (input.by === undefined || input.by === '') return 'by: who decides is required';
+  let by: string;
+  try {
+    // the same rule as requestedBy: taken as written, never trimmed
+    by = validateField('who', 'by', input.by);
+  } catch (e) {
+    return e instanceof InvalidInputError ? e.issues.join('; ') : String(e);
+  }
   if (input.reason !== undefined && (typeof input.reason !== 'string' || input.reason.length > 2000)) {
     return 'reason: must be a string of at most 2000 characters';
   }

@@ -149,8 +149,8 @@ export class Procedure {
       return undefined;
     }
     gate!.decision = d.decision;
-    gate!.by = d.by.trim();
-    gate!.reason = d.reason?.trim() || undefined;
+    gate!.by = d.by;
+    gate!.reason = d.reason || undefined;
     gate!.decidedAt = new Date().toISOString();
     return gate;
   }

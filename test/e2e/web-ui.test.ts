@@ -19,6 +19,8 @@ import { startHarness, waitForProgress, gateWaiting, type Harness } from '../hel
 import { temporalCliPath } from '../../scripts/temporal-dev-server';
 import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
 import { progressQuery } from '../../workflows/messages';
+import { procedureByWorkflowType } from '../../client/procedures';
+import { startOptions } from '../../client/operations';
 
 const CHROMIUM = '/usr/bin/chromium';
 const RESULTS = path.join(__dirname, '..', '..', 'test-results');
@@ -187,6 +189,34 @@ describe('Temporal Web UI', () => {
       const result = await resultWithin<Record<string, unknown>>(handle, 30_000);
       expect(result, type).toMatchObject(type === 'clusterStatus' ? { cluster: 'ocean' } : { dryRun: true });
     }
+  });
+
+  it("shows what hvflow's CLI and the procedure write as written: <check>-unsafe in the details, a dry run's failed checks", async () => {
+    // Started as `hvflow plan evacuate top2` starts it (its static details list the gates).
+    const spec = procedureByWorkflowType('evacuateHypervisor')!;
+    const input = { cluster: 'ocean', host: 'top2', requestedBy: 'alice' };
+    const o = startOptions(spec, input, 'ocean', { dryRun: true });
+    const workflowId = `ui-plan-top2-${randomUUID().slice(0, 8)}`;
+    h.lab.faults.slowHeal('volspoms1', 3, 0);
+    try {
+      const handle = await h.client.workflow.start('evacuateHypervisor', {
+        taskQueue: h.taskQueue,
+        workflowId,
+        args: [{ ...input, dryRun: true }],
+        memo: o.memo,
+        staticSummary: o.staticSummary,
+        staticDetails: o.staticDetails,
+      });
+      started.push(handle);
+      await resultWithin(handle, 30_000);
+    } finally {
+      h.lab.faults.slowHeal('volspoms1', 0, 0);
+    }
+    await page.goto(`${ui}/namespaces/default/workflows/${workflowId}`);
+    await status('Completed').waitFor();
+    expect(await currentDetails('Gates:')).toMatch(/<check>-unsafe \(retry \/ override \(with a reason\) \/ abort\); <step>-failed \(retry \/ skip \/ abort\)/);
+    const details = await currentDetails('safety check(s) failed');
+    expect(details).toContain('check-gluster-unsafe: volspoms1: 9 heal entries pending');
   });
 
   it('finds the evacuation waiting for approval, approves it with the approve signal, sees it complete', async () => {

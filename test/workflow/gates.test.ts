@@ -22,8 +22,11 @@ describe('gate policies', () => {
     await expect(attempt({ decision: 'override', by: 'bob', reason: 'x' })).rejects.toThrow(WorkflowUpdateFailedError);
     const err = await attempt({ decision: 'retry', by: 'bob' }).catch((e) => e);
     expect(String(err.cause?.message)).toMatch(/"retry" is not an option of gate approve-evacuation \(options: approve, reject\)/);
-    const noBy = await attempt({ decision: 'approve', by: ' ' }).catch((e) => e);
+    const noBy = await attempt({ decision: 'approve', by: '' }).catch((e) => e);
     expect(String(noBy.cause?.message)).toMatch(/by: who decides is required/);
+    // Taken as written: a name with a blank around it is refused, never trimmed into another one.
+    const padded = await attempt({ decision: 'approve', by: 'bob ' }).catch((e) => e);
+    expect(String(padded.cause?.message)).toMatch(/^by: "bob " /);
     const wrongGate = await attempt({ decision: 'approve', by: 'bob', gate: 'stop-etcd' }).catch((e) => e);
     expect(String(wrongGate.cause?.message)).toMatch(/gate stop-etcd is not waiting; approve-evacuation is/);
     // A rejected update leaves no trace of a decision: the gate still waits.
