@@ -15,6 +15,8 @@ const USAGE = `usage:
       crash HOST | unreachable HOST | restore HOST | power-on HOST
       hang-on-stop VM | slow-start VM MS | slow-heal VOLUME ENTRIES PER_SECOND
       gluster-busy COMMANDS   (the next COMMANDS gluster volume start/stop/set/rebalance answer "Another transaction is in progress")
+      bmc-down HOST | bmc-up HOST                                (the host's BMC stops / starts answering ipmitool)
+      cut-off-from-bmcs FROM | reconnect-to-bmcs FROM            (ipmitool run on FROM, a host, a BMC relay or @worker, reaches no BMC / does again)
   tsx lab/cli.ts log [HOST] [--dir DIR]                                           the commands the lab received
 A running lab is reached through its socket, <dir>/lab.sock (default dir ${DEFAULT_DIR}).`;
 
@@ -51,6 +53,10 @@ const FAULTS: Record<string, ControlRequest['op']> = {
   'slow-start': 'slowStart',
   'slow-heal': 'slowHeal',
   'gluster-busy': 'glusterBusy',
+  'bmc-down': 'bmcDown',
+  'bmc-up': 'bmcUp',
+  'cut-off-from-bmcs': 'cutOffFromBmcs',
+  'reconnect-to-bmcs': 'reconnectToBmcs',
 };
 
 async function main(argv: string[]): Promise<void> {
