@@ -26,6 +26,10 @@ COPY activities ./activities
 COPY workflows ./workflows
 COPY worker ./worker
 
+# The worker's own ipmitool (HVFLOW_IPMITOOL): where the inventory's ipmiFrom names `worker`, a cold
+# start-up powers the first hypervisors on from here.
+RUN apt-get update && apt-get install -y --no-install-recommends ipmitool && rm -rf /var/lib/apt/lists/*
+
 # The worker holds no state: everything durable is in Temporal. It runs unprivileged; the SSH key
 # and the BMC password are mounted read-only (compose secrets) and must be readable by uid 1000.
 USER node

@@ -62,18 +62,24 @@ export function etcdActivities(ctx: ToolContext) {
       return health(input.avoid);
     },
 
-    /** Polls until every member is healthy (a member back from a reboot rejoins), or the timeout; returns the last report. */
-    async waitEtcdHealthy(input: { timeoutMs: number }): Promise<EtcdHealth> {
+    /**
+     * Polls until every member is healthy (a member back from a reboot rejoins), or the timeout;
+     * returns the last report. `ignore`: members not waited for (hosts a start-up goes on without),
+     * and not asked either.
+     */
+    async waitEtcdHealthy(input: { timeoutMs: number; ignore?: string[] }): Promise<EtcdHealth> {
       const deadline = Date.now() + input.timeoutMs;
+      const ignore = input.ignore ?? [];
       for (;;) {
         let report: EtcdHealth | undefined;
         try {
-          report = await health();
+          report = await health(ignore);
         } catch (e) {
           if (!(e instanceof ApplicationFailure && e.type === 'EtcdUnavailable') || Date.now() > deadline) throw e;
         }
-        Context.current().heartbeat({ unhealthy: report?.unhealthyMembers });
-        if (report && (report.unhealthyMembers.length === 0 || Date.now() > deadline)) return report;
+        const waitingFor = report?.unhealthyMembers.filter((m) => !ignore.includes(m));
+        Context.current().heartbeat({ unhealthy: waitingFor });
+        if (report && (waitingFor!.length === 0 || Date.now() > deadline)) return report;
         await sleepOrCancel(2000);
       }
     },

@@ -1,11 +1,12 @@
 /**
- * Power: IPMI through a relay host (the control host, or any inventory host that answers), an
- * orderly `poweroff` that lets the procedure record it, waits for hosts to go down or answer SSH
- * again, and `fping` of the hypervisors with timings (seed 001).
+ * Power: IPMI from where the inventory says (`ipmiFrom`: a hypervisor that answers SSH, a BMC
+ * relay, the worker itself), an orderly `poweroff` that lets the procedure record it, waits for
+ * hosts to go down or answer SSH again, and `fping` of the hypervisors with timings (seed 001).
  *
  * - The BMC password never enters argv, a shell history or the workflow: it is read at use from
- *   the worker's configuration and written to ipmitool's stdin, which exports it as IPMI_PASSWORD
- *   for `ipmitool -E`.
+ *   the worker's configuration. Over SSH it is written to stdin, which the remote shell exports as
+ *   IPMI_PASSWORD for `ipmitool -E`; on the worker it is in the environment of the ipmitool child
+ *   only (given whole: nothing else of the worker's environment).
  * - `poweroff` is scheduled with `systemd-run --on-active=N`: the command returns at once (the SSH
  *   session ends cleanly and the activity completes), systemd — not the session — owns the timer,
  *   and a second call finds the same named unit (idempotent under activity retries).
@@ -13,16 +14,20 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { hypervisor } from '../domain/inventory';
+import { routeName, type IpmiRoute } from '../domain/ipmi-routes';
 import { parseIpmiPowerControl, parseIpmiPowerStatus, type PowerState } from './power-parse';
 import { parseFping, type FpingHost } from './fping-parse';
 import { ToolError } from './parse-error';
-import { expectSuccess, type RunResult } from './ssh';
-import { parsed, runOn, sleepOrCancel, targetOf, type ToolContext } from './remote';
+import { expectSuccess, runFromActivity, type RunResult } from './ssh';
+import { runLocal } from './local';
+import { ipmiTargetOf, parsed, runOn, sleepOrCancel, targetOf, type ToolContext } from './remote';
 
 /** Reads the password from stdin and exports it for `-E`: it is in no argv and no history. */
 const IPMI_SCRIPT = 'IPMI_PASSWORD=$(cat); export IPMI_PASSWORD; exec ipmitool -I lanplus -H "$1" -U "$2" -E power "$3"';
 const POWEROFF_UNIT = 'hvflow-poweroff';
 const IPMI_USER = /^[A-Za-z0-9._@-]{1,32}$/;
+/** BMCs the route finder asks for a power status: one dead BMC does not make a route look broken. */
+const PROBED_BMCS = 3;
 
 export type IpmiAction = 'status' | 'on' | 'off' | 'soft';
 
@@ -61,22 +66,47 @@ export function powerActivities(ctx: ToolContext) {
     return { user: ctx.ipmi.user, password: ctx.ipmi.password() };
   }
 
-  async function ipmi(via: string, host: string, action: IpmiAction): Promise<{ state?: PowerState; control?: string }> {
+  async function ipmi(route: IpmiRoute, host: string, action: IpmiAction): Promise<{ state?: PowerState; control?: string }> {
     const bmc = bmcOf(host);
     const { user, password } = credentials();
-    const res: RunResult = await runOn(ctx, via, ['sh', '-c', IPMI_SCRIPT, 'sh', bmc, user, action], { stdin: `${password}\n`, okExitCodes: [0, 1], timeoutMs: 60_000 });
+    let res: { stdout: string; stderr: string };
+    if (route.via === 'worker') {
+      const ipmitool = ctx.ipmi?.ipmitool ?? 'ipmitool';
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', IPMI_PASSWORD: password };
+      res = await runLocal(ipmitool, ['-I', 'lanplus', '-H', bmc, '-U', user, '-E', 'power', action], { env, timeoutMs: 60_000 });
+    } else {
+      const target = ipmiTargetOf(inv, route.host);
+      res = await runFromActivity(ctx.pool, target, ['sh', '-c', IPMI_SCRIPT, 'sh', bmc, user, action], { stdin: `${password}\n`, okExitCodes: [0, 1], timeoutMs: 60_000 });
+    }
     try {
       if (action === 'status') return { state: parseIpmiPowerStatus(res.stdout, res.stderr) };
       return { control: parseIpmiPowerControl(res.stdout, res.stderr) };
     } catch (e) {
       // No session / no answer from the BMC: a network problem, worth retrying.
       if (e instanceof ToolError && (e.code === 'session' || e.code === 'no-response')) {
-        throw ApplicationFailure.create({ type: 'IpmiUnavailable', message: `BMC of ${host} (${bmc}) via ${via}: ${e.toolMessage.split('\n').pop()}` });
+        throw ApplicationFailure.create({ type: 'IpmiUnavailable', message: `BMC of ${host} (${bmc}) from ${routeName(route)}: ${e.toolMessage.split('\n').pop()}` });
       }
       return parsed(() => {
         throw e;
       });
     }
+  }
+
+  /** Why `route` cannot power hosts on (undefined: it can): it must get a power status from one of the probed BMCs. */
+  async function routeProblem(route: IpmiRoute, probe: string[]): Promise<string | undefined> {
+    const problems = await Promise.all(
+      probe.map((h) =>
+        ipmi(route, h, 'status').then(
+          () => undefined,
+          (e: unknown) => {
+            if (isConnectionFailure(e)) return 'does not answer SSH';
+            if (e instanceof ApplicationFailure && e.type === 'IpmiUnavailable') return `reaches no BMC (${e.message.replace(/^.*: /, '')})`;
+            return e instanceof Error ? e.message : String(e);
+          },
+        ),
+      ),
+    );
+    return problems.includes(undefined) ? undefined : problems[0];
   }
 
   /** Does the host answer SSH (a trivial command)? Connection failures and timeouts mean no. */
@@ -105,24 +135,32 @@ export function powerActivities(ctx: ToolContext) {
   }
 
   return {
-    /** `ipmitool -I lanplus -H BMC -U USER -E power ACTION`, run on `via`; the password goes through stdin. */
-    async ipmiPower(input: { host: string; action: IpmiAction; via: string }): Promise<{ host: string; state?: PowerState; control?: string }> {
+    /** `ipmitool -I lanplus -H BMC -U USER -E power ACTION` from `via` (a host over SSH, or the worker itself). */
+    async ipmiPower(input: { host: string; action: IpmiAction; via: IpmiRoute }): Promise<{ host: string; state?: PowerState; control?: string }> {
       return { host: input.host, ...(await ipmi(input.via, input.host, input.action)) };
     },
 
-    /** The first of `candidates` that answers SSH: where ipmitool runs while the control host is off. */
-    async pickRelay(input: { candidates: string[] }): Promise<string> {
+    /**
+     * The first of `routes` (in the inventory's order) from which ipmitool gets an answer from the
+     * BMC of one of the first hosts of `probe`: where ipmitool runs to power `probe` on.
+     */
+    async pickIpmiRoute(input: { routes: IpmiRoute[]; probe: string[] }): Promise<IpmiRoute> {
+      const probe = input.probe.slice(0, PROBED_BMCS);
+      probe.forEach((h) => bmcOf(h));
+      credentials();
+      const problems: { route: IpmiRoute; problem: string }[] = [];
       // Probed 16 at a time (a powered-off host costs a connect timeout); the first in order wins.
-      for (let i = 0; i < input.candidates.length; i += 16) {
-        const chunk = input.candidates.slice(i, i + 16);
-        Context.current().heartbeat({ probing: chunk });
-        const ok = await Promise.all(chunk.map((h) => answers(h, 15_000)));
-        const found = chunk.find((_, k) => ok[k]);
-        if (found) return found;
+      for (let i = 0; i < input.routes.length; i += 16) {
+        const chunk = input.routes.slice(i, i + 16);
+        Context.current().heartbeat({ probing: chunk.map(routeName) });
+        const found = await Promise.all(chunk.map((r) => routeProblem(r, probe)));
+        const k = found.findIndex((p) => p === undefined);
+        if (k >= 0) return chunk[k]!;
+        chunk.forEach((route, j) => problems.push({ route, problem: found[j]! }));
       }
       throw ApplicationFailure.nonRetryable(
-        `none of ${input.candidates.join(', ')} answers SSH: no host can reach the BMCs. Power on ${inv.controlHost} by hand (or name a reachable host in ipmiVia), then retry`,
-        'NoIpmiRelay',
+        `nothing reaches the BMCs of ${probe.join(', ')}: ${summarize(problems)}. Power ${inv.controlHost} on by hand, or give a BMC relay of the inventory (bmcRelays) or the worker (HVFLOW_IPMITOOL) access to the BMCs, then retry`,
+        'NoIpmiRoute',
       );
     },
 
@@ -138,7 +176,7 @@ export function powerActivities(ctx: ToolContext) {
         res = await runOn(ctx, input.host, ['systemd-run', `--on-active=${delay}`, `--unit=${POWEROFF_UNIT}`, 'poweroff'], { okExitCodes: [0, 1], timeoutMs: 60_000 });
       } catch (e) {
         if (isConnectionFailure(e) && input.via && hypervisor(inv, input.host).bmc) {
-          const { state } = await ipmi(input.via, input.host, 'status');
+          const { state } = await ipmi({ via: 'ssh', host: input.via }, input.host, 'status');
           if (state === 'off') return { host: input.host, scheduled: false, alreadyOff: true };
         }
         throw e;
@@ -152,7 +190,7 @@ export function powerActivities(ctx: ToolContext) {
       return waitHosts(input.hosts, input.timeoutMs, 'down', async (h) => {
         if (input.via && input.via !== h && hypervisor(inv, h).bmc && ctx.ipmi) {
           try {
-            return (await ipmi(input.via, h, 'status')).state === 'off';
+            return (await ipmi({ via: 'ssh', host: input.via }, h, 'status')).state === 'off';
           } catch (e) {
             if (e instanceof ApplicationFailure && e.type === 'IpmiUnavailable') return false;
             throw e;
@@ -177,4 +215,11 @@ export function powerActivities(ctx: ToolContext) {
       return { ranOn: from, elapsedMs: res.durationMs, hosts };
     },
   };
+}
+
+/** `top1, top2: does not answer SSH; the worker: cannot run ipmitool ...`: routes grouped by what they said. */
+function summarize(problems: { route: IpmiRoute; problem: string }[]): string {
+  const byProblem = new Map<string, string[]>();
+  for (const p of problems) byProblem.set(p.problem, [...(byProblem.get(p.problem) ?? []), routeName(p.route)]);
+  return [...byProblem].map(([problem, names]) => `${names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ')}: ${problem}`).join('; ');
 }

@@ -1,21 +1,25 @@
 /**
  * The gate between activities and remote shells: a host must be a hypervisor of the inventory
  * and match the strict host-name rule before anything is sent; the command is built from an argv
- * by the one quoting helper (inside SshPool). Tool modules call only `runOn`.
+ * by the one quoting helper (inside SshPool). Tool modules call only `runOn` — but for ipmitool,
+ * which may also run on a BMC relay of the inventory (`ipmiTargetOf`, used by activities/power.ts only).
  */
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ParseError, ToolError } from './parse-error';
 import type { Inventory } from '../domain/inventory';
-import { hypervisor } from '../domain/inventory';
+import { bmcRelay, hypervisor } from '../domain/inventory';
 import { assertHostName } from '../domain/names';
 import { runFromActivity, type RunOptions, type RunResult, type SshPool, type SshTarget } from './ssh';
 
 export interface ToolContext {
   inventory: Inventory;
   pool: SshPool;
-  /** Reads the BMC password at use (worker configuration); never stored in history. */
-  ipmi?: { user: string; password: () => string };
+  /**
+   * BMC credentials (the password read at use from the worker configuration, never stored in
+   * history) and the worker's own ipmitool (HVFLOW_IPMITOOL, default `ipmitool` on PATH).
+   */
+  ipmi?: { user: string; password: () => string; ipmitool?: string };
 }
 
 /** Refuses a host that is not in the inventory with a non-retryable failure naming the field. */
@@ -25,6 +29,22 @@ export function targetOf(inv: Inventory, host: unknown, field = 'host'): SshTarg
     const h = hypervisor(inv, host, field);
     return { host: h.name, address: h.address, port: h.sshPort ?? inv.ssh.port, user: h.sshUser ?? inv.ssh.user };
   } catch (e) {
+    throw ApplicationFailure.nonRetryable((e as Error).message, 'InvalidInput');
+  }
+}
+
+/**
+ * Where ipmitool may run over SSH: a hypervisor, or a BMC relay of the inventory (`bmcRelays`). A
+ * relay is no managed host: activities/power.ts runs ipmitool there and nothing else.
+ */
+export function ipmiTargetOf(inv: Inventory, host: unknown, field = 'via'): SshTarget {
+  try {
+    assertHostName(host, field);
+    if (inv.hypervisors.some((h) => h.name === host)) return targetOf(inv, host, field);
+    const r = bmcRelay(inv, host, field);
+    return { host: r.name, address: r.address, port: r.sshPort ?? inv.ssh.port, user: r.sshUser ?? inv.ssh.user };
+  } catch (e) {
+    if (e instanceof ApplicationFailure) throw e;
     throw ApplicationFailure.nonRetryable((e as Error).message, 'InvalidInput');
   }
 }

@@ -195,7 +195,7 @@ export const PROCEDURES: ProcedureSpec[] = [
       { flags: '--max-fping-ms <ms>', field: 'maxFpingMs', kind: 'number', description: 'the whole fping run above this is a finding: slow name resolution (default 2000)' },
       { flags: '--heal-wait-minutes <n>', field: 'healWaitMinutes', kind: 'int', description: 'bound of the wait for heal entries to drain (default 30)' },
       { flags: '--start-timeout-seconds <s>', field: 'startTimeoutSeconds', kind: 'int', description: 'how long a tier of VMs may take to be running (default 600)' },
-      { flags: '--ipmi-via <host>', field: 'ipmiVia', kind: 'host', description: 'host to run ipmitool on while the control host is off' },
+      { flags: '--ipmi-via <host>', field: 'ipmiVia', kind: 'host', description: "the one hypervisor or BMC relay to run ipmitool on (default: the inventory's ipmiFrom order)" },
     ],
     common: true,
     changesCluster: true,

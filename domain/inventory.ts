@@ -45,6 +45,21 @@ const hypervisorSchema = z.strictObject({
   capacity: z.number().int().positive().max(1e9).optional(),
 });
 
+/**
+ * A host that reaches the BMCs but is not a managed hypervisor (a bastion on the management
+ * network): hvflow runs `ipmitool` there over SSH, and nothing else.
+ */
+const bmcRelaySchema = z.strictObject({
+  name: named(HOST_NAME_RULE),
+  address,
+  sshPort: port.optional(),
+  sshUser: sshUser.optional(),
+});
+
+/** Where ipmitool may run: a hypervisor that answers SSH, a BMC relay of the inventory, the worker itself. */
+export const IPMI_SOURCES = ['hypervisors', 'bmcRelays', 'worker'] as const;
+export type IpmiSource = (typeof IPMI_SOURCES)[number];
+
 const etcdSchema = z.strictObject({
   /** Hosts that run an etcd member, nodeset syntax. */
   members: nodesetExpr,
@@ -109,6 +124,12 @@ export const inventorySchema = z
     etcd: etcdSchema.optional(),
     gluster: glusterSchema.optional(),
     vms: vmsSchema.default({ unitPattern: 'pcocc-vm-%s.service' }),
+    bmcRelays: z.array(bmcRelaySchema).max(64).default([]),
+    /**
+     * Where hvflow runs ipmitool, tried in this order until one reaches the BMCs (seed 001 runs it on
+     * top1; a cold start-up has no hypervisor up, so a relay or the worker must power the first ones).
+     */
+    ipmiFrom: z.array(z.enum(IPMI_SOURCES)).min(1).max(IPMI_SOURCES.length).default(['hypervisors', 'bmcRelays', 'worker']),
   })
   .superRefine((inv, ctx) => {
     const seen = { name: new Map<string, number>(), address: new Map<string, number>(), bmc: new Map<string, number>() };
@@ -127,6 +148,26 @@ export const inventorySchema = z
         } else seen[key].set(value, i);
       }
     });
+    const relayNames = new Map<string, number>();
+    const relayAddresses = new Map<string, number>();
+    inv.bmcRelays.forEach((r, i) => {
+      if (seen.name.has(r.name)) {
+        ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'name'], input: r.name, message: 'is a hypervisor of this inventory (a relay is a host hvflow does not manage)' });
+      } else if (relayNames.has(r.name)) {
+        ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'name'], input: r.name, message: `duplicates bmcRelays[${relayNames.get(r.name)}].name` });
+      } else relayNames.set(r.name, i);
+      if (seen.address.has(r.address)) {
+        ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'address'], input: r.address, message: `duplicates hypervisors[${seen.address.get(r.address)}].address` });
+      } else if (relayAddresses.has(r.address)) {
+        ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'address'], input: r.address, message: `duplicates bmcRelays[${relayAddresses.get(r.address)}].address` });
+      } else relayAddresses.set(r.address, i);
+    });
+    inv.ipmiFrom.forEach((source, i) => {
+      if (inv.ipmiFrom.indexOf(source) !== i) ctx.addIssue({ code: 'custom', path: ['ipmiFrom', i], input: source, message: 'is listed twice' });
+    });
+    if (inv.bmcRelays.length && !inv.ipmiFrom.includes('bmcRelays')) {
+      ctx.addIssue({ code: 'custom', path: ['ipmiFrom'], input: inv.ipmiFrom, message: 'does not name bmcRelays, so the relays listed would never be used' });
+    }
     for (const g of Object.keys(inv.groups)) {
       if ((ROLES as readonly string[]).includes(g)) {
         ctx.addIssue({ code: 'custom', path: ['groups', g], input: g, message: `is a role name; role groups are implicit` });
@@ -176,6 +217,7 @@ export const inventorySchema = z
 
 export type Inventory = z.output<typeof inventorySchema>;
 export type Hypervisor = Inventory['hypervisors'][number];
+export type BmcRelay = Inventory['bmcRelays'][number];
 
 /** Raised for an inventory that does not validate; `issues` lists every problem, not only the first. */
 export class InventoryError extends Error {
@@ -265,6 +307,12 @@ export function hypervisor(inv: Inventory, name: string, field = 'host'): Hyperv
   const h = inv.hypervisors.find((x) => x.name === name);
   if (!h) throw new InventoryError(inv.cluster, [`${field}: ${describeValue(name)} is not a hypervisor of cluster ${inv.cluster}`]);
   return h;
+}
+
+export function bmcRelay(inv: Inventory, name: string, field = 'relay'): BmcRelay {
+  const r = inv.bmcRelays.find((x) => x.name === name);
+  if (!r) throw new InventoryError(inv.cluster, [`${field}: ${describeValue(name)} is not a BMC relay of cluster ${inv.cluster} (bmcRelays)`]);
+  return r;
 }
 
 export function etcdMembers(inv: Inventory): string[] {

@@ -16,6 +16,8 @@ const USAGE = `usage:
       hang-on-stop VM | slow-start VM MS | slow-heal VOLUME ENTRIES PER_SECOND
       gluster-busy COMMANDS   (the next COMMANDS gluster volume start/stop/set/rebalance answer "Another transaction is in progress")
       fleet-unavailable COMMANDS   (the next COMMANDS fleetctl commands answer "Error 503: fleet server unable to communicate with etcd")
+      bmc-down HOST | bmc-up HOST                                (the host's BMC stops / starts answering ipmitool)
+      cut-off-from-bmcs FROM | reconnect-to-bmcs FROM            (ipmitool run on FROM, a host, a BMC relay or @worker, reaches no BMC / does again)
   tsx lab/cli.ts log [HOST] [--dir DIR]                                           the commands the lab received
 A running lab is reached through its socket, <dir>/lab.sock (default dir ${DEFAULT_DIR}).`;
 
@@ -53,6 +55,10 @@ const FAULTS: Record<string, ControlRequest['op']> = {
   'slow-heal': 'slowHeal',
   'gluster-busy': 'glusterBusy',
   'fleet-unavailable': 'fleetUnavailable',
+  'bmc-down': 'bmcDown',
+  'bmc-up': 'bmcUp',
+  'cut-off-from-bmcs': 'cutOffFromBmcs',
+  'reconnect-to-bmcs': 'reconnectToBmcs',
 };
 
 async function main(argv: string[]): Promise<void> {

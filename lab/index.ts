@@ -4,7 +4,9 @@
  * Per hypervisor: one OpenSSH sshd on its own loopback address with its own host key, whose sessions
  * get PATH=<host bin dir>:... where every stand-in is a symlink to lab/bin/lab-tool.js. Real etcd
  * members run on the member hosts' addresses. One lab server holds the shared model. The lab writes
- * the client key, known_hosts and an inventory YAML (validated by parseInventoryYaml) into its dir.
+ * the client key, known_hosts and an inventory YAML (validated by parseInventoryYaml) into its dir,
+ * and the worker's ipmitool (`workerIpmitool`, for HVFLOW_IPMITOOL): the lab's stand-in, reaching
+ * the lab's BMCs as the worker. A BMC relay of the topology gets its own sshd with ipmitool only.
  */
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -19,6 +21,7 @@ import { LabModel, type CommandLogEntry } from './model';
 import { startLabServer, type ControlRequest, type LabServer } from './server';
 import { generateKeyPair, knownHostsLine, startSshd, type SshdHandle } from './sshd';
 import { TOOLS } from './tools';
+import { WORKER_ORIGIN } from './tools/ipmitool';
 import { storageAddress, storageName } from './tools/gluster';
 import type { ToolContext } from './tools/types';
 import { seedTopology, type Topology } from './topology';
@@ -58,6 +61,8 @@ export interface Lab {
   dir: string;
   inventory: Inventory;
   inventoryPath: string;
+  /** The worker's ipmitool (HVFLOW_IPMITOOL): answers from the lab's BMCs, logged as from WORKER_ORIGIN. */
+  workerIpmitool: string;
   privateKeyPath: string;
   knownHostsPath: string;
   socketPath: string;
@@ -82,6 +87,10 @@ export interface Lab {
     stayOff(host: string, on?: boolean): void;
     /** fping reports `ms` of round trip for the host (0 clears). */
     slowPing(host: string, ms: number): void;
+    /** The host's BMC stops answering ipmitool, until called again with false. */
+    bmcDown(host: string, on?: boolean): void;
+    /** ipmitool run from `origin` (a host, a BMC relay, WORKER_ORIGIN) reaches no BMC, until called again with false. */
+    cutOffFromBmcs(origin: string, on?: boolean): void;
   };
   stop(): Promise<void>;
 }
@@ -98,7 +107,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   // HVFLOW_LAB_NET moves every lab of a process (two test runs on one machine must not collide).
   const base = o.addressBase ?? process.env.HVFLOW_LAB_NET ?? '127.0.2';
   const port = o.sshPortBase ?? 2222;
-  if (topology.hosts.length > 240) throw new Error('the lab gives each host one address of a /24: at most 240 hosts');
+  const relays = topology.bmcRelays ?? [];
+  if (topology.hosts.length + relays.length > 240) throw new Error('the lab gives each host and BMC relay one address of a /24: at most 240 of them');
   const clock = new RealClock(o.timeScale ?? 1);
   const model = new LabModel(topology, { clock, vmStopMs: o.vmStopMs, vmStartMs: o.vmStartMs, agentTtlMs: o.agentTtlMs });
   const socketPath = path.join(dir, 'lab.sock');
@@ -106,6 +116,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   topology.hosts.forEach((h, i) => {
     hosts[h.name] = { name: h.name, address: `${base}.${10 + i}`, port, binDir: path.join(dir, 'hosts', h.name, 'bin') };
   });
+  // BMC relays: after the hosts, on no host of the model (nothing powers them off).
+  const relayHosts: LabHost[] = relays.map((name, i) => ({ name, address: `${base}.${10 + topology.hosts.length + i}`, port, binDir: path.join(dir, 'relays', name, 'bin') }));
 
   let server: LabServer | undefined;
   let etcd: EtcdCluster | undefined;
@@ -118,7 +130,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     model.dispose();
     clock.dispose();
     await Promise.all(
-      Object.values(hosts).map(async (h) => {
+      [...Object.values(hosts), ...relayHosts].map(async (h) => {
         if (!h.sshd) return;
         try {
           process.kill(h.sshd.pid, 'SIGCONT'); // a paused sshd must be able to die
@@ -142,7 +154,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       etcdctl: etcdctlBinary(),
       etcdEndpoints: Object.fromEntries(topology.etcdMembers.map((m) => [m, `http://${hosts[m].address}:${etcdClientPort}`])),
     };
-    server = await startLabServer({ model, socketPath, lab: facilities, control: (req) => control(model, req) });
+    server = await startLabServer({ model, socketPath, lab: facilities, control: (req) => control(model, req), ipmiOrigins: [WORKER_ORIGIN, ...relays] });
+    const workerIpmitool = await writeWorkerIpmitool(path.join(dir, 'worker'), socketPath);
 
     const keyDir = path.join(dir, 'keys');
     const client = await generateKeyPair(path.join(keyDir, 'id_ed25519'));
@@ -153,9 +166,9 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       hostName: h.name,
       address: h.address,
       port: h.port,
-      dir: path.join(dir, 'hosts', h.name, 'sshd'),
+      dir: path.join(path.dirname(h.binDir), 'sshd'),
       authorizedKeys: [client.publicKey],
-      hostKeyPath: path.join(dir, 'hosts', h.name, 'ssh_host_ed25519_key'),
+      hostKeyPath: path.join(path.dirname(h.binDir), 'ssh_host_ed25519_key'),
       env: {
         PATH: `${h.binDir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
         HVFLOW_LAB_HOST: h.name,
@@ -171,10 +184,11 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
         })
       : Promise.resolve(undefined);
     const glusterPromise = o.gluster === 'real' ? startRealGluster(topology, model, path.join(dir, 'gluster')) : Promise.resolve(undefined);
+    // A hypervisor's bin dir holds every stand-in; a BMC relay's, ipmitool only.
     await Promise.all(
-      Object.values(hosts).map(async (h) => {
+      [...Object.values(hosts), ...relayHosts].map(async (h) => {
         await fsp.mkdir(h.binDir, { recursive: true });
-        for (const t of LAB_TOOLS) await fsp.symlink(CLIENT, path.join(h.binDir, t)).catch(ignoreExists);
+        for (const t of relayHosts.includes(h) ? ['ipmitool'] : LAB_TOOLS) await fsp.symlink(CLIENT, path.join(h.binDir, t)).catch(ignoreExists);
         h.sshd = await startSshd(sshdOptions(h));
       }),
     );
@@ -207,9 +221,9 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     };
 
     const knownHostsPath = path.join(keyDir, 'known_hosts');
-    await fsp.writeFile(knownHostsPath, Object.values(hosts).map((h) => knownHostsLine({ address: h.address, port: h.port, hostKeyPublic: h.sshd!.hostKeyPublic }) + '\n').join(''));
+    await fsp.writeFile(knownHostsPath, [...Object.values(hosts), ...relayHosts].map((h) => knownHostsLine({ address: h.address, port: h.port, hostKeyPublic: h.sshd!.hostKeyPublic }) + '\n').join(''));
 
-    const inventoryText = inventoryYaml(topology, hosts, port, etcdClientPort, stopAllScript);
+    const inventoryText = inventoryYaml(topology, hosts, relayHosts, port, etcdClientPort, stopAllScript);
     const inventoryPath = path.join(dir, 'inventory.yaml');
     await fsp.writeFile(inventoryPath, inventoryText);
     const inventory = parseInventoryYaml(inventoryText, inventoryPath);
@@ -218,6 +232,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       dir,
       inventory,
       inventoryPath,
+      workerIpmitool,
       privateKeyPath: client.privateKeyPath,
       knownHostsPath,
       socketPath,
@@ -243,6 +258,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
         slowStart: (vm, ms) => model.slowStart(vm, ms),
         stayOff: (h, on) => model.stayOff(h, on),
         slowPing: (h, ms) => model.slowPing(h, ms),
+        bmcDown: (h, on) => model.bmcDown(h, on),
+        cutOffFromBmcs: (origin, on) => model.cutOffFromBmcs(origin, on),
       },
       stop,
     };
@@ -261,6 +278,25 @@ function startRealGluster(t: Topology, model: LabModel, dir: string): Promise<Re
     volumes: t.volumes.map((v) => ({ name: v.name, servers: v.servers, replica: v.replica, shardBlockSize: v.shardBlockSize })),
     clients: t.glusterClients,
   });
+}
+
+/**
+ * The worker's ipmitool: a wrapper (HVFLOW_IPMITOOL points at it) that runs the lab's stand-in as
+ * the worker, with the lab's socket set here: the worker gives its ipmitool no environment of its own.
+ */
+async function writeWorkerIpmitool(dir: string, socketPath: string): Promise<string> {
+  await fsp.mkdir(path.join(dir, 'bin'), { recursive: true });
+  const standIn = path.join(dir, 'bin', 'ipmitool');
+  await fsp.symlink(CLIENT, standIn).catch(ignoreExists);
+  const wrapper = path.join(dir, 'ipmitool');
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  await fsp.writeFile(
+    wrapper,
+    `#!/bin/sh\n# hvflow lab: the worker's ipmitool (HVFLOW_IPMITOOL), answered by the lab's BMCs\n` +
+      `HVFLOW_LAB_SOCKET=${q(socketPath)} HVFLOW_LAB_HOST=${q(WORKER_ORIGIN)} exec ${q(process.execPath)} ${q(standIn)} "$@"\n`,
+    { mode: 0o755 },
+  );
+  return wrapper;
 }
 
 function ignoreExists(e: NodeJS.ErrnoException): void {
@@ -289,6 +325,14 @@ async function control(model: LabModel, req: ControlRequest): Promise<unknown> {
       return model.glusterBusy(Number(a));
     case 'fleetUnavailable':
       return model.fleetUnavailable(Number(a));
+    case 'bmcDown':
+      return model.bmcDown(String(a));
+    case 'bmcUp':
+      return model.bmcDown(String(a), false);
+    case 'cutOffFromBmcs':
+      return model.cutOffFromBmcs(String(a));
+    case 'reconnectToBmcs':
+      return model.cutOffFromBmcs(String(a), false);
     case 'log':
       return model.commandLog(a === undefined ? {} : { host: String(a) });
     default:
@@ -296,7 +340,7 @@ async function control(model: LabModel, req: ControlRequest): Promise<unknown> {
   }
 }
 
-function inventoryYaml(t: Topology, hosts: Record<string, LabHost>, sshPort: number, etcdPort: number, stopAllScript: string): string {
+function inventoryYaml(t: Topology, hosts: Record<string, LabHost>, relays: LabHost[], sshPort: number, etcdPort: number, stopAllScript: string): string {
   const doc = {
     cluster: t.cluster,
     controlHost: t.controlHost,
@@ -319,6 +363,7 @@ function inventoryYaml(t: Topology, hosts: Record<string, LabHost>, sshPort: num
       ...(t.dns ? { dns: t.dns } : {}),
       ...(t.neverTouch ? { neverTouch: t.neverTouch } : {}),
     },
+    ...(relays.length ? { bmcRelays: relays.map((r) => ({ name: r.name, address: r.address })) } : {}),
   };
   return `# hvflow lab inventory (generated by lab/index.ts; addresses are the lab's sshd loopback addresses)\n${stringify(doc)}`;
 }

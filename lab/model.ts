@@ -223,6 +223,10 @@ export class LabModel extends EventEmitter {
   readonly stuckOff = new Set<string>();
   /** Fault: round-trip time fping reports for a host, in ms (default 0.04). */
   readonly pingMs = new Map<string, number>();
+  /** Fault: hosts whose BMC does not answer: ipmitool opens no session with it, from anywhere. */
+  readonly bmcsDown = new Set<string>();
+  /** Fault: places ipmitool runs from (a lab host, a BMC relay, the worker) that reach no BMC. */
+  readonly bmcCutOff = new Set<string>();
 
   constructor(readonly topology: Topology, o: ModelOptions = {}) {
     super();
@@ -812,6 +816,19 @@ export class LabModel extends EventEmitter {
     this.machine(host);
     if (on) this.stuckOff.add(host);
     else this.stuckOff.delete(host);
+  }
+
+  /** The host's BMC stops answering (`on` false: it answers again). */
+  bmcDown(host: string, on = true): void {
+    this.machine(host);
+    if (on) this.bmcsDown.add(host);
+    else this.bmcsDown.delete(host);
+  }
+
+  /** ipmitool run from `origin` (a lab host, a BMC relay, the worker) reaches no BMC (`on` false: it does again). */
+  cutOffFromBmcs(origin: string, on = true): void {
+    if (on) this.bmcCutOff.add(origin);
+    else this.bmcCutOff.delete(origin);
   }
 
   /** fping reports `ms` for the host (0 clears the fault). */

@@ -2,7 +2,8 @@
  * The lab server: one Unix socket. Stand-in clients (lab/bin/lab-tool.js) send a `tool` request and
  * receive newline-delimited JSON frames {o: stdout} {e: stderr} {x: exit code}; the CLI sends
  * `control` requests (faults, log, state). A client that disconnects early aborts its command and
- * the command log records it as cancelled.
+ * the command log records it as cancelled. Besides the lab's hosts, `ipmiOrigins` (the worker, the
+ * BMC relays) may send requests, for ipmitool only.
  */
 import * as net from 'node:net';
 import { promises as fsp } from 'node:fs';
@@ -12,7 +13,7 @@ import type { ToolContext } from './tools/types';
 
 export interface ControlRequest {
   kind: 'control';
-  op: 'crash' | 'unreachable' | 'restore' | 'hangOnStop' | 'slowHeal' | 'slowStart' | 'glusterBusy' | 'fleetUnavailable' | 'log' | 'powerOn';
+  op: 'crash' | 'unreachable' | 'restore' | 'hangOnStop' | 'slowHeal' | 'slowStart' | 'glusterBusy' | 'fleetUnavailable' | 'log' | 'powerOn' | 'bmcDown' | 'bmcUp' | 'cutOffFromBmcs' | 'reconnectToBmcs';
   args: (string | number)[];
 }
 
@@ -26,6 +27,8 @@ export async function startLabServer(o: {
   socketPath: string;
   lab: ToolContext['lab'];
   control?: (req: ControlRequest) => Promise<unknown>;
+  /** Origins that are no lab host and may run ipmitool only (the worker, the BMC relays). */
+  ipmiOrigins?: string[];
 }): Promise<LabServer> {
   await fsp.rm(o.socketPath, { force: true });
   const sockets = new Set<net.Socket>();
@@ -78,7 +81,7 @@ interface ToolRequest {
   env: Record<string, string>;
 }
 
-async function runTool(o: { model: LabModel; lab: ToolContext['lab'] }, sock: net.Socket, req: ToolRequest): Promise<void> {
+async function runTool(o: { model: LabModel; lab: ToolContext['lab']; ipmiOrigins?: string[] }, sock: net.Socket, req: ToolRequest): Promise<void> {
   const { model } = o;
   const [tool, ...args] = req.argv;
   const entry = model.logStart(req.host, req.argv);
@@ -114,8 +117,9 @@ async function runTool(o: { model: LabModel; lab: ToolContext['lab'] }, sock: ne
   };
   let code: number;
   try {
-    if (!model.machines.has(req.host)) {
-      ctx.err(`${tool}: unknown lab host ${req.host}\n`);
+    const ipmiOnly = !!o.ipmiOrigins?.includes(req.host);
+    if (!model.machines.has(req.host) && !(ipmiOnly && tool === 'ipmitool')) {
+      ctx.err(`${tool}: ${ipmiOnly ? `${req.host} runs ipmitool only` : `unknown lab host ${req.host}`}\n`);
       code = 127;
     } else {
       const impl = TOOLS[tool];

@@ -65,6 +65,8 @@ export interface Topology {
   dhcp?: string;
   dns?: string;
   neverTouch?: string;
+  /** Hosts that are no hypervisor but reach the BMCs (inventory bmcRelays): the lab runs an sshd for each, with ipmitool only. */
+  bmcRelays?: string[];
 }
 
 /** Deterministic 32-hex id that starts with the given prefix. */

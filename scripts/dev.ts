@@ -38,7 +38,8 @@ async function main() {
     inventory: lab.inventory,
     sshKeyPath: lab.privateKeyPath,
     knownHostsPath: lab.knownHostsPath,
-    ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password' },
+    // The worker's own ipmitool is the lab's: a cold start-up powers the first hypervisors from here.
+    ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password', ipmitool: lab.workerIpmitool },
   });
 
   const stop = async () => {

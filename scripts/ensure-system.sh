@@ -2,7 +2,8 @@
 # Installs the Debian packages the lab and the tests use, when they are missing:
 #   sshd (one per simulated hypervisor), etcd + etcdctl (the lab's real etcd cluster),
 #   nodeset (the reference our nodeset syntax is tested against), chromium (Web UI test),
-#   glusterd + the FUSE client (the lab's real-GlusterFS mode), ip (its namespaces).
+#   glusterd + the FUSE client (the lab's real-GlusterFS mode), ip (its namespaces),
+#   ipmitool + OpenIPMI's ipmi_sim (the worker's ipmitool against a real BMC, test/lab/ipmi-sim.test.ts).
 set -euo pipefail
 declare -A pkg_for=(
   [/usr/sbin/sshd]=openssh-server
@@ -15,6 +16,8 @@ declare -A pkg_for=(
   [/usr/sbin/glusterd]=glusterfs-server
   [/usr/sbin/mount.glusterfs]=glusterfs-client
   [/usr/bin/ip]=iproute2
+  [/usr/bin/ipmitool]=ipmitool
+  [/usr/bin/ipmi_sim]=openipmi
 )
 missing=()
 for bin in "${!pkg_for[@]}"; do [ -x "$bin" ] || missing+=("${pkg_for[$bin]}"); done

@@ -17,6 +17,8 @@ export interface WorkerConfig {
   /** BMC user for `ipmitool -U`; its password is read from ipmiPasswordFile at use, never logged. */
   ipmiUser: string;
   ipmiPasswordFile?: string;
+  /** The worker's own ipmitool (HVFLOW_IPMITOOL: a path, or a name looked up on PATH), used where the inventory's ipmiFrom says `worker`. */
+  ipmitool: string;
   /** A gate that starts waiting POSTs a JSON message here (best effort). */
   webhookUrl?: string;
   /** Prometheus metrics on this port (0 = off). */
@@ -50,6 +52,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
   if (!Number.isFinite(sshConnectTimeout) || sshConnectTimeout < 1 || sshConnectTimeout > 300) {
     throw new ConfigError(`HVFLOW_SSH_CONNECT_TIMEOUT: ${JSON.stringify(env.HVFLOW_SSH_CONNECT_TIMEOUT)} must be a number of seconds from 1 to 300`);
   }
+  const ipmitool = env.HVFLOW_IPMITOOL ?? 'ipmitool';
+  if (!/^[A-Za-z0-9_./+-]+$/.test(ipmitool) || ipmitool.startsWith('-')) {
+    throw new ConfigError(`HVFLOW_IPMITOOL: ${JSON.stringify(env.HVFLOW_IPMITOOL)} must be a program name or path (letters, digits, _ . / + -, not starting with -)`);
+  }
   return {
     temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
@@ -59,6 +65,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
     knownHostsPath: required(env, 'HVFLOW_KNOWN_HOSTS', 'path of the known_hosts file host keys are verified against'),
     ipmiUser: env.HVFLOW_IPMI_USER ?? 'ADMIN',
     ipmiPasswordFile: env.HVFLOW_IPMI_PASSWORD_FILE,
+    ipmitool,
     webhookUrl: env.HVFLOW_WEBHOOK_URL,
     metricsPort,
     metricsHost: env.HVFLOW_METRICS_HOST || '127.0.0.1',

@@ -15,7 +15,8 @@ export interface HvflowWorkerOptions {
   inventory: Inventory;
   sshKeyPath: string;
   knownHostsPath: string;
-  ipmi?: { user: string; password: () => string };
+  /** BMC credentials and the worker's own ipmitool (HVFLOW_IPMITOOL). */
+  ipmi?: { user: string; password: () => string; ipmitool?: string };
   webhookUrl?: string;
   /** SSH connect / exec-request answer timeout (default 10 s). */
   sshConnectTimeoutMs?: number;

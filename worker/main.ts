@@ -23,7 +23,7 @@ async function main() {
     inventory,
     sshKeyPath: config.sshKeyPath,
     knownHostsPath: config.knownHostsPath,
-    ipmi: { user: config.ipmiUser, password: () => (passwordFile ? readFileSync(passwordFile, 'utf8').trim() : '') },
+    ipmi: { user: config.ipmiUser, password: () => (passwordFile ? readFileSync(passwordFile, 'utf8').trim() : ''), ipmitool: config.ipmitool },
     webhookUrl: config.webhookUrl,
     sshConnectTimeoutMs: config.sshConnectTimeoutMs,
   });

@@ -193,6 +193,9 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
     return pending;
   }
 
+  // Stopping the VMs cannot be skipped (retry / abort only): the shutdown would then unmount
+  // GlusterFS and power the hosts off under VMs that still run.
+
   /** Seed 001: stop fleet on the hosting hypervisor, stop the VM again, start fleet again. */
   async function remedy(id: string, title: string, pending: { unit: string; host?: string }[]) {
     if (!pending.length) return proc.markSkipped(id, title, 'every VM stopped in time');
@@ -222,15 +225,15 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
           });
         }
       },
-      { changes: true },
+      { changes: true, skippable: false },
     );
   }
 
-  const firstPending = (await proc.step('stop-vms', `Stop ${plan.stopBatches.flat().length} VM(s) but DNS VMs, ${input.parallelism ?? 10} at a time`, () => stopInBatches('stop-vms', plan.stopBatches), { changes: true })) ?? [];
+  const firstPending = (await proc.step('stop-vms', `Stop ${plan.stopBatches.flat().length} VM(s) but DNS VMs, ${input.parallelism ?? 10} at a time`, () => stopInBatches('stop-vms', plan.stopBatches), { changes: true, skippable: false }))!;
   await remedy('remedy-vms', 'Hung VMs: stop fleet on the hypervisor, stop the VM again, start fleet', firstPending);
 
   if (plan.dns.length) {
-    const dnsPending = (await proc.step('stop-dns', `Stop the DNS VMs ${plan.dns.join(' ')}`, () => stopInBatches('stop-dns', [plan.dns]), { changes: true })) ?? [];
+    const dnsPending = (await proc.step('stop-dns', `Stop the DNS VMs ${plan.dns.join(' ')}`, () => stopInBatches('stop-dns', [plan.dns]), { changes: true, skippable: false }))!;
     await remedy('remedy-dns', 'Hung DNS VMs: stop fleet on the hypervisor, stop the VM again, start fleet', dnsPending);
   } else {
     proc.markSkipped('stop-dns', 'Stop the DNS VMs', 'no DNS VM running');

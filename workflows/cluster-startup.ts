@@ -2,7 +2,10 @@
  * clusterStartup — seed 001 "Cluster start-up procedure":
  *
  *   hypervisors      ipmitool power on (BMC of the inventory), wait until each answers SSH; a host
- *                    that does not come back parks on gate `host-not-back` (retry / skip / abort)
+ *                    that cannot be powered parks on `power-on-failed`, one that does not come back
+ *                    on `host-not-back` (retry / abort, and skip where the start-up can go on
+ *                    without it: domain/startup-without.ts); a skipped host is left out of every
+ *                    later step of the run, and the result lists it with the steps it missed
  *   etcd             every member healthy again (fleet needs it)
  *   GlusterFS        gluster peer status; time fping @top,@worker (slow answers are findings);
  *                    gluster volume start; gluster volume heal; heal info drains to 0
@@ -12,18 +15,22 @@
  *                    and never-touch VMs), each tier running before the next starts
  *   health           fleet machines, GlusterFS, etcd, every VM of the list running
  *
- * While the control host is off, ipmitool runs on the first inventory host that answers SSH (or on
- * `ipmiVia`); once the control host is back, on it.
+ * ipmitool runs from the first place of the inventory's `ipmiFrom` that reaches the BMCs
+ * (domain/ipmi-routes.ts: a hypervisor that answers SSH, the control host first; a BMC relay; the
+ * worker itself), or from `ipmiVia`; in a cold start-up nothing is up, and a relay or the worker
+ * powers the first hosts on.
  */
-import { ApplicationFailure, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation, sleep } from '@temporalio/workflow';
 import { loadByHost } from '../domain/cluster';
-import { hypervisor, unitOfVm, type Inventory } from '../domain/inventory';
+import { etcdMembers, hypervisor, unitOfVm } from '../domain/inventory';
+import { ipmiRoutes, routeName, type IpmiRoute } from '../domain/ipmi-routes';
+import { reasonsNotToGoOnWithout } from '../domain/startup-without';
 import { networkCheck, planStartup, type StartupPlan } from '../domain/shutdown-plan';
 import { act, waits } from './activities';
 import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
 import { checked, validated } from './validate';
-import { Procedure } from './procedure';
+import { failureMessage, Procedure } from './procedure';
 import type { Finished, GateRecord, ProcedureInputBase } from './messages';
 
 export interface ClusterStartupInput extends ProcedureInputBase {
@@ -45,7 +52,7 @@ export interface ClusterStartupInput extends ProcedureInputBase {
   healWaitMinutes?: number;
   /** How long a tier of VMs may take to be running. Default 600. */
   startTimeoutSeconds?: number;
-  /** Host to run ipmitool on while the control host is off (default: the first host that answers). */
+  /** Host to run ipmitool on, a hypervisor or a BMC relay (default: the inventory's ipmiFrom order). */
   ipmiVia?: string;
 }
 
@@ -57,8 +64,10 @@ export interface StartupResult {
   plan: StartupPlan;
   /** Every VM started, and where it runs now. */
   started: { vm: string; host?: string }[];
-  /** Hosts an operator chose to go on without (gate host-not-back, decision skip). */
+  /** Hosts an operator chose to go on without (gate power-on-failed or host-not-back, decision skip). */
   hostsNotBack: string[];
+  /** The same, with why, who decided, and the steps of this run that ran without them. */
+  leftOut: LeftOutHost[];
   /** What the final health check found (empty when healthy). */
   problems: string[];
   /** Weight per hypervisor at the end: fleet places VMs as fleetd joins and never rebalances (see `failback`). */
@@ -67,6 +76,16 @@ export interface StartupResult {
   warnings: string[];
   gates: GateRecord[];
   skipped: string[];
+}
+
+export interface LeftOutHost {
+  host: string;
+  /** What happened to it: the power-on failure, or how long it was waited for. */
+  why: string;
+  by?: string;
+  reason?: string;
+  /** Steps of this run that left it out (it would have been part of them). */
+  leftOutOf: string[];
 }
 
 const STEPS = [
@@ -93,13 +112,6 @@ const STEPS = [
 ];
 const EXECUTION = STEPS.slice(STEPS.findIndex((s) => s.id === 'power-on'));
 
-/** Hosts to try ipmitool from: the control host, the other managed hosts, then any other host. */
-function relayCandidates(inv: Inventory, plan: StartupPlan, via?: string): string[] {
-  if (via) return [via];
-  const first = [plan.controlHost, ...plan.powerOn, ...plan.islets];
-  return [...new Set([...first, ...inv.hypervisors.map((h) => h.name)])];
-}
-
 export async function clusterStartup(input: ClusterStartupInput): Promise<Finished<StartupResult>> {
   input = validated('clusterStartup', input);
   const proc = new Procedure('clusterStartup', input);
@@ -107,7 +119,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   proc.setPhase('planning');
 
   const inv = (await proc.step('inventory', 'Read the inventory', () => act.loadInventory({ cluster: input.cluster }), { skippable: false }))!;
-  if (input.ipmiVia) checked(() => hypervisor(inv, input.ipmiVia!, 'ipmiVia'));
+  if (input.ipmiVia) checked(() => ipmiRoutes(inv, { only: input.ipmiVia, field: 'ipmiVia' }));
   if (!input.dryRun) await acquireClusterLock(inv.cluster, 'clusterStartup', inv.cluster, input.requestedBy);
 
   const listed = (await proc.step(
@@ -123,6 +135,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   proc.plan([], plan);
 
   const hostsNotBack: string[] = [];
+  const leftOut: LeftOutHost[] = [];
   const problems: string[] = [];
   const started: StartupResult['started'] = [];
   let load: Record<string, number> = {};
@@ -134,6 +147,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     plan,
     started,
     hostsNotBack,
+    leftOut,
     problems,
     loadByHost: load,
     warnings,
@@ -148,58 +162,147 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
 
   const upTimeoutMs = (input.hostUpTimeoutSeconds ?? 900) * 1000;
   const startTimeoutMs = (input.startTimeoutSeconds ?? 600) * 1000;
-  const candidates = relayCandidates(inv, plan, input.ipmiVia);
 
-  /** Powers hosts on through their BMCs and waits for SSH; a host that does not come back parks on `host-not-back`. */
-  async function bringUp(powerId: string, waitId: string, hosts: string[]): Promise<void> {
+  /** `hosts` without the ones left out of the run; each left-out host records that `step` ran without it. */
+  const present = (step: string, hosts: string[]): string[] =>
+    hosts.filter((h) => {
+      const out = leftOut.find((x) => x.host === h);
+      if (out && !out.leftOutOf.includes(step)) out.leftOutOf.push(step);
+      return !out;
+    });
+
+  /**
+   * A gate about hosts that are not up: retry, abort, and skip (go on without them, left out of the
+   * rest of the run) only when the start-up can go on without them.
+   */
+  async function hostsGate(name: string, hosts: string[], what: string, retry: string, evidence: Record<string, unknown>): Promise<'retry' | 'skip'> {
+    const them = hosts.length > 1 ? 'them' : 'it';
+    const cannot = reasonsNotToGoOnWithout(inv, hosts, leftOut.map((x) => x.host));
+    const gate = await proc.gate({
+      name,
+      kind: 'host',
+      message: `${what} Retry (${retry}), ${cannot.length ? '' : `skip (go on without ${them}: left out of every later step of this run) `}or abort.${cannot.length ? ` Going on without ${them} is not offered: ${cannot.join('; ')}.` : ''}`,
+      evidence: { hosts, ...evidence, cannotGoOnWithout: cannot },
+      options: cannot.length ? ['retry', 'abort'] : ['retry', 'skip', 'abort'],
+    });
+    if (gate.decision !== 'skip') return 'retry';
+    for (const host of hosts) leftOut.push({ host, why: what, by: gate.by, reason: gate.reason, leftOutOf: [] });
+    hostsNotBack.push(...hosts);
+    return 'skip';
+  }
+
+  /**
+   * ipmitool power on `hosts` from the first route that reaches their BMCs; returns the ones powered
+   * and why the others were not. `checkFirst`: hosts that answer SSH already (powered on by hand since
+   * a gate) are not powered again.
+   */
+  async function powerOn(stepId: string, hosts: string[], checkFirst: boolean): Promise<{ powered: string[]; failed: { host: string; error: string }[] }> {
+    const powered: string[] = [];
     let todo = hosts;
+    if (checkFirst) {
+      const up = await waits.waitHostsUp.executeWithOptions({ startToCloseTimeout: '5m', summary: `do ${hosts.join(' ')} answer SSH already?` }, [{ hosts, timeoutMs: 0 }]);
+      powered.push(...up.done);
+      todo = up.pending;
+    }
+    if (!todo.length) return { powered, failed: [] };
+    const routes = ipmiRoutes(inv, { only: input.ipmiVia, first: [...plan.powerOn, ...plan.islets], without: leftOut.map((x) => x.host) });
+    let via: IpmiRoute;
+    try {
+      via = await act.pickIpmiRoute.executeWithOptions({ startToCloseTimeout: '10m', summary: 'find where ipmitool reaches the BMCs' }, [{ routes, probe: todo }]);
+    } catch (e) {
+      if (isCancellation(e)) throw e;
+      return { powered, failed: todo.map((host) => ({ host, error: failureMessage(e) })) };
+    }
+    proc.note(stepId, `ipmitool runs on ${routeName(via)}`);
+    const results = await Promise.allSettled(
+      todo.map((host) => act.ipmiPower.executeWithOptions({ startToCloseTimeout: '5m', summary: `ipmitool power on ${host} (from ${routeName(via)})` }, [{ host, action: 'on', via }])),
+    );
+    const failed: { host: string; error: string }[] = [];
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') powered.push(todo[i]!);
+      else if (isCancellation(r.reason)) throw r.reason;
+      else failed.push({ host: todo[i]!, error: failureMessage(r.reason) });
+    });
+    return { powered, failed };
+  }
+
+  /** Powers hosts on through their BMCs and waits for SSH; a host that cannot be powered or does not come back parks on a gate. */
+  async function bringUp(powerId: string, waitId: string, hosts: string[]): Promise<void> {
+    const hasBmc = (h: string) => !!hypervisor(inv, h).bmc;
+    let toPower = hosts.filter(hasBmc);
+    let toWait = hosts.filter((h) => !hasBmc(h)); // no BMC in the inventory: powered on by hand
+    let checkFirst = false;
     for (;;) {
-      const withBmc = todo.filter((h) => !!hypervisor(inv, h).bmc);
-      const byHand = todo.filter((h) => !withBmc.includes(h));
-      await proc.step(powerId, `ipmitool power on ${withBmc.join(' ') || '(no host with a BMC)'}${byHand.length ? `; by hand: ${byHand.join(' ')}` : ''}`, async () => {
-        if (!withBmc.length) return;
-        const via = await act.pickRelay.executeWithOptions({ startToCloseTimeout: '10m', summary: 'find a host that reaches the BMCs' }, [{ candidates }]);
-        proc.note(powerId, `ipmitool runs on ${via}`);
-        await Promise.all(withBmc.map((host) => act.ipmiPower.executeWithOptions({ startToCloseTimeout: '5m', summary: `ipmitool power on ${host} (via ${via})` }, [{ host, action: 'on', via }])));
-      }, { changes: true });
-      const w = await proc.step(waitId, `Wait until ${todo.join(' ')} answer${todo.length > 1 ? '' : 's'} SSH (at most ${Math.round(upTimeoutMs / 1000)} s)`, () =>
+      if (toPower.length) {
+        const batch = toPower;
+        const byHand = toWait.filter((h) => !hasBmc(h));
+        const r = (await proc.step(powerId, `ipmitool power on ${batch.join(' ')}${byHand.length ? `; by hand: ${byHand.join(' ')}` : ''}`, () => powerOn(powerId, batch, checkFirst), {
+          changes: true,
+          skippable: false,
+        }))!;
+        toWait = [...new Set([...toWait, ...r.powered])];
+        toPower = [];
+        if (r.failed.length) {
+          const failed = r.failed.map((f) => f.host);
+          proc.note(powerId, `not powered: ${r.failed.map((f) => `${f.host} (${f.error})`).join('; ')}`);
+          const decision = await hostsGate(
+            `${powerId}-failed`,
+            failed,
+            `ipmitool could not power on ${failed.join(', ')}: ${[...new Set(r.failed.map((f) => f.error))].join('; ')}.`,
+            'ipmitool again, once the BMC or its network is fixed; a host powered on by hand meanwhile and answering SSH is not powered again',
+            { errors: r.failed, powered: r.powered },
+          );
+          if (decision === 'retry') {
+            toPower = failed;
+            checkFirst = true;
+            continue;
+          }
+        }
+      }
+      if (!toWait.length) return;
+      const waiting = toWait;
+      const w = (await proc.step(waitId, `Wait until ${waiting.join(' ')} answer${waiting.length > 1 ? '' : 's'} SSH (at most ${Math.round(upTimeoutMs / 1000)} s)`, () =>
         waits.waitHostsUp.executeWithOptions(
-          { startToCloseTimeout: `${Math.ceil(upTimeoutMs / 1000) + 300}s`, summary: `wait until ${todo.join(' ')} answer SSH` },
-          [{ hosts: todo, timeoutMs: upTimeoutMs }],
+          { startToCloseTimeout: `${Math.ceil(upTimeoutMs / 1000) + 300}s`, summary: `wait until ${waiting.join(' ')} answer SSH` },
+          [{ hosts: waiting, timeoutMs: upTimeoutMs }],
         ),
-      );
-      if (!w || !w.pending.length) return;
+        { skippable: false },
+      ))!;
+      if (!w.pending.length) return;
       proc.note(waitId, `not back: ${w.pending.join(', ')}`);
-      const gate = await proc.gate({
-        name: 'host-not-back',
-        kind: 'host',
-        message: `${w.pending.join(', ')} did not answer SSH within ${Math.round(w.elapsedMs / 1000)} s of the power on. Check the console and the BMC; retry (power on again and wait), skip (go on without ${w.pending.length > 1 ? 'them' : 'it'}) or abort.`,
-        evidence: { hosts: w.pending, back: w.done, waitedSeconds: Math.round(w.elapsedMs / 1000) },
-        options: ['retry', 'skip', 'abort'],
-      });
-      if (gate.decision === 'skip') {
-        hostsNotBack.push(...w.pending);
-        proc.note(waitId, `went on without ${w.pending.join(', ')} (skipped by ${gate.by}: ${gate.reason})`);
+      const decision = await hostsGate(
+        'host-not-back',
+        w.pending,
+        `${w.pending.join(', ')} did not answer SSH within ${Math.round(w.elapsedMs / 1000)} s of the power on. Check the console and the BMC.`,
+        'power on again and wait',
+        { back: w.done, waitedSeconds: Math.round(w.elapsedMs / 1000) },
+      );
+      if (decision === 'skip') {
+        proc.note(waitId, `went on without ${w.pending.join(', ')} (skipped)`);
         return;
       }
-      todo = w.pending;
+      toPower = w.pending.filter(hasBmc);
+      toWait = w.pending.filter((h) => !hasBmc(h));
+      checkFirst = false;
     }
   }
 
   // ---- hypervisors ------------------------------------------------------------------------------
   proc.setPhase('powering on');
   await bringUp('power-on', 'wait-hosts', plan.powerOn);
-  const up = (hosts: string[]) => hosts.filter((h) => !hostsNotBack.includes(h));
 
   // ---- etcd, GlusterFS ----------------------------------------------------------------------------
   proc.setPhase('checking');
   if (inv.etcd) {
+    const members = present('check-etcd', etcdMembers(inv));
+    const ignore = etcdMembers(inv).filter((m) => !members.includes(m));
     await proc.ensure('check-etcd', 'etcd: every member healthy', async () => {
-      const e = await waits.waitEtcdHealthy.executeWithOptions({ startToCloseTimeout: '10m', summary: 'wait until every etcd member is healthy' }, [{ timeoutMs: 5 * 60_000 }]);
+      const e = await waits.waitEtcdHealthy.executeWithOptions({ startToCloseTimeout: '10m', summary: 'wait until every etcd member is healthy' }, [{ timeoutMs: 5 * 60_000, ignore }]);
+      const unhealthy = e.unhealthyMembers.filter((m) => members.includes(m));
       return {
-        ok: e.unhealthyMembers.length === 0,
-        reason: e.unhealthyMembers.length ? `etcd member(s) not healthy: ${e.unhealthyMembers.join(', ')}` : undefined,
-        evidence: { healthy: e.healthyMembers, unhealthy: e.unhealthyMembers },
+        ok: unhealthy.length === 0,
+        reason: unhealthy.length ? `etcd member(s) not healthy: ${unhealthy.join(', ')}` : undefined,
+        evidence: { healthy: e.healthyMembers, unhealthy, leftOut: ignore },
       };
     });
   } else proc.markSkipped('check-etcd', 'etcd: every member healthy', 'no etcd cluster in the inventory');
@@ -218,7 +321,8 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
 
   const maxRtt = input.maxRttMs ?? 100;
   const maxFping = input.maxFpingMs ?? 2000;
-  await proc.ensure('check-network', `time fping ${plan.pingHosts.join(' ')} (round trip ≤ ${maxRtt} ms, whole run ≤ ${maxFping} ms)`, async () => networkCheck(await act.fpingHosts({ hosts: plan.pingHosts }), maxRtt, maxFping));
+  const pingHosts = present('check-network', plan.pingHosts);
+  await proc.ensure('check-network', `time fping ${pingHosts.join(' ')} (round trip ≤ ${maxRtt} ms, whole run ≤ ${maxFping} ms)`, async () => networkCheck(await act.fpingHosts({ hosts: pingHosts }), maxRtt, maxFping));
 
   if (inv.gluster) {
     proc.setPhase('starting GlusterFS');
@@ -252,13 +356,14 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
 
   // ---- fleet ------------------------------------------------------------------------------------
   proc.setPhase('starting fleet');
-  const fleetHosts = up(plan.fleetHosts);
+  const fleetHosts = present('start-fleet', plan.fleetHosts);
   await proc.step('start-fleet', `systemctl start fleet on ${fleetHosts.join(' ')}`, async () => {
     await Promise.all(fleetHosts.map((host) => act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }])));
   }, { changes: true });
 
   const wanted = [...plan.dhcp, ...plan.dns, ...plan.restBatches.flat()];
   let unknown: string[] = [];
+  present('check-fleet', plan.fleetHosts);
   await proc.ensure('check-fleet', 'fleet: every machine registered, every VM known', async () => {
     for (let i = 0; ; i++) {
       const fleet = await act.fleetState({});
@@ -318,6 +423,8 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   // ---- health -----------------------------------------------------------------------------------
   proc.setPhase('checking');
   const toStart = known(wanted);
+  present('final-health', plan.fleetHosts);
+  const etcdChecked = inv.etcd ? present('final-health', etcdMembers(inv)) : [];
   await proc.ensure('final-health', 'Health checks: fleet, GlusterFS, etcd, VMs running', async () => {
     const found: string[] = [];
     const fleet = await act.fleetState({});
@@ -338,8 +445,9 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     }
     if (inv.gluster) found.push(...(await act.glusterHealth({})).problems);
     if (inv.etcd) {
-      const e = await act.etcdHealth({});
-      if (e.unhealthyMembers.length) found.push(`etcd: unhealthy member(s) ${e.unhealthyMembers.join(', ')}`);
+      const e = await act.etcdHealth({ avoid: leftOut.map((x) => x.host) });
+      const unhealthy = e.unhealthyMembers.filter((m) => etcdChecked.includes(m));
+      if (unhealthy.length) found.push(`etcd: unhealthy member(s) ${unhealthy.join(', ')}`);
     }
     problems.splice(0, problems.length, ...found);
     return { ok: found.length === 0, reason: found.join('; ') || undefined, evidence: { problems: found } };

@@ -3,9 +3,18 @@
  * as ipmitool 1.8.19 prints it (lib/ipmi_main.c, lib/ipmi_chassis.c). Without a password (-E with
  * neither IPMITOOL_PASSWORD nor IPMI_PASSWORD set, no -P) ipmitool prompts "Password: " (getpass,
  * no newline, on stderr without a tty), reads nothing and fails to open the session; an address
- * that is no lab BMC fails the same way (exit 1).
+ * that is no lab BMC, a BMC that is down (fault bmcDown) and a place cut off from the BMC network
+ * (fault cutOffFromBmcs) fail the way a BMC that does not answer does
+ * (test/fixtures/ipmitool/captured-power-status-no-bmc: exit 1; real ipmitool gives up after ~20 s).
+ *
+ * It runs in a lab host's SSH session, on a BMC relay's (lab/index.ts), or on the worker itself:
+ * the lab writes the worker's ipmitool (HVFLOW_IPMITOOL) into its dir, logged as from WORKER_ORIGIN.
  */
 import { takeFlags, type Tool } from './types';
+
+/** The command log's host for ipmitool run by the hvflow worker itself (no lab host is named so). */
+export const WORKER_ORIGIN = '@worker';
+const NO_SESSION = 'Error: Unable to establish IPMI v2 / RMCP+ session\n';
 
 export const ipmitool: Tool = async (ctx) => {
   const { flags, rest } = takeFlags(ctx.args, ['I', 'H', 'U', 'P', 'p', 'L']);
@@ -18,8 +27,8 @@ export const ipmitool: Tool = async (ctx) => {
     return 1;
   }
   const m = [...ctx.model.machines.values()].find((x) => x.bmc === bmc);
-  if (!m) {
-    ctx.err('Error: Unable to establish IPMI v2 / RMCP+ session\n');
+  if (!m || ctx.model.bmcsDown.has(m.name) || ctx.model.bmcCutOff.has(ctx.host)) {
+    ctx.err(NO_SESSION);
     return 1;
   }
   if (words[0] !== 'power') {

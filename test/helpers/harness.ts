@@ -42,6 +42,8 @@ export interface HarnessWorkerOptions {
   webhookUrl?: string;
   /** HVFLOW_SSH_CONNECT_TIMEOUT in ms (default 10 s): fault tests shorten it. */
   sshConnectTimeoutMs?: number;
+  /** HVFLOW_IPMITOOL: the worker's own ipmitool (default: the lab's, `lab.workerIpmitool`). */
+  ipmitool?: string;
 }
 
 export async function startHarness(labOptions: LabOptions = {}, workerOptions: HarnessWorkerOptions = {}): Promise<Harness> {
@@ -71,7 +73,7 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
       inventory: lab.inventory,
       sshKeyPath: lab.privateKeyPath,
       knownHostsPath: lab.knownHostsPath,
-      ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password' },
+      ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password', ipmitool: workerOptions.ipmitool ?? lab.workerIpmitool },
       webhookUrl: workerOptions.webhookUrl,
       sshConnectTimeoutMs: workerOptions.sshConnectTimeoutMs,
       workflowBundle: await workflowBundle(),

@@ -28,6 +28,7 @@ export function workerEnv(lab: Lab, address: string, taskQueue: string): NodeJS.
     HVFLOW_SSH_KEY: lab.privateKeyPath,
     HVFLOW_KNOWN_HOSTS: lab.knownHostsPath,
     HVFLOW_IPMI_PASSWORD_FILE: passwordFile,
+    HVFLOW_IPMITOOL: lab.workerIpmitool,
   };
 }
 

@@ -58,6 +58,8 @@ describe('the example inventory (seed cluster)', () => {
     const inv2 = parseInventory(doc);
     expect(inv2.ssh).toEqual({ user: 'root', port: 22 });
     expect(inv2.vms.unitPattern).toBe('pcocc-vm-%s.service');
+    expect(inv2.bmcRelays).toEqual([]);
+    expect(inv2.ipmiFrom).toEqual(['hypervisors', 'bmcRelays', 'worker']);
   });
 
   it('accepts %a (address) in the etcd endpoint pattern', () => {
@@ -102,6 +104,14 @@ describe('inventory errors name the field, the value and the rule', () => {
     ['a group value with a metacharacter', (d) => (d.groups.island_worker = 'islet12`id`'), /groups\.island_worker/],
     ['an oversized hypervisor list', (d) => (d.hypervisors = Array.from({ length: 5001 }, (_, i) => ({ name: `h${i}`, role: 'top', address: `10.9.${i >> 8}.${i & 255}` }))), /hypervisors: .*5000/],
     ['a unit pattern with a space', (d) => (d.vms.unitPattern = 'pcocc vm %s.service'), /vms\.unitPattern/],
+    ['a BMC relay named like a hypervisor', (d) => (d.bmcRelays = [{ name: 'top2', address: '10.1.0.250' }]), /bmcRelays\[0\]\.name: "top2" is a hypervisor of this inventory/],
+    ['a BMC relay at a hypervisor address', (d) => (d.bmcRelays = [{ name: 'bmcgw1', address: '10.1.0.3' }]), /bmcRelays\[0\]\.address: "10\.1\.0\.3" duplicates hypervisors\[2\]\.address/],
+    ['two BMC relays of one name', (d) => (d.bmcRelays = [{ name: 'gw', address: '10.1.0.250' }, { name: 'gw', address: '10.1.0.251' }]), /bmcRelays\[1\]\.name: "gw" duplicates bmcRelays\[0\]\.name/],
+    ['a BMC relay name with a metacharacter', (d) => (d.bmcRelays = [{ name: 'gw;id', address: '10.1.0.250' }]), /bmcRelays\[0\]\.name: "gw;id" must be a lowercase DNS label/],
+    ['a BMC relay with a password', (d) => (d.bmcRelays = [{ name: 'gw', address: '10.1.0.250', password: 'x' }]), /bmcRelays\[0\]/],
+    ['an unknown ipmiFrom source', (d) => (d.ipmiFrom = ['hypervisors', 'laptop']), /ipmiFrom\[1\]: "laptop"/],
+    ['an ipmiFrom source listed twice', (d) => (d.ipmiFrom = ['worker', 'worker']), /ipmiFrom\[1\]: "worker" is listed twice/],
+    ['BMC relays that ipmiFrom never uses', (d) => ((d.bmcRelays = [{ name: 'gw', address: '10.1.0.250' }]), (d.ipmiFrom = ['hypervisors', 'worker'])), /ipmiFrom: .*does not name bmcRelays/],
   ];
   for (const [what, mutate, expected] of cases) {
     it(`rejects ${what}`, () => {

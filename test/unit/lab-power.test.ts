@@ -9,6 +9,7 @@ import { runTool } from '../../lab/tools/run';
 import { seedTopology } from '../../lab/topology';
 import { parseFping } from '../../activities/fping-parse';
 import { parseIpmiPowerStatus } from '../../activities/power-parse';
+import { readFileSync } from 'node:fs';
 
 const setup = () => {
   const clock = new ManualClock();
@@ -75,5 +76,29 @@ describe('stayOff', () => {
     model.stayOff('worker3', false);
     await model.powerOn('worker3');
     expect(model.machine('worker3').power).toBe(true);
+  });
+});
+
+describe('BMC faults (ipmitool stand-in)', () => {
+  const status = (model: LabModel, from: string, host: string) =>
+    runTool(model, from, ['ipmitool', '-I', 'lanplus', '-H', model.machine(host).bmc, '-U', 'ADMIN', '-E', 'power', 'status'], { env: { IPMI_PASSWORD: 'x' } });
+  const noBmc = { code: 1, stdout: readFileSync('test/fixtures/ipmitool/captured-power-status-no-bmc.stdout.txt', 'utf8'), stderr: readFileSync('test/fixtures/ipmitool/captured-power-status-no-bmc.stderr.txt', 'utf8') };
+
+  it('a BMC that is down answers nobody, as real ipmitool reports a BMC that does not answer', async () => {
+    const { model } = setup();
+    model.bmcDown('worker3');
+    expect(await status(model, 'top1', 'worker3')).toEqual(noBmc);
+    expect((await status(model, 'top1', 'worker2')).stdout).toBe('Chassis Power is on\n');
+    model.bmcDown('worker3', false);
+    expect((await status(model, 'top1', 'worker3')).code).toBe(0);
+  });
+
+  it('a place cut off from the BMC network reaches no BMC; the others still do', async () => {
+    const { model } = setup();
+    model.cutOffFromBmcs('top1');
+    expect(await status(model, 'top1', 'worker2')).toEqual(noBmc);
+    expect((await status(model, 'top2', 'worker2')).code).toBe(0);
+    model.cutOffFromBmcs('top1', false);
+    expect((await status(model, 'top1', 'worker2')).code).toBe(0);
   });
 });

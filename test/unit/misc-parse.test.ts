@@ -164,6 +164,13 @@ describe('ipmitool power', () => {
     expect(parseIpmiPowerControl('Chassis Power Control: Cycle\n')).toBe('Cycle');
   });
 
+  it('reads what real ipmitool prints against a BMC that does not list its cipher suites (OpenIPMI ipmi_sim)', () => {
+    expect(parseIpmiPowerStatus(...run('ipmitool', 'captured-ipmi-sim-power-status-off'))).toBe('off');
+    expect(parseIpmiPowerStatus(...run('ipmitool', 'captured-ipmi-sim-power-status-on'))).toBe('on');
+    expect(parseIpmiPowerControl(...run('ipmitool', 'captured-ipmi-sim-power-on'))).toBe('Up/On');
+    expect(parseIpmiPowerStatus('Chassis Power is on\n', 'Get Channel Cipher Suites failed: Invalid command\n')).toBe('on');
+  });
+
   it('classifies the real failure messages', () => {
     expectToolError(() => parseIpmiPowerStatus(...run('ipmitool', 'captured-power-status-no-bmc')), 'ipmitool', 'session');
     expectToolError(() => parseIpmiPowerControl(...run('ipmitool', 'captured-power-on-no-password')), 'ipmitool', 'no-password');
