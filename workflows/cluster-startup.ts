@@ -22,7 +22,7 @@
  */
 import { ApplicationFailure, isCancellation, sleep } from '@temporalio/workflow';
 import { loadByHost } from '../domain/cluster';
-import { etcdMembers, hypervisor, unitOfVm } from '../domain/inventory';
+import { etcdMembers, glusterClients, hypervisor, unitOfVm, vmSet, type Inventory } from '../domain/inventory';
 import { ipmiRoutes, routeName, type IpmiRoute } from '../domain/ipmi-routes';
 import { reasonsNotToGoOnWithout } from '../domain/startup-without';
 import { networkCheck, planStartup, type StartupPlan } from '../domain/shutdown-plan';
@@ -30,6 +30,7 @@ import { act, waits } from './activities';
 import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
 import { checked, validated } from './validate';
+import { readinessCheck } from './host-ready';
 import { failureMessage, Procedure } from './procedure';
 import type { Finished, GateRecord, ProcedureInputBase } from './messages';
 
@@ -101,10 +102,13 @@ const STEPS = [
   { id: 'heal', title: 'gluster volume heal' },
   { id: 'wait-heal', title: 'gluster volume heal info: wait until 0 entries' },
   { id: 'recheck-gluster', title: 'GlusterFS healthy (heal 0, no rebalance, no tier daemon)' },
+  { id: 'mount-gluster', title: 'Mount the GlusterFS volumes on the clients (mount -a -t glusterfs)' },
+  { id: 'check-mounts', title: 'Every GlusterFS client mounts the volumes' },
   { id: 'power-on-islets', title: 'Power on the islet workers' },
   { id: 'wait-islets', title: 'Wait until each islet worker answers SSH' },
   { id: 'start-fleet', title: 'systemctl start fleet on top, worker and islet workers' },
   { id: 'check-fleet', title: 'fleet: every machine registered, every VM known' },
+  { id: 'place-vms', title: 'Place every VM on a host with room (fleetctl load; re-placed while not running)' },
   { id: 'start-dhcp', title: 'Start the DHCP VMs' },
   { id: 'start-dns', title: 'Start the DNS VMs' },
   { id: 'start-vms', title: 'Start the other VMs of the list' },
@@ -129,6 +133,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     { skippable: false },
   ))!;
   const vms = listed.map((v) => v.vm);
+  if (input.vms) await refuseUnknownVms(input.vms, inv, input);
   proc.note('vm-list', `${vms.length} VM(s): ${vms.join(', ') || 'none'}`);
   const plan = checked(() => planStartup(inv, vms, { exclude: input.exclude, parallelism: input.parallelism }));
   proc.markDone('plan', 'Plan the order (seed 001)', `${plan.dhcp.length} DHCP, ${plan.dns.length} DNS, ${plan.restBatches.flat().length} other VM(s); ${plan.excluded.length} not started`);
@@ -343,7 +348,15 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       ),
     );
     await proc.ensure('recheck-gluster', 'GlusterFS healthy (heal 0, no rebalance, no tier daemon)', async () => glusterCheck(await act.glusterHealth({})));
-  } else for (const id of ['start-volumes', 'heal', 'wait-heal', 'recheck-gluster']) proc.markSkipped(id, STEPS.find((s) => s.id === id)!.title, 'no GlusterFS in the inventory');
+    // The volumes were stopped when the hosts booted: their fstab mounts failed. VM images live there.
+    const clients = present('mount-gluster', glusterClients(inv));
+    await proc.step('mount-gluster', `mount -a -t glusterfs on the GlusterFS clients ${clients.join(' ') || '(none)'}`, async () => {
+      await Promise.all(clients.map((host) => act.startHostServices.executeWithOptions({ startToCloseTimeout: '5m', summary: `mount the GlusterFS volumes on ${host}` }, [{ host }])));
+    }, { changes: true });
+    await proc.ensure('check-mounts', 'Every GlusterFS client mounts the volumes', async () =>
+      readinessCheck(await act.hostReadiness({ hosts: clients }), { mountsOnly: true, why: 'VMs started there would find no image' }),
+    );
+  } else for (const id of ['start-volumes', 'heal', 'wait-heal', 'recheck-gluster', 'mount-gluster', 'check-mounts']) proc.markSkipped(id, STEPS.find((s) => s.id === id)!.title, 'no GlusterFS in the inventory');
 
   // ---- islet workers ------------------------------------------------------------------------------
   if (plan.islets.length) {
@@ -382,6 +395,22 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     }
   });
   const known = (list: string[]) => list.filter((v) => !unknown.includes(v));
+
+  // ---- placement ----------------------------------------------------------------------------------
+  // fleet gave every unit left loaded to the first fleetd that registered; fleetctl start would run
+  // them there. Every VM is scheduled first and the schedule made to fit the capacities while
+  // nothing runs (moving a VM that does not run is free); only a placement that fits is started.
+  proc.setPhase('placing VMs');
+  await proc.ensure('place-vms', 'Place every VM on a host with room (fleetctl load; re-placed while not running)', async () => {
+    const p = await waits.placeVms.executeWithOptions({ startToCloseTimeout: '30m', summary: `schedule ${known(wanted).length} VM(s) on hosts with room` }, [{ vms: known(wanted) }]);
+    const hosts = Object.entries(p.loadAfter).filter(([, l]) => l > 0).map(([h, l]) => `${h} ${l}`);
+    proc.note('place-vms', `${p.rounds} round(s); weight per host once started: ${hosts.join(', ')}${p.unscheduled.length ? `; not scheduled: ${p.unscheduled.join(', ')}` : ''}`);
+    return {
+      ok: p.ok,
+      reason: p.reason && `${p.reason}; fleet's scheduler found no placement that fits after ${p.rounds} round(s) of re-placing (override: start them where they are scheduled)`,
+      evidence: { overflow: p.overflow, loadAfter: p.loadAfter, unscheduled: p.unscheduled },
+    };
+  });
 
   // ---- VMs --------------------------------------------------------------------------------------
   proc.setPhase('starting VMs');
@@ -455,4 +484,32 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
 
   const r = result();
   return proc.finish(r);
+}
+
+/**
+ * A VM named in `vms` must be one the cluster has: in the saved list of the shutdown when one is
+ * given, otherwise a VM of the inventory or one fleet has a unit for (asked when fleet answers: a
+ * cold cluster cannot tell, and its start-up says at `check-fleet` which VMs fleet does not know).
+ */
+async function refuseUnknownVms(vms: string[], inv: Inventory, input: ClusterStartupInput): Promise<void> {
+  let known: Set<string> | undefined;
+  let source: string;
+  if (input.shutdownWorkflowId) {
+    known = new Set((await act.shutdownVmList({ workflowId: input.shutdownWorkflowId })).vms.map((v) => v.vm));
+    source = `the VM list saved by shutdown ${input.shutdownWorkflowId}`;
+  } else {
+    const named = new Set((['dhcp', 'dns', 'neverTouch', 'critical'] as const).flatMap((k) => vmSet(inv, k)));
+    source = `a VM of cluster ${inv.cluster} (its inventory names no such VM, fleet has no unit for it)`;
+    try {
+      // one try: a cold cluster has no fleet to ask, and the start-up must not wait on it
+      const fleet = await act.fleetState.executeWithOptions({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 }, summary: 'which VMs fleet knows' }, [{}]);
+      known = new Set([...named, ...fleet.units.map((u) => u.vm).filter((v): v is string => !!v)]);
+    } catch {
+      return; // fleet does not answer (a cold cluster): check-fleet says which VMs it does not know
+    }
+  }
+  const bad = vms.map((vm, i) => [vm, i] as const).filter(([vm]) => !known!.has(vm));
+  if (bad.length) checked(() => {
+    throw new Error(bad.map(([vm, i]) => `vms[${i}]: ${JSON.stringify(vm)} is not ${source}`).join('; '));
+  });
 }

@@ -18,7 +18,7 @@ import type { StartupResult } from '../../workflows/cluster-startup';
 const t = useHarness({ topology: { ...seedTopology(), bmcRelays: ['bmcgw1'] } });
 
 /** Steps a managed etcd member left out of the start-up would have been part of. */
-const LEFT_OUT_OF = ['check-etcd', 'check-network', 'start-fleet', 'check-fleet', 'final-health'];
+const LEFT_OUT_OF = ['check-etcd', 'check-network', 'mount-gluster', 'start-fleet', 'check-fleet', 'final-health'];
 
 /** Stops every VM the start-up will start (as a shutdown leaves them), then cuts the power of every host, routers included. */
 async function everythingOff(): Promise<string[]> {
