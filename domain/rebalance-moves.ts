@@ -5,8 +5,44 @@
  *
  * Pure module: no Node APIs, workflows import it.
  */
-import { byString, Placement, type ClusterSnapshot, type HostState, type VmState } from './cluster';
-import type { RebalanceMove, RebalanceOptions } from './rebalance';
+import { byString, Placement, type ClusterSnapshot, type HostState, type Move, type PlacementOptions, type VmState } from './cluster';
+
+export interface RebalanceOptions extends PlacementOptions {
+  /** VMs never stopped, moved or started. */
+  neverTouch?: string[];
+  /**
+   * The hosts to balance between (e.g. the hosts with role top): the spread is measured over them,
+   * only their VMs move and only to them. Default: every host that is up and schedulable.
+   */
+  hosts?: string[];
+  /** At most this many moves (default: no limit other than each VM moving once). */
+  maxMoves?: number;
+  /** The reintegrated host: among equally good moves, prefer the ones to it. */
+  prefer?: { host: string };
+  /**
+   * The least spread, in weight units, a plan must remove to be made at all; the greedy also stops when
+   * its best move gains less (see the module comment). Default: the weight of the lightest movable VM
+   * (the granularity of the cluster); 1 goes as far as the greedy can.
+   */
+  minGain?: number;
+  /**
+   * What one move costs, in weight units of spread (default 0). For tools where a move restarts the VM
+   * (fleet), the lightest VM's weight keeps a failback from polishing an already even cluster with many
+   * restarts.
+   */
+  moveCost?: number;
+  /** See the module comment. Default 'scheduler'. */
+  destinations?: 'scheduler' | 'any';
+}
+
+export interface RebalanceMove extends Move {
+  /** Set (= to) when the scheduler would not pick `to` by itself: the executor must target it. */
+  pinTo?: string;
+  /** Other hosts the scheduler may pick as well (same load, same effect); absent when none. */
+  ties?: string[];
+  /** Spread over `hosts` once this move is done. */
+  spreadAfter: number;
+}
 
 /** What does not change while a plan is built: the hosts, the movable VMs and the rules. */
 export interface RebalanceInstance {
@@ -64,13 +100,15 @@ export function rebalanceInstance(s: ClusterSnapshot, opts: RebalanceOptions, p:
     kind.set(vm.name, p.hasConflicts(vm.name) ? -1 : kinds.get(k)!);
   }
   const sigInScope = new Map([...staticHosts].map(([sig, hosts]) => [sig, hosts.every((h) => inScope.has(h.name))]));
+  const minGain = opts.minGain ?? (Number.isFinite(lightest) ? lightest : 1);
+  const moveCost = opts.moveCost ?? 0;
   return {
     scope,
     inScope,
     movable,
     untouched,
-    minGain: opts.minGain ?? (Number.isFinite(lightest) ? lightest : 1),
-    moveCost: opts.moveCost ?? 0,
+    minGain,
+    moveCost,
     maxMoves: Math.min(opts.maxMoves ?? Number.MAX_SAFE_INTEGER, movable.length),
     mode: opts.destinations ?? 'scheduler',
     ...(opts.prefer?.host !== undefined ? { prefer: opts.prefer.host } : {}),
@@ -103,8 +141,9 @@ export interface Candidate {
  * Calls `visit` with each move allowed from the current state of `p` (VMs in `moved` stay where they
  * are; `spread` is the current spread over the scope). Narrow (the greedy): the moves that lower the
  * spread or, without raising it, the sum of squared deviations; in 'any' mode only the destinations that
- * can be best (the least loaded ones and the preferred host). Wide (the exact search): every move that
- * does not raise the spread and, when it lowers it, lowers it by at least `minGain`, to any destination.
+ * can be best (the least loaded ones and the preferred host). Wide (the exact search): every move the
+ * mode allows, to any destination, even one that raises the spread for a while (a swap: the first move
+ * makes room for the second).
  * Returns the number of moves evaluated (the search's unit of work).
  */
 export function forEachCandidate(inst: RebalanceInstance, p: Placement, moved: ReadonlySet<string>, spread: number, wide: boolean, visit: (c: Candidate) => void): number {
@@ -146,8 +185,7 @@ export function forEachCandidate(inst: RebalanceInstance, p: Placement, moved: R
       const nb = lb + vm.weight;
       const spreadGain = spread - (Math.max(ext.maxExcluding(from, to), na, nb) - Math.min(ext.minExcluding(from, to), na, nb));
       const balanceGain = la - lb - vm.weight;
-      if (spreadGain < 0) return;
-      if (wide ? spreadGain > 0 && spreadGain < inst.minGain : spreadGain === 0 && balanceGain <= 0) return;
+      if (!wide && (spreadGain < 0 || (spreadGain === 0 && balanceGain <= 0))) return;
       // `to` is eligible with room here: it ties with the pick when it has the pick's load.
       const pinned = !(natural && (to === choice.host || p.loadOf(to) === choice.load));
       const c: Candidate = { vm, from, to, spreadGain, sqGain: 2 * vm.weight * balanceGain, balanceGain, preferred: to === inst.prefer };

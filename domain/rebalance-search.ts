@@ -1,7 +1,8 @@
 /**
  * The exact rebalancing plan by branch and bound (the objective is in domain/rebalance.ts).
  *
- * Depth first over move sequences, each node's moves in the order of `better`, so sequences are visited
+ * Depth first over every sequence of allowed moves (a move may raise the spread for a while: a swap),
+ * each node's moves in the order of `better`, so sequences are visited
  * in the tie-break order of plans and the first plan found of a given (value, moves) is the one kept.
  * Starts from the greedy plan (the first such sequence of its length); a node is left when its bound
  * cannot beat the best plan so far; a placement reached again with as many moves or more is left (its
@@ -14,8 +15,7 @@
  * Pure module: no Node APIs, workflows import it.
  */
 import type { Placement } from './cluster';
-import { better, forEachCandidate, planMove, type Candidate, type RebalanceInstance } from './rebalance-moves';
-import type { RebalanceMove } from './rebalance';
+import { better, forEachCandidate, planMove, type Candidate, type RebalanceInstance, type RebalanceMove } from './rebalance-moves';
 
 export interface SearchResult {
   moves: RebalanceMove[];
@@ -25,12 +25,20 @@ export interface SearchResult {
   work: number;
 }
 
-/** `p` is the starting placement (left as it was found); `start` a valid plan to beat (the greedy's). */
+/**
+ * `p` is the starting placement (left as it was found); `start` a valid plan to beat (the greedy's).
+ * The best plan: the lowest spread after + moveCost x moves, then the fewest moves, among the plans that
+ * lower the spread by at least minGain (else no move).
+ */
 export function searchRebalance(inst: RebalanceInstance, p: Placement, spreadBefore: number, start: RebalanceMove[], budget: number): SearchResult {
   const c = inst.moveCost;
   const valueOf = (moves: RebalanceMove[]) => (moves.length ? moves[moves.length - 1].spreadAfter : spreadBefore) + c * moves.length;
-  let best = start;
-  let bestValue = valueOf(start);
+  let best: RebalanceMove[] = [];
+  let bestValue = spreadBefore;
+  if (valueOf(start) < bestValue) {
+    best = start;
+    bestValue = valueOf(start);
+  }
   /** Strictly better than the best plan so far: lower value, or as low with fewer moves. */
   const beats = (value: number, moves: number) => value < bestValue || (value === bestValue && moves < best.length);
 
@@ -42,7 +50,7 @@ export function searchRebalance(inst: RebalanceInstance, p: Placement, spreadBef
 
   const dfs = (spread: number): boolean => {
     const depth = path.length;
-    if (beats(spread + c * depth, depth)) {
+    if (spreadBefore - spread >= inst.minGain && beats(spread + c * depth, depth)) {
       best = path.slice();
       bestValue = spread + c * depth;
     }

@@ -19,64 +19,37 @@
  *     destination is not the scheduler's choice carries `pinTo` (= `to`): the executor must steer it
  *     there; a move without `pinTo` may run as a plain restart, like in the scheduler mode.
  *
- * Greedy: at each step the single move that lowers the weight spread (max - min over `hosts`) the most;
- * when no move lowers the spread, the move that lowers the sum of squared deviations the most without
- * raising the spread (it is what unlocks a later lowering, e.g. when two hosts share the maximum).
- * Ties: a move to `prefer.host`, then the larger squared-deviation gain, then a move needing no
- * `pinTo`, then VM name, then destination name. The planning stops when the best move gains less than
- * `minGain` weight units: the spread it removes or, for a balancing move, the balance it brings
- * (source load - destination load - weight: the squared-deviation gain divided by twice the weight).
- * Each VM moves at most once (a fleet move restarts the VM). Balancing moves after the last lowering
- * of the spread are dropped: they would restart VMs without lowering it; with `moveCost`, the plan is
- * cut where the spread removed net of the moves' cost is highest. Never moved: `neverTouch`
+ * What a plan is worth: its spread after (max - min weight over `hosts`) + moveCost x its moves; the
+ * best plan has the lowest value, then the fewest moves, and lowers the spread by at least `minGain`
+ * (else no move). Each VM moves at most once (a fleet move restarts the VM). Never moved: `neverTouch`
  * VMs, pinned VMs, VMs that are not running, VMs on hosts outside `hosts`.
  *
- * Cost: per step, one evaluation per group of interchangeable VMs (same host, weight and constraints,
- * no conflicts) against a handful of destinations (see the loop); steps <= min(maxMoves, movable VMs).
+ * Exact where it is cheap (domain/rebalance-search.ts): with at most SEARCH_MAX_VMS movable VMs, a
+ * branch and bound over every sequence of allowed moves (a move may raise the spread for a while: a
+ * swap) finds the best plan, and `optimal` says it ended within SEARCH_BUDGET evaluated moves (a count,
+ * not a time, so that the plan is deterministic: workflows compute it). Beyond, or when the budget runs
+ * out, the best plan found, which is never worse than the greedy's:
+ *
+ * Greedy: at each step the single move that lowers the spread the most; when no move lowers the
+ * spread, the move that lowers the sum of squared deviations the most without raising the spread (it
+ * is what unlocks a later lowering, e.g. when two hosts share the maximum). Ties: a move to
+ * `prefer.host`, then the larger squared-deviation gain, then a move needing no `pinTo`, then VM name,
+ * then destination name. It stops when the best move gains less than `minGain` weight units (the
+ * spread it removes or, for a balancing move, the balance it brings: source load - destination load -
+ * weight). Balancing moves after its last lowering of the spread are dropped; with `moveCost`, the plan
+ * is cut to the prefix of the best value.
+ *
+ * Cost: the greedy, per step, one evaluation per group of interchangeable VMs (same host, weight and
+ * constraints, no conflicts) against a handful of destinations; steps <= min(maxMoves, movable VMs).
+ * The search, at most SEARCH_BUDGET evaluations (under a second on one core).
  *
  * Pure module: no Node APIs, workflows import it.
  */
-import { loadByHost, Placement, weightSpread, type ClusterSnapshot, type Move, type PlacementOptions } from './cluster';
-import { better, forEachCandidate, planMove, rebalanceInstance, type Candidate, type RebalanceInstance } from './rebalance-moves';
+import { loadByHost, Placement, weightSpread, type ClusterSnapshot } from './cluster';
+import { better, forEachCandidate, planMove, rebalanceInstance, type Candidate, type RebalanceInstance, type RebalanceMove, type RebalanceOptions } from './rebalance-moves';
 import { searchRebalance } from './rebalance-search';
 
-export interface RebalanceOptions extends PlacementOptions {
-  /** VMs never stopped, moved or started. */
-  neverTouch?: string[];
-  /**
-   * The hosts to balance between (e.g. the hosts with role top): the spread is measured over them,
-   * only their VMs move and only to them. Default: every host that is up and schedulable.
-   */
-  hosts?: string[];
-  /** At most this many moves (default: no limit other than each VM moving once). */
-  maxMoves?: number;
-  /** The reintegrated host: among equally good moves, prefer the ones to it. */
-  prefer?: { host: string };
-  /**
-   * The planning stops when the best move gains less than this, in weight units: the spread it
-   * removes, or for a move that cannot change the spread, the balance it brings (see the module
-   * comment). Default: the weight of the lightest movable VM (the granularity of the cluster); 1 goes
-   * as far as the greedy can.
-   */
-  minGain?: number;
-  /**
-   * What one move costs, in weight units of spread (default 0): the plan is cut to the prefix that
-   * maximises (spread removed - moveCost x moves). For tools where a move restarts the VM (fleet), the
-   * lightest VM's weight keeps a failback from polishing an already even cluster with many restarts.
-   */
-  moveCost?: number;
-  /** See the module comment. Default 'scheduler'. */
-  destinations?: 'scheduler' | 'any';
-}
-
-export interface RebalanceMove extends Move {
-  /** Set (= to) when the scheduler would not pick `to` by itself: the executor must target it. */
-  pinTo?: string;
-  /** Other hosts the scheduler may pick as well (same load, same effect); absent when none. */
-  ties?: string[];
-  /** Spread over `hosts` once this move is done. */
-  spreadAfter: number;
-}
+export type { RebalanceMove, RebalanceOptions } from './rebalance-moves';
 
 export interface RebalancePlan {
   moves: RebalanceMove[];
@@ -97,16 +70,16 @@ export interface RebalancePlan {
  * more than the greedy's whole plan would), for at most SEARCH_BUDGET evaluated moves.
  */
 export const SEARCH_MAX_VMS = 40;
-export const SEARCH_BUDGET = 300_000;
+export const SEARCH_BUDGET = 20_000;
 
-export function planRebalance(s: ClusterSnapshot, opts: RebalanceOptions = {}): RebalancePlan {
+export function planRebalance(s: ClusterSnapshot, opts: RebalanceOptions = {}, search: 'exact' | 'greedy only' = 'exact'): RebalancePlan {
   const p = new Placement(s, opts);
   const inst = rebalanceInstance(s, opts, p);
   const loadBefore = loadByHost(s);
   const spreadBefore = weightSpread(loadBefore, inst.scope);
   let moves = greedy(inst, p, spreadBefore);
   let optimal = false;
-  if (inst.movable.length <= SEARCH_MAX_VMS) {
+  if (search === 'exact' && inst.movable.length <= SEARCH_MAX_VMS) {
     const exact = searchRebalance(inst, p, spreadBefore, moves, SEARCH_BUDGET);
     moves = exact.moves;
     optimal = exact.complete;

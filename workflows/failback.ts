@@ -2,9 +2,10 @@
  * failback — the end of seed 000's reintegration and seed 002's manual rebalancing:
  *
  *   measure the load of each hypervisor (sum of unit Weights)
- *   choose the VMs to move back             (as few moves as possible, never-touch VMs and roles respected)
+ *   choose the VMs to move back             (the lowest spread, then the fewest moves: domain/rebalance.ts;
+ *                                            never-touch VMs and roles respected)
  *   ── gate: approve the moves ──
- *   fleetctl unload --no-block VM; fleetctl start --no-block VM     (bounded parallelism)
+ *   fleetctl unload VM; fleetctl start VM    (one at a time, each landing checked)
  *
  * fleet never rebalances by itself: this is the only way load comes back to a reintegrated host.
  * Also usable on its own to rebalance a cluster.
@@ -60,6 +61,8 @@ export interface FailbackPlanned {
   loadAfter: Record<string, number>;
   /** Running VMs of the balanced hosts the failback leaves where they are, and why. */
   held: { vm: string; reason: string }[];
+  /** The exact search proved no plan better (domain/rebalance.ts); false: the best it found. */
+  optimal: boolean;
 }
 
 /** A re-plan of the moves still to do, after a move landed elsewhere or the cluster changed. */
@@ -161,9 +164,10 @@ export async function runFailback(
     readinessCheck(await act.hostReadiness({ hosts: destinations(s) }), { mountsOnly: true, why: 'fleet would start VMs there without their images; mount the volumes (or stop fleetd there) first' });
   await proc.ensure('check-destinations', 'Every host fleet may start a VM on mounts the GlusterFS volumes', () => mountsCheck(fleet.snapshot));
   let { hosts, plan, moves, held } = planFailback(inv, fleet.snapshot, o);
-  const view = (): FailbackPlanned => ({ moves, spreadBefore: plan.spreadBefore, spreadAfter: plan.spreadAfter, loadBefore: plan.loadBefore, loadAfter: plan.loadAfter, held });
+  const view = (): FailbackPlanned => ({ moves, spreadBefore: plan.spreadBefore, spreadAfter: plan.spreadAfter, loadBefore: plan.loadBefore, loadAfter: plan.loadAfter, held, optimal: plan.optimal });
   let planned = view();
-  const summary = () => `${moves.length} move(s): weight spread over ${hosts.length} hypervisors ${plan.spreadBefore} → ${plan.spreadAfter}`;
+  const summary = () =>
+    `${moves.length} move(s): weight spread over ${hosts.length} hypervisors ${plan.spreadBefore} → ${plan.spreadAfter} (${plan.optimal ? 'optimal' : 'best found, not proven optimal'})`;
   proc.plan([], { ...(proc.progress.plan as object | undefined), failback: planned });
   proc.markDone('plan-failback', 'Plan the moves that bring the spread down', summary());
   const replans: FailbackReplan[] = [];

@@ -8,9 +8,8 @@
  *   - 'scheduler': the VM lands on the scheduler's pick, which must have room, must not tie with the
  *     VM's own host, and must tie with no host outside `hosts`;
  *   - 'any': any other of `hosts` that is eligible and has room.
- * With `monotone` (the planner's rules): no move raises the spread over `hosts`, and a move that lowers
- * it lowers it by at least `minGain`. Without, any such moves (what the rules cost: for the bench).
- * The best plan is the lowest (spread + moveCost x moves), then the fewest moves.
+ * A move may raise the spread for a while. The best plan is the lowest (spread + moveCost x moves), then
+ * the fewest moves, among the plans that lower the spread by at least `minGain` (else no move).
  * Exponential: small clusters only.
  */
 import { Placement, weightSpread, type ClusterSnapshot, type VmState } from '../../domain/cluster';
@@ -25,7 +24,7 @@ export interface ExhaustiveBest {
   states: number;
 }
 
-export function exhaustiveRebalance(s: ClusterSnapshot, opts: RebalanceOptions = {}, rules: { monotone: boolean } = { monotone: true }): ExhaustiveBest {
+export function exhaustiveRebalance(s: ClusterSnapshot, opts: RebalanceOptions = {}): ExhaustiveBest {
   const scope = opts.hosts ? [...new Set(opts.hosts)].filter((h) => s.hosts.some((x) => x.name === h)) : s.hosts.filter((h) => h.up && h.schedulable).map((h) => h.name);
   const inScope = new Set(scope);
   const neverTouch = new Set(opts.neverTouch ?? []);
@@ -55,7 +54,6 @@ export function exhaustiveRebalance(s: ClusterSnapshot, opts: RebalanceOptions =
     const next: string[][] = [];
     for (const at of frontier) {
       const p = placement(at);
-      const spread = spreadOf(p);
       movable.forEach((vm, i) => {
         if (at[i] !== home[i]) return;
         for (const to of destinations(p, vm, at[i])) {
@@ -65,11 +63,10 @@ export function exhaustiveRebalance(s: ClusterSnapshot, opts: RebalanceOptions =
           if (seen.has(key)) continue;
           const q = placement(after);
           const now = spreadOf(q);
-          if (rules.monotone && (now > spread || (now < spread && spread - now < minGain))) continue;
           seen.add(key);
           next.push(after);
           const value = now + moveCost * (depth + 1);
-          if (value < best.value) best = { spread: now, moves: depth + 1, value };
+          if (start - now >= minGain && value < best.value) best = { spread: now, moves: depth + 1, value };
         }
       });
     }
