@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseFindmntGlusterMounts } from '../../activities/findmnt-parse';
 import { parseFping, parseFpingCount } from '../../activities/fping-parse';
 import { ParseError, ToolError, outputLines } from '../../activities/parse-error';
 import { parsePcoccAgentPing, parsePcoccPs, parsePythonTimedelta } from '../../activities/pcocc-parse';
@@ -238,8 +239,30 @@ describe('fping', () => {
   });
 });
 
+describe('findmnt -rn -t fuse.glusterfs -o TARGET,SOURCE', () => {
+  it('reads each GlusterFS mount: target (raw escapes decoded), server and volume (a subdirectory mount too)', () => {
+    const [out, err] = run('findmnt', 'captured-rn-two-mounts');
+    expect(err).toBe('');
+    expect(parseFindmntGlusterMounts(out)).toEqual([
+      { target: '/tmp/hvflow-cap/mnt/volspoms1', source: 'top1-data:/volspoms1', server: 'top1-data', volume: 'volspoms1' },
+      { target: '/tmp/hvflow-cap/mnt/vol spoms2', source: 'top1-data:/volspoms2/sub', server: 'top1-data', volume: 'volspoms2' },
+    ]);
+  });
+
+  it('no mount: no output (findmnt exits 1), no mount read', () => {
+    expect(parseFindmntGlusterMounts(run('findmnt', 'captured-rn-none')[0])).toEqual([]);
+  });
+
+  it('refuses a line it cannot read rather than guess a mount', () => {
+    for (const line of ['/mnt/a', '/mnt/a top1:/v extra', '/mnt/a not-a-gluster-source', '/mnt/a top1:/']) {
+      const e = catchError(() => parseFindmntGlusterMounts(`${line}\n`));
+      expect(e, line).toBeInstanceOf(ParseError);
+    }
+  });
+});
+
 describe('fixtures and parser modules', () => {
-  const MINE = ['fleetctl', 'gluster', 'systemctl', 'pcocc', 'ipmitool', 'fping'];
+  const MINE = ['fleetctl', 'gluster', 'systemctl', 'pcocc', 'ipmitool', 'fping', 'findmnt'];
 
   it('every fixture is documented in test/fixtures/SOURCES.md, with both streams when split', () => {
     const sources = readFileSync(join(FIXTURES, 'SOURCES.md'), 'utf8');
@@ -256,7 +279,7 @@ describe('fixtures and parser modules', () => {
   });
 
   it('the parsers stay pure (no Node API, no I/O): usable in the workflow sandbox', () => {
-    for (const m of ['parse-error', 'fleet-parse', 'gluster-parse', 'systemd-parse', 'pcocc-parse', 'power-parse', 'fping-parse']) {
+    for (const m of ['parse-error', 'fleet-parse', 'gluster-parse', 'systemd-parse', 'pcocc-parse', 'power-parse', 'fping-parse', 'findmnt-parse']) {
       const src = readFileSync(join(__dirname, '..', '..', 'activities', `${m}.ts`), 'utf8');
       const imports = [...src.matchAll(/^import .* from '([^']+)';$/gm)].map((x) => x[1]);
       expect(imports.every((i) => i === './parse-error'), `${m} imports ${imports.join(', ')}`).toBe(true);
