@@ -100,15 +100,13 @@ export function rebalanceInstance(s: ClusterSnapshot, opts: RebalanceOptions, p:
     kind.set(vm.name, p.hasConflicts(vm.name) ? -1 : kinds.get(k)!);
   }
   const sigInScope = new Map([...staticHosts].map(([sig, hosts]) => [sig, hosts.every((h) => inScope.has(h.name))]));
-  const minGain = opts.minGain ?? (Number.isFinite(lightest) ? lightest : 1);
-  const moveCost = opts.moveCost ?? 0;
   return {
     scope,
     inScope,
     movable,
     untouched,
-    minGain,
-    moveCost,
+    minGain: opts.minGain ?? (Number.isFinite(lightest) ? lightest : 1),
+    moveCost: opts.moveCost ?? 0,
     maxMoves: Math.min(opts.maxMoves ?? Number.MAX_SAFE_INTEGER, movable.length),
     mode: opts.destinations ?? 'scheduler',
     ...(opts.prefer?.host !== undefined ? { prefer: opts.prefer.host } : {}),

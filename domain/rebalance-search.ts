@@ -33,12 +33,9 @@ export interface SearchResult {
 export function searchRebalance(inst: RebalanceInstance, p: Placement, spreadBefore: number, start: RebalanceMove[], budget: number): SearchResult {
   const c = inst.moveCost;
   const valueOf = (moves: RebalanceMove[]) => (moves.length ? moves[moves.length - 1].spreadAfter : spreadBefore) + c * moves.length;
-  let best: RebalanceMove[] = [];
-  let bestValue = spreadBefore;
-  if (valueOf(start) < bestValue) {
-    best = start;
-    bestValue = valueOf(start);
-  }
+  // The greedy's plan already lowers the spread by minGain or more, or is empty.
+  let best = start;
+  let bestValue = valueOf(start);
   /** Strictly better than the best plan so far: lower value, or as low with fewer moves. */
   const beats = (value: number, moves: number) => value < bestValue || (value === bestValue && moves < best.length);
 
