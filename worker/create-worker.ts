@@ -2,7 +2,7 @@
  * Builds the hvflow worker: registers every workflow and the activities bound to one inventory
  * and one SSH pool. Used by worker/main.ts, `npm run dev` and the tests (same code path).
  */
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import { createActivities } from '../activities';
 import type { Inventory } from '../domain/inventory';
@@ -20,8 +20,8 @@ export interface HvflowWorkerOptions {
   webhookUrl?: string;
   /** SSH connect / exec-request answer timeout (default 10 s). */
   sshConnectTimeoutMs?: number;
-  /** A prebuilt bundle (tests build it once per file); otherwise bundled from workflows/. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** A prebuilt bundle, in memory or as a file (the test suite builds one per run); otherwise bundled from workflows/. */
+  workflowBundle?: WorkflowBundleOption;
   identity?: string;
 }
 

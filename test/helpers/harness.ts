@@ -6,9 +6,8 @@ import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startLab, type Lab, type LabOptions } from '../../lab';
-import { bundleWorkflows, createHvflowWorker } from '../../worker/create-worker';
+import { createHvflowWorker } from '../../worker/create-worker';
 import type { SshPool } from '../../activities/ssh';
 import { progressQuery, type Progress } from '../../workflows/messages';
 import { lockWorkflowId } from '../../workflows/cluster-lock';
@@ -20,10 +19,9 @@ try {
   // already installed by another suite of this process
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle takes seconds to build: once per test file. */
+/** The workflow bundle the global setup built for the whole run (with the tests' short activity timing). */
 export function workflowBundle() {
-  return (bundle ??= bundleWorkflows());
+  return { codePath: inject('workflowBundlePath') };
 }
 
 export interface Harness {
@@ -76,7 +74,7 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
       ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password', ipmitool: workerOptions.ipmitool ?? lab.workerIpmitool },
       webhookUrl: workerOptions.webhookUrl,
       sshConnectTimeoutMs: workerOptions.sshConnectTimeoutMs,
-      workflowBundle: await workflowBundle(),
+      workflowBundle: workflowBundle(),
     });
     const running = worker.run();
     current = { worker, pool, running };

@@ -80,7 +80,7 @@ function expectOnceOrIdempotent(entries: CommandLogEntry[]) {
   }
 }
 
-// Each crash costs a worker start (the bundle is rebuilt) and up to one activity heartbeat timeout
+// Each crash costs a worker start and up to one activity heartbeat timeout
 // (30 s) before the server hands the activity in flight to the new worker.
 const CRASH_TEST_TIMEOUT_MS = 420_000;
 
