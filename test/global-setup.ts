@@ -3,9 +3,9 @@
  * Web UI on (the e2e test drives it) and hvflow's search attributes registered. It listens on
  * loopback only and is stopped when the run ends.
  *
- * And the workflow bundle, built once for the run (it takes 6-19 s) while the server starts: the
- * harness's workers and the worker processes the tests spawn (HVFLOW_WORKFLOW_BUNDLE, inherited from
- * this process's environment) all load this file.
+ * And the workflow bundle, built once for the run (it takes 6-19 s) while the server starts, with the
+ * tests' timing interceptor: the harness's workers and the worker processes the tests spawn
+ * (HVFLOW_WORKFLOW_BUNDLE, inherited from this process's environment) all load this file.
  */
 import type { TestProject } from 'vitest/node';
 import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
@@ -35,7 +35,7 @@ export default async function setup(project: TestProject) {
       dbFilename: dbFile,
       logFile: openSync(path.join(dir, 'server.log'), 'a'),
     }),
-    bundleWorkflows().then((b) => writeFileSync(bundlePath, b.code)),
+    bundleWorkflows({ workflowInterceptorModules: [path.join(__dirname, 'helpers', 'fast-timing-interceptor.ts')] }).then((b) => writeFileSync(bundlePath, b.code)),
   ]);
   process.env.HVFLOW_WORKFLOW_BUNDLE = bundlePath;
   project.provide('workflowBundlePath', bundlePath);

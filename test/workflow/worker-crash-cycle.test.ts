@@ -81,7 +81,7 @@ function expectOnceOrIdempotent(entries: CommandLogEntry[]) {
 }
 
 // Each crash costs a worker start and up to one activity heartbeat timeout
-// (30 s) before the server hands the activity in flight to the new worker.
+// (10 s in tests: test/helpers/fast-timing-interceptor.ts) before the server hands the activity in flight to the new worker.
 const CRASH_TEST_TIMEOUT_MS = 420_000;
 
 describe('worker killed with SIGKILL during a cluster shutdown and start-up', () => {
