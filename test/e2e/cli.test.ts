@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { WorkflowFailedError, ScheduleNotFoundError } from '@temporalio/client';
 import { startHarness, waitForProgress, gateWaiting, type Harness } from '../helpers/harness';
+import { testNamespace } from '../helpers/worker-slot';
 import { progressQuery } from '../../workflows/messages';
 import { CLUSTER, PROCEDURE, TARGET, AWAITING_APPROVAL } from '../../workflows/search-attributes';
 import { lockWorkflowId } from '../../workflows/cluster-lock';
@@ -49,6 +50,7 @@ function hvflowBg(args: string[], env: Record<string, string> = {}, timeoutMs = 
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_NAMESPACE: testNamespace(),
         HVFLOW_TASK_QUEUE: h.taskQueue,
         HVFLOW_CLUSTER: h.lab.inventory.cluster,
         USER: 'tester',
