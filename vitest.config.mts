@@ -1,24 +1,15 @@
 import { defineConfig } from 'vitest/config';
-import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/**
- * Runs the audit files last: they read what every other integration test left on the shared
- * Temporal server (histories, memos, search attributes).
- */
-class RunAuditLast extends BaseSequencer {
-  async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
-    const sorted = await super.sort(files);
-    const last = (f: TestSpecification) => /\/test\/audit\//.test(f.moduleId);
-    return [...sorted.filter((f) => !last(f)), ...sorted.filter(last)];
-  }
-}
-
-// Two projects: pure unit tests run without any server; everything under
-// test/workflow, test/lab and test/e2e shares one real Temporal dev server
-// started once by the global setup (its start-up is too slow to repeat per file).
+// Three projects. Pure unit tests run without any server. Everything under test/workflow, test/lab
+// and test/e2e shares one real Temporal dev server and one workflow bundle, made once by the global
+// setup (too slow to repeat per file); its files run in parallel, each vitest worker with its own
+// loopback block and namespace (test/helpers/worker-slot.ts). The audit files run after all of
+// them have finished (groupOrder): they read what every other integration test left on the shared
+// server (histories, memos, search attributes) and check that no lab process is left.
 export default defineConfig({
   test: {
-    sequence: { sequencer: RunAuditLast },
+    // CI has two cores; the integration files mostly wait on the lab and the server (see the README).
+    maxWorkers: 4,
     projects: [
       {
         test: {
@@ -30,12 +21,20 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/lab/**/*.test.ts', 'test/workflow/**/*.test.ts', 'test/e2e/**/*.test.ts', 'test/audit/**/*.test.ts'],
+          include: ['test/lab/**/*.test.ts', 'test/workflow/**/*.test.ts', 'test/e2e/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts'],
+          setupFiles: ['test/setup-worker-slot.ts'],
           testTimeout: 180_000,
           hookTimeout: 120_000,
-          // The lab binds fixed loopback addresses: integration files run one at a time.
-          fileParallelism: false,
+        },
+      },
+      {
+        test: {
+          name: 'audit',
+          include: ['test/audit/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts'],
+          sequence: { groupOrder: 1 },
+          testTimeout: 180_000,
         },
       },
     ],

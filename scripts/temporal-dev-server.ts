@@ -19,6 +19,8 @@ export interface DevServerOptions {
   /** Where the server's own output goes. */
   logFile?: number | 'inherit' | 'ignore';
   startTimeoutMs?: number;
+  /** Namespaces created at start besides `default` (hvflow's search attributes are registered in each). */
+  namespaces?: string[];
 }
 
 export interface DevServer {
@@ -39,6 +41,7 @@ export async function startDevServer(o: DevServerOptions): Promise<DevServer> {
   else args.push('--headless');
   if (o.dbFilename) args.push('--db-filename', o.dbFilename);
   for (const sa of searchAttributeFlags()) args.push('--search-attribute', sa);
+  for (const ns of o.namespaces ?? []) args.push('--namespace', ns);
   // Short worker-poll timeouts keep tests that stop workers from waiting a minute on a dead poll.
   const out = o.logFile ?? 'ignore';
   const child = spawn(temporalCliPath(), args, { stdio: ['ignore', out, out], detached: false });

@@ -29,6 +29,8 @@ export interface WorkerConfig {
   logLevel: LogLevel;
   /** How long an SSH connection or an exec request may go unanswered before the host counts as unreachable. */
   sshConnectTimeoutMs: number;
+  /** HVFLOW_WORKFLOW_BUNDLE: a workflow bundle built beforehand (`bundleWorkflowCode`'s code, as a file); unset, the worker bundles workflows/ at start. */
+  workflowBundlePath?: string;
 }
 
 export class ConfigError extends Error {}
@@ -71,6 +73,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
     metricsHost: env.HVFLOW_METRICS_HOST || '127.0.0.1',
     logLevel: logLevel as LogLevel,
     sshConnectTimeoutMs: Math.round(sshConnectTimeout * 1000),
+    workflowBundlePath: env.HVFLOW_WORKFLOW_BUNDLE || undefined,
   };
 }
 

@@ -2,7 +2,7 @@
  * Builds the hvflow worker: registers every workflow and the activities bound to one inventory
  * and one SSH pool. Used by worker/main.ts, `npm run dev` and the tests (same code path).
  */
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import { createActivities } from '../activities';
 import type { Inventory } from '../domain/inventory';
@@ -20,15 +20,16 @@ export interface HvflowWorkerOptions {
   webhookUrl?: string;
   /** SSH connect / exec-request answer timeout (default 10 s). */
   sshConnectTimeoutMs?: number;
-  /** A prebuilt bundle (tests build it once per file); otherwise bundled from workflows/. */
-  workflowBundle?: WorkflowBundleWithSourceMap;
+  /** A prebuilt bundle, in memory or as a file (the test suite builds one per run); otherwise bundled from workflows/. */
+  workflowBundle?: WorkflowBundleOption;
   identity?: string;
 }
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+/** `workflowInterceptorModules`: extra interceptors compiled into the bundle (the tests' timing one). */
+export function bundleWorkflows(o: { workflowInterceptorModules?: string[] } = {}): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger, workflowInterceptorModules: o.workflowInterceptorModules });
 }
 
 const noop = () => undefined;

@@ -26,6 +26,7 @@ async function main() {
     ipmi: { user: config.ipmiUser, password: () => (passwordFile ? readFileSync(passwordFile, 'utf8').trim() : ''), ipmitool: config.ipmitool },
     webhookUrl: config.webhookUrl,
     sshConnectTimeoutMs: config.sshConnectTimeoutMs,
+    ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
   });
   logger.info('hvflow worker started', {
     cluster: inventory.cluster,

@@ -1,6 +1,6 @@
 /**
  * No secret in Temporal: reads the whole history, the memo and the search attributes of every
- * workflow the suite ran on the shared server (this file runs last) and looks for private keys,
+ * workflow the suite ran on the shared server, in every namespace (this file runs last) and looks for private keys,
  * the lab's BMC password and password-like fields.
  */
 import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
@@ -8,10 +8,12 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 
 let connection: Connection;
-let client: Client;
+/** One client per namespace of the server: each vitest worker ran its procedures in its own. */
+let clients: Client[];
 beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
+  const { namespaces } = await connection.workflowService.listNamespaces({ pageSize: 1000 });
+  clients = namespaces.map((n) => n.namespaceInfo!.name!).filter((n) => n !== 'temporal-system').map((namespace) => new Client({ connection, namespace }));
 });
 afterAll(async () => {
   await connection?.close();
@@ -49,19 +51,21 @@ describe('secrets never reach Temporal', () => {
   it('no history, memo or search attribute of any procedure run in this suite holds a secret', async () => {
     let count = 0;
     const found: string[] = [];
-    for await (const wf of client.workflow.list()) {
-      // bad-*: the hostile-input corpus (test/workflow/bad-input.test.ts) sends a "password" field on
-      // purpose. Temporal records any input a client sends; hvflow rejects it at once, and its CLI
-      // validates before starting anything.
-      if (wf.workflowId.startsWith('bad-')) continue;
-      count++;
-      const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
-      const history = await handle.fetchHistory();
-      const texts: string[] = [];
-      payloadTexts(temporal.api.history.v1.History.fromObject(history as never), texts);
-      texts.push(JSON.stringify(wf.memo ?? {}), JSON.stringify(wf.searchAttributes ?? {}));
-      const all = texts.join('\n');
-      for (const [what, re] of SECRETS) if (re.test(all)) found.push(`${wf.type} ${wf.workflowId}: ${what}`);
+    for (const client of clients) {
+      for await (const wf of client.workflow.list()) {
+        // bad-*: the hostile-input corpus (test/workflow/bad-input.test.ts) sends a "password" field on
+        // purpose. Temporal records any input a client sends; hvflow rejects it at once, and its CLI
+        // validates before starting anything.
+        if (wf.workflowId.startsWith('bad-')) continue;
+        count++;
+        const handle = client.workflow.getHandle(wf.workflowId, wf.runId);
+        const history = await handle.fetchHistory();
+        const texts: string[] = [];
+        payloadTexts(temporal.api.history.v1.History.fromObject(history as never), texts);
+        texts.push(JSON.stringify(wf.memo ?? {}), JSON.stringify(wf.searchAttributes ?? {}));
+        const all = texts.join('\n');
+        for (const [what, re] of SECRETS) if (re.test(all)) found.push(`${wf.type} ${wf.workflowId}: ${what}`);
+      }
     }
     // Run with the suite, this file comes last and reads every procedure the suite ran; alone it reads nothing.
     expect(count, 'the audit reads what the rest of the suite ran: run it with the suite').toBeGreaterThan(0);

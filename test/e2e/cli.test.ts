@@ -1,5 +1,5 @@
 /**
- * The hvflow CLI run the way a person runs it: `npx tsx client/bin.ts ...` as a child process, with
+ * The hvflow CLI run the way a person runs it: `client/bin.ts ...` (the `hvflow` bin) as a child process, with
  * TEMPORAL_ADDRESS / HVFLOW_TASK_QUEUE in its environment, against the real Temporal dev server and
  * the lab (real SSH, real etcd). Each spawn costs about a second: the commands are grouped.
  */
@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { WorkflowFailedError, ScheduleNotFoundError } from '@temporalio/client';
 import { startHarness, waitForProgress, gateWaiting, type Harness } from '../helpers/harness';
+import { testNamespace } from '../helpers/worker-slot';
 import { progressQuery } from '../../workflows/messages';
 import { CLUSTER, PROCEDURE, TARGET, AWAITING_APPROVAL } from '../../workflows/search-attributes';
 import { lockWorkflowId } from '../../workflows/cluster-lock';
@@ -34,7 +35,10 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `npx tsx client/bin.ts ...args` with the environment an operator would set. */
+/**
+ * Runs `client/bin.ts ...args` (the `hvflow` bin) with the environment an operator would set: node
+ * with tsx as its loader, one process (`npx tsx` would add npm's and tsx's own start, ~2 s a run).
+ */
 function hvflow(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Run> {
   return hvflowBg(args, env, timeoutMs).done;
 }
@@ -44,11 +48,12 @@ function hvflowBg(args: string[], env: Record<string, string> = {}, timeoutMs = 
   let firstOutput!: () => void;
   const output = new Promise<void>((r) => (firstOutput = r));
   const done = new Promise<Run>((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'client/bin.ts', ...args], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'client/bin.ts', ...args], {
       cwd: ROOT,
       env: {
         ...process.env,
         TEMPORAL_ADDRESS: inject('temporalAddress'),
+        TEMPORAL_NAMESPACE: testNamespace(),
         HVFLOW_TASK_QUEUE: h.taskQueue,
         HVFLOW_CLUSTER: h.lab.inventory.cluster,
         USER: 'tester',
@@ -56,7 +61,7 @@ function hvflowBg(args: string[], env: Record<string, string> = {}, timeoutMs = 
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true, // its own process group: a hung run is killed whole (npx → tsx → node)
+      detached: true, // its own process group: a hung run is killed whole, with anything it started
     });
     let stdout = '';
     let stderr = '';

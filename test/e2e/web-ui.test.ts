@@ -16,6 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startHarness, waitForProgress, gateWaiting, type Harness } from '../helpers/harness';
+import { testNamespace } from '../helpers/worker-slot';
 import { temporalCliPath } from '../../scripts/temporal-dev-server';
 import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
 import { progressQuery } from '../../workflows/messages';
@@ -129,7 +130,7 @@ async function eventually<T>(what: string, fn: () => Promise<T | undefined | fal
 describe('Temporal Web UI', () => {
   it('starts a dry run of evacuateHypervisor from the Start Workflow form', async () => {
     const workflowId = `ui-dry-run-worker2-${randomUUID().slice(0, 8)}`;
-    await page.goto(`${ui}/namespaces/default/workflows`);
+    await page.goto(`${ui}/namespaces/${testNamespace()}/workflows`);
     await page.getByRole('button', { name: 'Start Workflow' }).click();
     await page.getByRole('heading', { name: 'Start a Workflow' }).waitFor();
     // "More options" first (it holds the summary field): the layout settles before anything is typed.
@@ -156,7 +157,7 @@ describe('Temporal Web UI', () => {
     expect(r.plan.steps[0]).toBe('systemctl stop fleet on worker2');
 
     // Its page: completed, with the summary typed in the form and the procedure's current details.
-    await page.goto(`${ui}/namespaces/default/workflows/${workflowId}`);
+    await page.goto(`${ui}/namespaces/${testNamespace()}/workflows/${workflowId}`);
     await status('Completed').waitFor();
     const details = await currentDetails('phase: planned');
     expect(details).toContain('evacuateHypervisor worker2 on cluster ocean (dry run) — phase: planned');
@@ -181,7 +182,7 @@ describe('Temporal Web UI', () => {
       // As an operator types it (plus --address for the test server).
       execFileSync(
         temporal,
-        ['workflow', 'start', '--address', inject('temporalAddress'), '--type', type, '--task-queue', h.taskQueue, '--workflow-id', workflowId, '--input', JSON.stringify(input)],
+        ['workflow', 'start', '--address', inject('temporalAddress'), '--namespace', testNamespace(), '--type', type, '--task-queue', h.taskQueue, '--workflow-id', workflowId, '--input', JSON.stringify(input)],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const handle = h.client.workflow.getHandle(workflowId);
@@ -212,7 +213,7 @@ describe('Temporal Web UI', () => {
     } finally {
       h.lab.faults.slowHeal('volspoms1', 0, 0);
     }
-    await page.goto(`${ui}/namespaces/default/workflows/${workflowId}`);
+    await page.goto(`${ui}/namespaces/${testNamespace()}/workflows/${workflowId}`);
     await status('Completed').waitFor();
     expect(await currentDetails('Gates:')).toMatch(/<check>-unsafe \(retry \/ override \(with a reason\) \/ abort\); <step>-failed \(retry \/ skip \/ abort\)/);
     const details = await currentDetails('safety check(s) failed');
@@ -230,7 +231,7 @@ describe('Temporal Web UI', () => {
     await waitForProgress(handle, gateWaiting('approve-evacuation'));
 
     // The list, filtered as the README says: what waits for an operator.
-    await page.goto(`${ui}/namespaces/default/workflows`);
+    await page.goto(`${ui}/namespaces/${testNamespace()}/workflows`);
     await page.getByTestId('toggle-manual-query').click();
     const query = page.getByTestId('manual-search-input');
     await query.fill('HvflowAwaitingApproval = true');
@@ -297,7 +298,7 @@ describe('Temporal Web UI', () => {
     expect(r.gates.find((g) => g.name === 'approve-evacuation')).toMatchObject({ decision: 'approve', by: 'ui-operator', reason: 'approved from the Web UI' });
 
     // Nothing waits any more.
-    await page.goto(`${ui}/namespaces/default/workflows?query=${encodeURIComponent('HvflowAwaitingApproval = true')}`);
+    await page.goto(`${ui}/namespaces/${testNamespace()}/workflows?query=${encodeURIComponent('HvflowAwaitingApproval = true')}`);
     await eventually('the procedure gone from the waiting list', async () => {
       await page.getByRole('table').first().waitFor();
       if (!(await link.isVisible())) return true;

@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { startLab, type Lab } from '../../lab';
 import { startWorkerProcess, workerEnv, type WorkerProcess } from '../helpers/worker-process';
+import { testNamespace } from '../helpers/worker-slot';
 
 let lab: Lab;
 let connection: Connection;
@@ -33,7 +34,7 @@ function freePort(): Promise<number> {
 beforeAll(async () => {
   lab = await startLab({ agentTtlMs: 500, vmStopMs: 200, vmStartMs: 200, addressBase: process.env.HVFLOW_LAB_NET || undefined });
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
+  client = new Client({ connection, namespace: testNamespace() });
   metricsPort = await freePort();
   wp = await startWorkerProcess({
     ...workerEnv(lab, inject('temporalAddress'), taskQueue),
@@ -88,7 +89,7 @@ describe('the worker process', () => {
       if ((sample(text, 'temporal_workflow_completed', { task_queue: taskQueue, workflow_type: 'clusterStatus' }) ?? 0) >= 1) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    expect(sample(text, 'temporal_workflow_completed', { task_queue: taskQueue, workflow_type: 'clusterStatus', namespace: 'default' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'temporal_workflow_completed', { task_queue: taskQueue, workflow_type: 'clusterStatus', namespace: testNamespace() })).toBeGreaterThanOrEqual(1);
     // Activities of the procedure: executed, with their latency histogram.
     expect(sample(text, 'temporal_activity_execution_latency_count', { task_queue: taskQueue, activity_type: 'fleetState' })).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^# TYPE temporal_activity_execution_latency histogram$/m);
@@ -122,7 +123,7 @@ describe('the worker process', () => {
     });
     // The worker's own start line, with its configuration (no secret: the webhook is only on/off).
     const started = entries.find((e) => e.message === 'hvflow worker started');
-    expect(started).toMatchObject({ level: 'INFO', meta: { cluster: 'ocean', taskQueue, namespace: 'default', metrics: `http://127.0.0.1:${metricsPort}/metrics`, webhook: 'off' } });
+    expect(started).toMatchObject({ level: 'INFO', meta: { cluster: 'ocean', taskQueue, namespace: testNamespace(), metrics: `http://127.0.0.1:${metricsPort}/metrics`, webhook: 'off' } });
     // The SDK's own messages carry their context as meta (worker state, workflow and activity ids).
     expect(entries.some((e) => e.meta?.sdkComponent === 'worker' && e.meta?.taskQueue === taskQueue)).toBe(true);
     expect(entries.some((e) => e.message === 'Workflow started' && e.meta?.workflowType === 'clusterStatus' && e.meta?.taskQueue === taskQueue)).toBe(true);

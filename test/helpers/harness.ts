@@ -1,17 +1,18 @@
 /**
  * Integration harness: the lab (real sshd per hypervisor, real etcd) plus an hvflow worker on the
- * real Temporal dev server of the global setup, on a task queue of its own.
+ * real Temporal dev server of the global setup, in the vitest worker's namespace, on a task queue of
+ * its own.
  */
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startLab, type Lab, type LabOptions } from '../../lab';
-import { bundleWorkflows, createHvflowWorker } from '../../worker/create-worker';
+import { createHvflowWorker } from '../../worker/create-worker';
 import type { SshPool } from '../../activities/ssh';
 import { progressQuery, type Progress } from '../../workflows/messages';
 import { lockWorkflowId } from '../../workflows/cluster-lock';
+import { testNamespace } from './worker-slot';
 
 // Worker state changes at INFO drown the test output; warnings and errors still show.
 try {
@@ -20,10 +21,9 @@ try {
   // already installed by another suite of this process
 }
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
-/** The workflow bundle takes seconds to build: once per test file. */
+/** The workflow bundle the global setup built for the whole run (with the tests' short activity timing). */
 export function workflowBundle() {
-  return (bundle ??= bundleWorkflows());
+  return { codePath: inject('workflowBundlePath') };
 }
 
 export interface Harness {
@@ -48,9 +48,8 @@ export interface HarnessWorkerOptions {
 
 export async function startHarness(labOptions: LabOptions = {}, workerOptions: HarnessWorkerOptions = {}): Promise<Harness> {
   const address = inject('temporalAddress');
-  // HVFLOW_LAB_NET (e.g. 127.0.5) lets two test runs on one machine use separate loopback addresses.
-  const addressBase = process.env.HVFLOW_LAB_NET || undefined;
-  const lab = await startLab({ agentTtlMs: 500, vmStopMs: 200, vmStartMs: 200, addressBase, ...labOptions });
+  // The vitest worker's loopback block (test/setup-worker-slot.ts sets HVFLOW_LAB_NET, which the lab reads).
+  const lab = await startLab({ agentTtlMs: 500, vmStopMs: 200, vmStartMs: 200, ...labOptions });
   try {
     return await connectWorker(lab, address, workerOptions);
   } catch (e) {
@@ -61,7 +60,8 @@ export async function startHarness(labOptions: LabOptions = {}, workerOptions: H
 
 async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWorkerOptions): Promise<Harness> {
   const connection = await Connection.connect({ address });
-  const client = new Client({ connection });
+  const namespace = testNamespace();
+  const client = new Client({ connection, namespace });
   const native = await NativeConnection.connect({ address });
   const taskQueue = `hvflow-test-${randomUUID()}`;
   let current: { worker: Worker; pool: SshPool; running: Promise<void> };
@@ -69,6 +69,7 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
   async function launch() {
     const { worker, pool } = await createHvflowWorker({
       connection: native,
+      namespace,
       taskQueue,
       inventory: lab.inventory,
       sshKeyPath: lab.privateKeyPath,
@@ -76,7 +77,7 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
       ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password', ipmitool: workerOptions.ipmitool ?? lab.workerIpmitool },
       webhookUrl: workerOptions.webhookUrl,
       sshConnectTimeoutMs: workerOptions.sshConnectTimeoutMs,
-      workflowBundle: await workflowBundle(),
+      workflowBundle: workflowBundle(),
     });
     const running = worker.run();
     current = { worker, pool, running };

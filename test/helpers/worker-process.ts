@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Lab } from '../../lab';
+import { testNamespace } from './worker-slot';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -17,12 +18,14 @@ export interface WorkerProcess {
 
 const ROOT = path.join(__dirname, '..', '..');
 
-export function workerEnv(lab: Lab, address: string, taskQueue: string): NodeJS.ProcessEnv {
+/** `namespace`: the vitest worker's own on the suite's server; a test's own server has only `default`. */
+export function workerEnv(lab: Lab, address: string, taskQueue: string, namespace = testNamespace()): NodeJS.ProcessEnv {
   const passwordFile = path.join(lab.dir, 'bmc-password');
   writeFileSync(passwordFile, 'lab-bmc-password\n', { mode: 0o600 });
   return {
     ...process.env,
     TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: namespace,
     HVFLOW_TASK_QUEUE: taskQueue,
     HVFLOW_INVENTORY: lab.inventoryPath,
     HVFLOW_SSH_KEY: lab.privateKeyPath,

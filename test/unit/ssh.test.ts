@@ -225,7 +225,6 @@ describe('SshPool against a real sshd', () => {
 
   it('a timeout kills the remote process tree (TERM, then KILL) and is a retryable CommandTimeout', async () => {
     const marker = `hvflow-timeout-${RUN_ID}`;
-    const t0 = Date.now();
     const f = await failure(pool().run(target('top1'), tree(marker, true), { timeoutMs: 800 }));
     expect(f.type).toBe('CommandTimeout');
     expect(f.nonRetryable).toBe(false);
@@ -233,7 +232,6 @@ describe('SshPool against a real sshd', () => {
     expect(f.message).toContain('killed');
     expect(f.message).toContain('last output: started');
     expect(pgrepCount(marker)).toBe(0); // even the children that ignore SIGTERM
-    expect(Date.now() - t0).toBeLessThan(6000);
   });
 
   it('truncates output over the cap (default 1 MiB per stream)', async () => {
@@ -270,11 +268,9 @@ describe('SshPool against a real sshd', () => {
     expect((await p.run(target('top4'), ['true'])).exitCode).toBe(0);
     h.pause(); // listener, connection processes and sessions: the pooled connection stops answering
     try {
-      const t0 = Date.now();
       const f = await failure(p.run(target('top4'), ['true']));
       expect(f.type).toBe('SshConnectionError');
       expect(f.nonRetryable).toBe(false);
-      expect(Date.now() - t0).toBeLessThan(3000);
     } finally {
       h.resume();
     }
@@ -284,17 +280,22 @@ describe('SshPool against a real sshd', () => {
   it('concurrent runs on one host share one connection (one exec channel each)', async () => {
     const p = pool();
     const h = sshds.get('top3')!;
-    const t0 = Date.now();
+    // Each run prints when it started and ended on the host (ns); how long they took is bench/ssh.ts's.
     const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => p.run(target('top3'), ['sh', '-c', `sleep 0.3; echo run${i}`])),
+      Array.from({ length: 12 }, (_, i) => p.run(target('top3'), ['sh', '-c', `s=$(date +%s%N); sleep 0.3; echo run${i} $s $(date +%s%N)`])),
     );
-    const elapsed = Date.now() - t0;
-    results.forEach((r, i) => expect(r.stdout).toBe(`run${i}\n`));
+    const spans = results.map((r, i) => {
+      const [name, start, end] = r.stdout.trim().split(' ');
+      expect(name).toBe(`run${i}`);
+      return [BigInt(start!), BigInt(end!)] as const;
+    });
     expect(p.stats()).toEqual({ connects: 1, open: 1 });
     await waitFor(() => h.loginCount() >= 1);
     expect(h.connectionCount()).toBe(1);
     expect(h.loginCount()).toBe(1);
-    expect(elapsed).toBeLessThan(2500); // 12 × 0.3 s would be 3.6 s sequentially (8 channels at a time)
+    // They ran at the same time on that one connection (8 channels at a time), not one after another.
+    const overlapping = Math.max(...spans.map(([at]) => spans.filter(([start, end]) => start <= at && at < end).length));
+    expect(overlapping).toBeGreaterThan(1);
   });
 
   it('expectSuccess turns a failed exit into a non-retryable ToolError quoting the tool', async () => {

@@ -16,3 +16,10 @@ describe("HVFLOW_IPMITOOL: the worker's own ipmitool", () => {
     }
   });
 });
+
+describe('HVFLOW_WORKFLOW_BUNDLE: a workflow bundle built beforehand', () => {
+  it('is unset by default (the worker bundles workflows/ itself), or the file given', () => {
+    expect(configFromEnv(env).workflowBundlePath).toBeUndefined();
+    expect(configFromEnv({ ...env, HVFLOW_WORKFLOW_BUNDLE: '/tmp/b/workflow-bundle.js' }).workflowBundlePath).toBe('/tmp/b/workflow-bundle.js');
+  });
+});

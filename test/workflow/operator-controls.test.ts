@@ -19,12 +19,18 @@ describe('operator controls', () => {
     await handle.signal(approveSignal, { by: 'bob', reason: 'approved, but paused' });
     const paused = await waitForProgress(handle, (p) => p.phase === 'paused');
     expect(paused.pausedBy).toBe('bob');
-    await new Promise((r) => setTimeout(r, 1500));
     expect(mutatingSince(seq)).toEqual([]);
     await handle.signal(resumeSignal, { by: 'bob' });
     const r = (await handle.result()) as { moved: unknown[] };
     expect(r.moved.length).toBeGreaterThan(0);
     expect(mutatingSince(seq).map((e) => e.argv.join(' '))).toContain('systemctl stop fleet');
+    // The history, not a wait, shows the hold: no activity was scheduled between the approval and the resume.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const signalAt = (name: string) => events.findIndex((e) => e.workflowExecutionSignaledEventAttributes?.signalName === name);
+    const scheduled = events.map((e, i) => (e.activityTaskScheduledEventAttributes ? i : -1)).filter((i) => i >= 0);
+    expect(signalAt('approve')).toBeGreaterThan(0);
+    expect(scheduled.filter((i) => i > signalAt('approve') && i < signalAt('resume'))).toEqual([]);
+    expect(scheduled.some((i) => i > signalAt('resume'))).toBe(true);
   });
 
   it('abort while paused stops the procedure and states that nothing was changed', async () => {

@@ -25,7 +25,8 @@ describe('start-up after a whole-cluster shutdown', () => {
   it('starts every VM on a host with room, and says where each one runs', async () => {
     const capacity = new Map(topology.hosts.map((h) => [h.name, h.capacity]));
     const shutdown = await t.start('clusterShutdown', { cluster: topology.cluster, parallelism: 50 });
-    await waitForProgress(shutdown, gateWaiting('approve-shutdown'));
+    // The cold read of 300 units (one fleetctl cat each) comes first: slow while other files run beside it.
+    await waitForProgress(shutdown, gateWaiting('approve-shutdown'), 150_000);
     await shutdown.signal(approveSignal, { by: 'bob', reason: 'power maintenance' });
     await waitForProgress(shutdown, gateWaiting('approve-poweroff'), 120_000);
     await shutdown.signal(approveSignal, { by: 'bob', reason: 'power maintenance' });

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { startHarness, waitForProgress, gateWaiting, type Harness } from '../helpers/harness';
+import { testNamespace } from '../helpers/worker-slot';
 import { approveSignal, rejectSignal } from '../../workflows/messages';
 import type { GateNotification, NotifyResult } from '../../activities/notify';
 import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
@@ -104,7 +105,7 @@ describe('gate webhook', () => {
       type: 'hvflow.gate.waiting',
       procedure: 'evacuateHypervisor',
       workflowId: handle.workflowId,
-      namespace: 'default',
+      namespace: testNamespace(),
       taskQueue: h.taskQueue,
       cluster: 'ocean',
       target: 'worker3',
@@ -122,9 +123,10 @@ describe('gate webhook', () => {
       `hvflow approve '${handle.workflowId}' --gate 'approve-evacuation' --by <you> --reason '<why>'`,
       `hvflow reject '${handle.workflowId}' --gate 'approve-evacuation' --by <you> --reason '<why>'`,
     ]);
+    // The vitest worker's own namespace (test/helpers/worker-slot.ts) is named; `default` is not (test/unit/notify.test.ts).
     expect(b.howToAnswer.temporal).toEqual([
-      `temporal workflow signal --workflow-id '${handle.workflowId}' --name approve --input '{"gate":"approve-evacuation","by":"<you>","reason":"<why>"}'`,
-      `temporal workflow signal --workflow-id '${handle.workflowId}' --name reject --input '{"gate":"approve-evacuation","by":"<you>","reason":"<why>"}'`,
+      `temporal workflow signal --namespace '${testNamespace()}' --workflow-id '${handle.workflowId}' --name approve --input '{"gate":"approve-evacuation","by":"<you>","reason":"<why>"}'`,
+      `temporal workflow signal --namespace '${testNamespace()}' --workflow-id '${handle.workflowId}' --name reject --input '{"gate":"approve-evacuation","by":"<you>","reason":"<why>"}'`,
     ]);
     expect(b.text).toMatch(/^hvflow: evacuateHypervisor worker3 on cluster ocean waits at gate approve-evacuation \(approval\): Evacuate worker3/);
     // Exactly one message for one gate; the activity reports it sent.

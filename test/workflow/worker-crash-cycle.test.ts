@@ -11,6 +11,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { startLab, type Lab } from '../../lab';
 import type { CommandLogEntry } from '../../lab/model';
 import { startWorkerProcess, workerEnv, type WorkerProcess } from '../helpers/worker-process';
+import { testNamespace } from '../helpers/worker-slot';
 import { waitForProgress, gateWaiting, resultUnparked } from '../helpers/harness';
 import { approveSignal, progressQuery } from '../../workflows/messages';
 import type { ShutdownResult } from '../../workflows/cluster-shutdown';
@@ -28,7 +29,7 @@ const handles: WorkflowHandle[] = [];
 beforeAll(async () => {
   lab = await startLab({ agentTtlMs: 500, vmStopMs: 300, vmStartMs: 300, addressBase: process.env.HVFLOW_LAB_NET || undefined });
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
+  client = new Client({ connection, namespace: testNamespace() });
   env = workerEnv(lab, inject('temporalAddress'), taskQueue);
   worker = await startWorkerProcess(env);
 });
@@ -80,8 +81,8 @@ function expectOnceOrIdempotent(entries: CommandLogEntry[]) {
   }
 }
 
-// Each crash costs a worker start (the bundle is rebuilt) and up to one activity heartbeat timeout
-// (30 s) before the server hands the activity in flight to the new worker.
+// Each crash costs a worker start and up to one activity heartbeat timeout
+// (10 s in tests: test/helpers/fast-timing-interceptor.ts) before the server hands the activity in flight to the new worker.
 const CRASH_TEST_TIMEOUT_MS = 420_000;
 
 describe('worker killed with SIGKILL during a cluster shutdown and start-up', () => {

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { startLab, type Lab } from '../../lab';
 import { startWorkerProcess, workerEnv, type WorkerProcess } from '../helpers/worker-process';
+import { testNamespace } from '../helpers/worker-slot';
 import { waitForProgress, gateWaiting } from '../helpers/harness';
 import { approveSignal } from '../../workflows/messages';
 import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
@@ -23,7 +24,7 @@ const taskQueue = `hvflow-crash-${randomUUID()}`;
 beforeAll(async () => {
   lab = await startLab({ agentTtlMs: 500, vmStopMs: 200, vmStartMs: 200, addressBase: process.env.HVFLOW_LAB_NET || undefined });
   connection = await Connection.connect({ address: inject('temporalAddress') });
-  client = new Client({ connection });
+  client = new Client({ connection, namespace: testNamespace() });
 });
 afterAll(async () => {
   await worker?.stop();
