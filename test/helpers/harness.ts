@@ -32,8 +32,11 @@ export interface Harness {
   taskQueue: string;
   worker: Worker;
   pool: SshPool;
-  /** Stops the worker (as a crash would, without cleanup) and starts a new one on the same queue. */
-  restartWorker(): Promise<void>;
+  /**
+   * Stops the worker (as a crash would, without cleanup) and starts a new one on the same queue;
+   * given a bundle, the new worker runs that workflow code (an upgrade).
+   */
+  restartWorker(workflowBundle?: WorkflowBundleWithSourceMap): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +69,7 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
   const taskQueue = `hvflow-test-${randomUUID()}`;
   let current: { worker: Worker; pool: SshPool; running: Promise<void> };
 
-  async function launch() {
+  async function launch(bundle?: WorkflowBundleWithSourceMap) {
     const { worker, pool } = await createHvflowWorker({
       connection: native,
       taskQueue,
@@ -76,7 +79,7 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
       ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password', ipmitool: workerOptions.ipmitool ?? lab.workerIpmitool },
       webhookUrl: workerOptions.webhookUrl,
       sshConnectTimeoutMs: workerOptions.sshConnectTimeoutMs,
-      workflowBundle: await workflowBundle(),
+      workflowBundle: bundle ?? (await workflowBundle()),
     });
     const running = worker.run();
     current = { worker, pool, running };
@@ -97,9 +100,9 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
     get pool() {
       return current.pool;
     },
-    async restartWorker() {
+    async restartWorker(bundle?: WorkflowBundleWithSourceMap) {
       await shutdown();
-      await launch();
+      await launch(bundle);
     },
     async stop() {
       await shutdown();
