@@ -17,8 +17,11 @@ export const HISTORIES_DIR = path.join(__dirname, '..', 'fixtures', 'histories')
 
 /** The set the recorder writes: HVFLOW_HISTORY_SET, else `v<package version>`. */
 export function historySet(): string {
-  const set = process.env.HVFLOW_HISTORY_SET ?? `v${(JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string }).version}`;
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(set)) throw new Error(`HVFLOW_HISTORY_SET: ${JSON.stringify(set)} must be a directory name (letters, digits, . _ -)`);
+  const pkg = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  const set = process.env.HVFLOW_HISTORY_SET ?? `v${pkg.version}`;
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(set)) {
+    throw new Error(`HVFLOW_HISTORY_SET: ${JSON.stringify(set)} must be a directory name (letters, digits, . _ -)`);
+  }
   return set;
 }
 

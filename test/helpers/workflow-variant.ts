@@ -27,7 +27,9 @@ export async function bundleWorkflowVariant(edits: WorkflowEdit[]): Promise<Work
       const file = path.join(root, 'workflows', e.file);
       const text = readFileSync(file, 'utf8');
       const at = text.indexOf(e.find);
-      if (at < 0 || text.indexOf(e.find, at + 1) >= 0) throw new Error(`workflows/${e.file}: the edit's text must occur exactly once: ${JSON.stringify(e.find)}`);
+      if (at < 0 || text.indexOf(e.find, at + 1) >= 0) {
+        throw new Error(`workflows/${e.file}: the edit's text must occur exactly once: ${JSON.stringify(e.find)}`);
+      }
       writeFileSync(file, text.slice(0, at) + e.replace + text.slice(at + e.find.length));
     }
     return await bundleWorkflows(path.join(root, 'workflows', 'index.ts'));

@@ -53,7 +53,11 @@ const by = (reason: string) => ({ by: 'bob', reason });
 describe('record the histories of every procedure', () => {
   it('clusterStatus', async () => {
     // Read-only: it takes no requestedBy.
-    const handle = await t.h.client.workflow.start('clusterStatus', { taskQueue: t.h.taskQueue, workflowId: `clusterStatus-${randomUUID()}`, args: [{ cluster: 'ocean' }] });
+    const handle = await t.h.client.workflow.start('clusterStatus', {
+      taskQueue: t.h.taskQueue,
+      workflowId: `clusterStatus-${randomUUID()}`,
+      args: [{ cluster: 'ocean' }],
+    });
     await handle.result();
     await record('cluster-status', handle, 'clusterStatus of the seed lab, completed');
   });
@@ -114,7 +118,8 @@ describe('record the histories of every procedure', () => {
     await waitForProgress(handle, (p) => p.steps.some((s) => s.id === 'stop-fleet' && s.state === 'running'));
     await t.h.restartWorker();
     await handle.result();
-    await record('evacuate-approved-restarts', handle, 'evacuateHypervisor worker3: worker restarted at approve-evacuation, paused, approved, restarted while paused, resumed, restarted during stop-fleet, completed');
+    const what = 'worker restarted at approve-evacuation, paused, approved, restarted while paused, resumed, restarted during stop-fleet, completed';
+    await record('evacuate-approved-restarts', handle, `evacuateHypervisor worker3: ${what}`);
     await recordLock('cluster-lock', 'the cluster lock child of evacuate-approved-restarts, released when it ended');
   });
 
