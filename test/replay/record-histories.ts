@@ -1,9 +1,9 @@
 /**
  * Records the histories test/workflow/replay.test.ts replays (test/fixtures/histories/): every
  * procedure of workflows/index.ts run on the seed lab and the real Temporal dev server, through each
- * of its gates, with a retry, a park, an abort, a gate timeout, pause / resume and worker restarts
- * mid-run. The complete histories hold every park; one is also kept as it stands while the procedure
- * waits at its gate (what a new worker finds after an upgrade).
+ * of its gates, with a retry, a park, an abort, a gate timeout, pause / resume, worker restarts and
+ * worker processes killed (SIGKILL) mid-run. The complete histories hold every park; one is also kept
+ * as it stands while the procedure waits at its gate (what a new worker finds after an upgrade).
  *
  *   npm run record:histories      into test/fixtures/histories/v<package version>/ (replaced)
  *   HVFLOW_HISTORY_SET=NAME npm run record:histories      into another set
@@ -14,11 +14,12 @@
  * in order on one lab, each leaving the cluster as the next expects; each waits for what the
  * procedure shows (its gate, its step), never for a time.
  */
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { WorkflowHandle } from '@temporalio/client';
 import { gateWaiting, useHarness, waitForProgress } from '../helpers/harness';
 import { until } from '../helpers/until';
+import { startWorkerProcess, workerEnv } from '../helpers/worker-process';
 import { clearHistorySet, historySet, writeHistory } from '../helpers/histories';
 import { abortSignal, approveSignal, decideSignal, pauseSignal, rejectSignal, resumeSignal } from '../../workflows/messages';
 import { lockWorkflowId } from '../../workflows/cluster-lock';
@@ -123,14 +124,34 @@ describe('record the histories of every procedure', () => {
     await recordLock('cluster-lock', 'the cluster lock child of evacuate-approved-restarts, released when it ended');
   });
 
-  it('reintegrateHypervisor: the host check parks, its daemons started on decision, failback approved', async () => {
-    const handle = await t.start('reintegrateHypervisor', { host: 'worker3' });
-    await waitForProgress(handle, gateWaiting('host-ready-unsafe'), 30_000);
-    await handle.signal(decideSignal, { decision: 'start', ...by('not rebooted') });
-    await waitForProgress(handle, gateWaiting('approve-failback'), 90_000);
-    await handle.signal(approveSignal, by('balance'));
-    await handle.result();
-    await record('reintegrate', handle, 'reintegrateHypervisor worker3: host-ready-unsafe answered start, approve-failback approved, completed');
+  it('reintegrateHypervisor: the worker process killed (SIGKILL) at a gate and mid-move, the host check answered start, failback approved', async () => {
+    // A queue of its own, served by real worker processes only, so that a kill -9 is the only worker gone.
+    const taskQueue = `hvflow-record-crash-${randomUUID()}`;
+    const env = workerEnv(t.h.lab, inject('temporalAddress'), taskQueue);
+    let worker = await startWorkerProcess(env);
+    try {
+      const handle = await t.h.client.workflow.start('reintegrateHypervisor', {
+        taskQueue,
+        workflowId: `reintegrateHypervisor-${randomUUID()}`,
+        args: [{ cluster: 'ocean', requestedBy: 'alice', host: 'worker3' }],
+      });
+      await waitForProgress(handle, gateWaiting('host-ready-unsafe'), 30_000);
+      await worker.kill9();
+      worker = await startWorkerProcess(env);
+      await handle.signal(decideSignal, { decision: 'start', ...by('not rebooted') });
+      await waitForProgress(handle, gateWaiting('approve-failback'), 90_000);
+      const seq = t.lastSeq();
+      await handle.signal(approveSignal, by('balance'));
+      await until('a failback move started', () => t.mutatingSince(seq).some((e) => e.argv[0] === 'fleetctl' && e.argv[1] === 'unload'));
+      // The move in flight is lost with the worker: it runs again on the next one after its heartbeat timeout.
+      await worker.kill9();
+      worker = await startWorkerProcess(env);
+      await handle.result();
+      const what = 'worker killed at host-ready-unsafe, answered start, approve-failback approved, worker killed during a move, completed';
+      await record('reintegrate-crashes', handle, `reintegrateHypervisor worker3: ${what}`);
+    } finally {
+      await worker.stop();
+    }
   });
 
   it('clusterShutdown: both approvals, a VM hung on stop gets its remedy', async () => {
