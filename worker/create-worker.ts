@@ -27,9 +27,12 @@ export interface HvflowWorkerOptions {
 
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
-/** `workflowInterceptorModules`: extra interceptors compiled into the bundle (the tests' timing one). */
-export function bundleWorkflows(o: { workflowInterceptorModules?: string[] } = {}): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger, workflowInterceptorModules: o.workflowInterceptorModules });
+/**
+ * The workflow bundle of workflows/ (or of another copy of it: the upgrade test builds one);
+ * `workflowInterceptorModules`: extra interceptors compiled into the bundle (the tests' timing one).
+ */
+export function bundleWorkflows(o: { workflowsPath?: string; workflowInterceptorModules?: string[] } = {}): Promise<WorkflowBundleWithSourceMap> {
+  return bundleWorkflowCode({ workflowsPath: o.workflowsPath ?? WORKFLOWS_PATH, logger: quietBundlerLogger, workflowInterceptorModules: o.workflowInterceptorModules });
 }
 
 const noop = () => undefined;

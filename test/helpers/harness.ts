@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, inject } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { startLab, type Lab, type LabOptions } from '../../lab';
 import { createHvflowWorker } from '../../worker/create-worker';
 import type { SshPool } from '../../activities/ssh';
@@ -32,8 +32,11 @@ export interface Harness {
   taskQueue: string;
   worker: Worker;
   pool: SshPool;
-  /** Stops the worker (as a crash would, without cleanup) and starts a new one on the same queue. */
-  restartWorker(): Promise<void>;
+  /**
+   * Stops the worker (as a crash would, without cleanup) and starts a new one on the same queue;
+   * given a bundle, the new worker runs that workflow code (an upgrade).
+   */
+  restartWorker(workflowBundle?: WorkflowBundleOption): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +69,7 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
   const taskQueue = `hvflow-test-${randomUUID()}`;
   let current: { worker: Worker; pool: SshPool; running: Promise<void> };
 
-  async function launch() {
+  async function launch(bundle?: WorkflowBundleOption) {
     const { worker, pool } = await createHvflowWorker({
       connection: native,
       namespace,
@@ -77,7 +80,7 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
       ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password', ipmitool: workerOptions.ipmitool ?? lab.workerIpmitool },
       webhookUrl: workerOptions.webhookUrl,
       sshConnectTimeoutMs: workerOptions.sshConnectTimeoutMs,
-      workflowBundle: workflowBundle(),
+      workflowBundle: bundle ?? workflowBundle(),
     });
     const running = worker.run();
     current = { worker, pool, running };
@@ -98,9 +101,9 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
     get pool() {
       return current.pool;
     },
-    async restartWorker() {
+    async restartWorker(bundle?: WorkflowBundleOption) {
       await shutdown();
-      await launch();
+      await launch(bundle);
     },
     async stop() {
       await shutdown();
