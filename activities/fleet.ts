@@ -9,7 +9,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { hypervisor, unitOfVm, vmOfUnit, type Inventory } from '../domain/inventory';
+import { hypervisor, unitOfVm, type Inventory } from '../domain/inventory';
 import { checkStartupPlacement, type StartupPlacement } from '../domain/startup-placement';
 import { assertUnitName } from '../domain/names';
 import type { ClusterSnapshot, HostState, VmState } from '../domain/cluster';
@@ -18,27 +18,13 @@ import {
   parseFleetListUnitFiles,
   parseFleetListUnits,
   parseFleetUnitFile,
-  type FleetMachine,
   type FleetUnitSpec,
 } from './fleet-parse';
+import { joinFleetUnits, type FleetUnitView } from './fleet-join';
+
+export type { FleetUnitView } from './fleet-join';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
-
-/** A fleet unit as the procedures see it: where it runs, in which state, and what it weighs. */
-export interface FleetUnitView {
-  unit: string;
-  /** VM name when the unit follows the inventory's VM unit pattern. */
-  vm?: string;
-  host?: string;
-  dstate: string | null;
-  state: string | null;
-  active?: string;
-  sub?: string;
-  weight: number;
-  /** fleet metadata constraints (`MachineMetadata=role=top`). */
-  metadata: Record<string, string[]>;
-  pinnedHost?: string;
-}
 
 export interface FleetState {
   /** Hypervisors whose fleetd is registered (fleetctl list-machines). */
@@ -93,12 +79,6 @@ export function fleetActivities(ctx: ToolContext) {
     return out;
   }
 
-  function hostOfMachine(machines: FleetMachine[], ref: { id?: string; hostname?: string; ip?: string }): string | undefined {
-    if (ref.hostname) return ref.hostname;
-    const m = machines.find((x) => (ref.ip && x.ip === ref.ip) || (ref.id && (x.id.startsWith(ref.id) || ref.id.startsWith(x.id))));
-    return m?.hostname;
-  }
-
   async function readFleetState(input: { avoid?: string[] } = {}): Promise<FleetState> {
     const host = commandHost(inv, input.avoid);
     const [machinesOut, filesOut, unitsOut] = [
@@ -111,26 +91,7 @@ export function fleetActivities(ctx: ToolContext) {
     const running = parsed(() => parseFleetListUnits(unitsOut.stdout));
     const specs = await unitSpecs(host, files.map((f) => ({ unit: f.unit, hash: f.hash })));
 
-    const units: FleetUnitView[] = files.map((f) => {
-      const live = running.find((u) => u.unit === f.unit);
-      const spec = specs.get(f.unit)!;
-      const where = live?.machineId || live?.hostname ? hostOfMachine(machines, { id: live.machineId, hostname: live.hostname, ip: live.ip }) : undefined;
-      const target = f.targetId || f.targetHost ? hostOfMachine(machines, { id: f.targetId, hostname: f.targetHost, ip: f.targetIp }) : undefined;
-      const pinnedByMeta = spec.metadata.hostname?.length === 1 ? spec.metadata.hostname[0] : undefined;
-      const pinnedById = spec.machineId ? machines.find((m) => m.id.startsWith(spec.machineId!) || spec.machineId!.startsWith(m.id))?.hostname : undefined;
-      return {
-        unit: f.unit,
-        vm: vmOfUnit(inv, f.unit),
-        host: where ?? target,
-        dstate: f.dstate,
-        state: f.state,
-        active: live?.active,
-        sub: live?.sub,
-        weight: spec.weight ?? 0,
-        metadata: spec.metadata,
-        pinnedHost: pinnedByMeta ?? pinnedById,
-      };
-    });
+    const units = joinFleetUnits(inv, machines, files, running, specs);
     const machineViews = machines.map((m) => ({ id: m.id, host: m.hostname, ip: m.ip, metadata: m.metadata }));
     return { machines: machineViews, units, snapshot: toSnapshot(inv, machineViews, units) };
   }
@@ -272,13 +233,15 @@ export function fleetActivities(ctx: ToolContext) {
       const deadline = Date.now() + (input.timeoutMs ?? 5 * 60_000);
       for (;;) {
         const state = await readFleetState({ avoid: input.avoid });
+        const byUnit = new Map(state.units.map((x) => [x.unit, x]));
         const pending = input.units
-          .map((u) => state.units.find((x) => x.unit === u) ?? { unit: u, host: undefined, active: undefined, sub: undefined })
+          .map((u) => byUnit.get(u) ?? { unit: u, host: undefined, active: undefined, sub: undefined })
           .filter((v) => (input.want === 'stopped' ? v.active === 'active' || v.active === 'deactivating' || v.active === 'activating' : !(v.active === 'active' && v.sub === 'running')))
           .map((v) => ({ unit: v.unit, host: v.host, active: v.active, sub: v.sub }));
         Context.current().heartbeat({ want: input.want, pending: pending.length, of: input.units.length });
         if (pending.length === 0 || Date.now() > deadline) {
-          return { done: input.units.filter((u) => !pending.some((p) => p.unit === u)), pending };
+          const notDone = new Set(pending.map((p) => p.unit));
+          return { done: input.units.filter((u) => !notDone.has(u)), pending };
         }
         await sleepOrCancel(1000);
       }
@@ -289,8 +252,9 @@ export function fleetActivities(ctx: ToolContext) {
 /** fleet's view translated into the planners' tool-neutral model. */
 export function toSnapshot(inv: Inventory, machines: FleetState['machines'], units: FleetUnitView[]): ClusterSnapshot {
   const registered = new Set(machines.map((m) => m.host));
+  const byHost = new Map(machines.map((m) => [m.host, m]));
   const hosts: HostState[] = inv.hypervisors.map((h) => {
-    const m = machines.find((x) => x.host === h.name);
+    const m = byHost.get(h.name);
     return {
       name: h.name,
       role: h.role,
