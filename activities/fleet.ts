@@ -34,6 +34,14 @@ export interface FleetState {
   snapshot: ClusterSnapshot;
 }
 
+/** A unit that is not (yet) in the state waited for, and where it is. */
+export interface UnitPending {
+  unit: string;
+  host?: string;
+  active?: string;
+  sub?: string;
+}
+
 const FLEET_HOST_ROLES = ['top', 'worker'];
 
 /** The host fleetctl / gluster / etcdctl run on: the control host unless it is being worked on. */
@@ -79,6 +87,27 @@ export function fleetActivities(ctx: ToolContext) {
     return out;
   }
 
+  /** Polls until every unit is in the wanted state (stopped: not active; running: active/running) or the bound passes. */
+  async function waitFor(units: string[], want: 'stopped' | 'running', timeoutMs: number, beat: (pending: number) => void, avoid?: string[]) {
+    const deadline = Date.now() + timeoutMs;
+    let polls = 0;
+    for (;;) {
+      const state = await readFleetState({ avoid });
+      const byUnit = new Map(state.units.map((x) => [x.unit, x]));
+      const pending: UnitPending[] = units
+        .map((u) => byUnit.get(u) ?? { unit: u, host: undefined, active: undefined, sub: undefined })
+        .filter((v) => (want === 'stopped' ? v.active === 'active' || v.active === 'deactivating' || v.active === 'activating' : !(v.active === 'active' && v.sub === 'running')))
+        .map((v) => ({ unit: v.unit, host: v.host, active: v.active, sub: v.sub }));
+      beat(pending.length);
+      if (pending.length === 0 || Date.now() > deadline) {
+        const notDone = new Set(pending.map((p) => p.unit));
+        return { done: units.filter((u) => !notDone.has(u)), pending };
+      }
+      // Soon at first (a VM stops or starts in well under a second), then every second.
+      await sleepOrCancel(pollDelay(polls++));
+    }
+  }
+
   async function readFleetState(input: { avoid?: string[] } = {}): Promise<FleetState> {
     const host = commandHost(inv, input.avoid);
     const [machinesOut, filesOut, unitsOut] = [
@@ -100,6 +129,25 @@ export function fleetActivities(ctx: ToolContext) {
     /** Machines, units (with Weight and constraints) and the planners' view of them. */
     async fleetState(input: { avoid?: string[] } = {}): Promise<FleetState> {
       return readFleetState(input);
+    },
+
+    /**
+     * Waits until fleetd is registered on every host of `hosts` and fleet has a unit for every VM of
+     * `vms`, heartbeating what is missing; returns only what is still missing at the bound (not the
+     * units: a start-up of 10,000 VMs must not carry them into its history on every poll).
+     */
+    async waitFleetReady(input: { hosts: string[]; vms: string[]; timeoutMs?: number }): Promise<{ missing: string[]; unknown: string[]; registered: string[] }> {
+      const deadline = Date.now() + (input.timeoutMs ?? 60_000);
+      for (;;) {
+        const state = await readFleetState();
+        const registered = new Set(state.machines.map((m) => m.host));
+        const known = new Set(state.units.map((u) => u.vm));
+        const missing = input.hosts.filter((h) => !registered.has(h));
+        const unknown = input.vms.filter((vm) => !known.has(vm));
+        Context.current().heartbeat({ missing: missing.length, unknown: unknown.length });
+        if ((!missing.length && !unknown.length) || Date.now() > deadline) return { missing, unknown, registered: [...registered] };
+        await sleepOrCancel(3000);
+      }
     },
 
     /** `systemctl stop fleet` on a hypervisor: fleet reschedules its launched units elsewhere. Idempotent. */
@@ -228,25 +276,38 @@ export function fleetActivities(ctx: ToolContext) {
       }
     },
 
-    /** Waits until every unit is in the wanted state (stopped: not active; running: active/running). */
-    async waitUnits(input: { units: string[]; want: 'stopped' | 'running'; timeoutMs?: number; avoid?: string[] }): Promise<{ done: string[]; pending: { unit: string; host?: string; active?: string; sub?: string }[] }> {
-      const deadline = Date.now() + (input.timeoutMs ?? 5 * 60_000);
-      for (;;) {
-        const state = await readFleetState({ avoid: input.avoid });
-        const byUnit = new Map(state.units.map((x) => [x.unit, x]));
-        const pending = input.units
-          .map((u) => byUnit.get(u) ?? { unit: u, host: undefined, active: undefined, sub: undefined })
-          .filter((v) => (input.want === 'stopped' ? v.active === 'active' || v.active === 'deactivating' || v.active === 'activating' : !(v.active === 'active' && v.sub === 'running')))
-          .map((v) => ({ unit: v.unit, host: v.host, active: v.active, sub: v.sub }));
-        Context.current().heartbeat({ want: input.want, pending: pending.length, of: input.units.length });
-        if (pending.length === 0 || Date.now() > deadline) {
-          const notDone = new Set(pending.map((p) => p.unit));
-          return { done: input.units.filter((u) => !notDone.has(u)), pending };
-        }
-        await sleepOrCancel(1000);
+    /**
+     * Seed 001's VM tiers in one activity: per batch, `fleetctl stop|start --no-block` then a wait
+     * until each unit is stopped (or active/running), the next batch once it is, heartbeating the
+     * batch reached; a retried attempt goes on from there. Returns the units that did not get there
+     * within `timeoutMs` of their batch (a start-up stops at the first such batch). The workflow's
+     * history holds one activity, whatever the number of VMs.
+     */
+    async runUnitBatches(input: { batches: string[][]; want: 'stopped' | 'running'; timeoutMs: number; stopAtPending?: boolean }): Promise<{ batchesDone: number; pending: UnitPending[] }> {
+      const from = (Context.current().info.heartbeatDetails as { batch?: number } | undefined)?.batch ?? 0;
+      const pending: UnitPending[] = [];
+      for (let i = from; i < input.batches.length; i++) {
+        const units = input.batches[i]!;
+        units.forEach((u, j) => assertUnitName(u, `batches[${i}][${j}]`));
+        if (units.length) await fleetctl(commandHost(inv), [input.want === 'stopped' ? 'stop' : 'start', '--no-block', ...units]);
+        const r = await waitFor(units, input.want, input.timeoutMs, () => Context.current().heartbeat({ batch: i, of: input.batches.length }));
+        pending.push(...r.pending);
+        Context.current().heartbeat({ batch: i + 1, of: input.batches.length });
+        if (r.pending.length && input.stopAtPending) return { batchesDone: i, pending };
       }
+      return { batchesDone: input.batches.length, pending };
+    },
+
+    /** Waits until every unit is in the wanted state (stopped: not active; running: active/running). */
+    async waitUnits(input: { units: string[]; want: 'stopped' | 'running'; timeoutMs?: number; avoid?: string[] }): Promise<{ done: string[]; pending: UnitPending[] }> {
+      return waitFor(input.units, input.want, input.timeoutMs ?? 5 * 60_000, (pending) => Context.current().heartbeat({ want: input.want, pending, of: input.units.length }), input.avoid);
     },
   };
+}
+
+/** Delay before poll n+1 of a wait: 100 ms, 200 ms, 400 ms, 800 ms, then 1 s. */
+export function pollDelay(n: number): number {
+  return Math.min(1000, 100 * 2 ** n);
 }
 
 /** fleet's view translated into the planners' tool-neutral model. */

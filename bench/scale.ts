@@ -59,7 +59,14 @@ async function main() {
   const lab = await startLab({ topology, addressBase: process.env.HVFLOW_LAB_NET ?? '127.30', vmStopMs: VM_STOP_MS, vmStartMs: VM_START_MS });
   const labStartSeconds = (Date.now() - t0) / 1000;
   const native = await NativeConnection.connect({ address: server.address });
-  const { worker, pool } = await createHvflowWorker({ connection: native, taskQueue: 'bench', inventory: lab.inventory, sshKeyPath: lab.privateKeyPath, knownHostsPath: lab.knownHostsPath });
+  const { worker, pool } = await createHvflowWorker({
+    connection: native,
+    taskQueue: 'bench',
+    inventory: lab.inventory,
+    sshKeyPath: lab.privateKeyPath,
+    knownHostsPath: lab.knownHostsPath,
+    ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password', ipmitool: lab.workerIpmitool },
+  });
   const running = worker.run();
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
@@ -70,7 +77,7 @@ async function main() {
   /** Runs a procedure to its end, approving each gate; records its wall time and history figures. */
   async function run<T>(label: string, type: string, input: Record<string, unknown>, workflowId = `bench-${label}-${randomUUID()}`): Promise<T | undefined> {
     const started = Date.now();
-    const handle = await client.workflow.start(type, { taskQueue: 'bench', workflowId, args: [{ cluster: lab.inventory.cluster, requestedBy: 'bench', ...input }] });
+    const handle = await client.workflow.start(type, { taskQueue: 'bench', workflowId, args: [{ cluster: lab.inventory.cluster, ...input }] });
     let done = false;
     const approver = (async () => {
       const answered = new Set<string>();
@@ -102,12 +109,12 @@ async function main() {
   try {
     await run('clusterStatus', 'clusterStatus', {});
     const evacuated = lab.inventory.hypervisors.find((h) => h.role === 'worker')!.name;
-    await run('evacuation', 'evacuateHypervisor', { host: evacuated });
-    await run('failback', 'failback', {});
+    await run('evacuation', 'evacuateHypervisor', { host: evacuated, requestedBy: 'bench' });
+    await run('failback', 'failback', { requestedBy: 'bench' });
     const shutdownId = `bench-shutdown-${randomUUID()}`;
-    const down = await run<ShutdownResult>('shutdown', 'clusterShutdown', { parallelism }, shutdownId);
+    const down = await run<ShutdownResult>('shutdown', 'clusterShutdown', { parallelism, requestedBy: 'bench' }, shutdownId);
     if (down) criticalPathSeconds.shutdown = ((down.plan.stopBatches.length + (down.plan.dns.length ? 1 : 0)) * VM_STOP_MS) / 1000;
-    const up = down ? await run<StartupResult>('startup', 'clusterStartup', { shutdownWorkflowId: shutdownId, parallelism }) : undefined;
+    const up = down ? await run<StartupResult>('startup', 'clusterStartup', { shutdownWorkflowId: shutdownId, parallelism, requestedBy: 'bench' }) : undefined;
     if (up) criticalPathSeconds.startup = (((up.plan.dhcp.length ? 1 : 0) + (up.plan.dns.length ? 1 : 0) + up.plan.restBatches.length) * VM_START_MS) / 1000;
   } finally {
     worker.shutdown();

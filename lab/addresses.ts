@@ -14,7 +14,8 @@ export function labAddresses(base: string, count: number): string[] {
   }
   const blocks = octets.length === 3 ? 1 : 256;
   if (count > blocks * PER_BLOCK) {
-    throw new Error(`lab address base ${base}: ${count} hosts and BMC relays do not fit, at most ${blocks * PER_BLOCK} (${PER_BLOCK} per /24); use a /16 base (127.N)`);
+    const most = `at most ${blocks * PER_BLOCK} (${PER_BLOCK} per /24)`;
+    throw new Error(`lab address base ${base}: ${count} hosts and BMC relays do not fit, ${most}; use a /16 base (127.N)`);
   }
   return Array.from({ length: count }, (_, i) =>
     octets.length === 3 ? `${base}.${FIRST + i}` : `${base}.${Math.floor(i / PER_BLOCK)}.${FIRST + (i % PER_BLOCK)}`,

@@ -5,8 +5,10 @@ import type { FleetMachine, FleetUnit, FleetUnitFile, FleetUnitSpec } from '../.
 import { parseInventoryYaml } from '../../domain/inventory';
 
 const inv = parseInventoryYaml(readFileSync('config/ocean.example.yaml', 'utf8'), 'config/ocean.example.yaml');
-const machine = (i: number, host: string): FleetMachine => ({ id: `${String(i).padStart(8, '0')}${'ab'.repeat(12)}`, idTruncated: false, hostname: host, ip: `10.1.0.${i}`, metadata: {} });
-const file = (unit: string, extra: Partial<FleetUnitFile> = {}): FleetUnitFile => ({ unit, hash: 'h', dstate: 'launched', state: 'launched', global: false, ...extra }) as FleetUnitFile;
+const machine = (i: number, host: string): FleetMachine => ({
+  id: `${String(i).padStart(8, '0')}${'ab'.repeat(12)}`, idTruncated: false, hostname: host, ip: `10.1.0.${i}`, metadata: {} });
+const file = (unit: string, extra: Partial<FleetUnitFile> = {}): FleetUnitFile =>
+  ({ unit, hash: 'h', dstate: 'launched', state: 'launched', global: false, ...extra }) as FleetUnitFile;
 const spec = (weight?: number, extra: Partial<FleetUnitSpec> = {}): FleetUnitSpec => ({ weight, metadata: {}, ...extra }) as FleetUnitSpec;
 
 describe('joinFleetUnits', () => {
@@ -52,7 +54,10 @@ describe('joinFleetUnits', () => {
   it('at 10,000 units on 500 machines every unit lands where it runs (joined by unit name, not by scanning)', () => {
     const many = Array.from({ length: 500 }, (_, i) => machine(i, `hv${i}`));
     const files = Array.from({ length: 10_000 }, (_, i) => file(`pcocc-vm-vm${i}.service`));
-    const running = files.map((f, i) => ({ unit: f.unit, machineId: many[i % 500]!.id.slice(0, 8), machineIdTruncated: true, active: 'active', sub: 'running' }) as FleetUnit);
+    const running = files.map((f, i) => {
+      const machineId = many[i % 500]!.id.slice(0, 8);
+      return { unit: f.unit, machineId, machineIdTruncated: true, active: 'active', sub: 'running' } as FleetUnit;
+    });
     const specs = new Map(files.map((f) => [f.unit, spec(100)]));
     const units = joinFleetUnits(inv, many, files, running.reverse(), specs);
     expect(units.every((u, i) => u.host === `hv${i % 500}`)).toBe(true);
