@@ -9,10 +9,10 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { hypervisor, unitOfVm, type Inventory } from '../domain/inventory';
+import { unitOfVm, type Inventory } from '../domain/inventory';
 import { checkStartupPlacement, type StartupPlacement } from '../domain/startup-placement';
 import { assertUnitName } from '../domain/names';
-import type { ClusterSnapshot, HostState, VmState } from '../domain/cluster';
+import { fleetSnapshot } from '../domain/fleet-snapshot';
 import {
   parseFleetListMachines,
   parseFleetListUnitFiles,
@@ -29,9 +29,8 @@ import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
 export interface FleetState {
   /** Hypervisors whose fleetd is registered (fleetctl list-machines). */
   machines: { id: string; host: string; ip?: string; metadata: Record<string, string> }[];
+  /** Every unit once; the planners' tool-neutral model of it is domain/fleet-snapshot.ts (not sent twice). */
   units: FleetUnitView[];
-  /** The same, in the tool-neutral model the planners use. */
-  snapshot: ClusterSnapshot;
 }
 
 /** A unit that is not (yet) in the state waited for, and where it is. */
@@ -122,7 +121,7 @@ export function fleetActivities(ctx: ToolContext) {
 
     const units = joinFleetUnits(inv, machines, files, running, specs);
     const machineViews = machines.map((m) => ({ id: m.id, host: m.hostname, ip: m.ip, metadata: m.metadata }));
-    return { machines: machineViews, units, snapshot: toSnapshot(inv, machineViews, units) };
+    return { machines: machineViews, units };
   }
 
   return {
@@ -268,7 +267,7 @@ export function fleetActivities(ctx: ToolContext) {
       for (let round = 1; ; round++) {
         if (toLoad.length) await batch('load', toLoad);
         const { state, pending } = await settle(input.vms, false);
-        const p = checkStartupPlacement(state.snapshot, input.vms);
+        const p = checkStartupPlacement(fleetSnapshot(inv, state.machines, state.units), input.vms);
         if (p.ok || round >= rounds || !p.replace.length) return { ...p, rounds: round, unscheduled: pending };
         await batch('unload', p.replace);
         await settle(p.replace, true);
@@ -308,37 +307,4 @@ export function fleetActivities(ctx: ToolContext) {
 /** Delay before poll n+1 of a wait: 100 ms, 200 ms, 400 ms, 800 ms, then 1 s. */
 export function pollDelay(n: number): number {
   return Math.min(1000, 100 * 2 ** n);
-}
-
-/** fleet's view translated into the planners' tool-neutral model. */
-export function toSnapshot(inv: Inventory, machines: FleetState['machines'], units: FleetUnitView[]): ClusterSnapshot {
-  const registered = new Set(machines.map((m) => m.host));
-  const byHost = new Map(machines.map((m) => [m.host, m]));
-  const hosts: HostState[] = inv.hypervisors.map((h) => {
-    const m = byHost.get(h.name);
-    return {
-      name: h.name,
-      role: h.role,
-      labels: m?.metadata ?? {},
-      capacity: hypervisor(inv, h.name).capacity,
-      schedulable: registered.has(h.name),
-      up: registered.has(h.name),
-    };
-  });
-  const vms: VmState[] = units.map((u) => ({
-    name: u.vm ?? u.unit,
-    host: u.host,
-    weight: u.weight,
-    running: u.active === 'active',
-    constraints: {
-      labels: Object.keys(u.metadata).filter((k) => k !== 'hostname').length
-        ? Object.fromEntries(Object.entries(u.metadata).filter(([k]) => k !== 'hostname'))
-        : undefined,
-      pinnedHost: u.pinnedHost,
-    },
-  }));
-  // fleet's scheduler (leastLoadedScheduler) takes the machine with the least Weight whatever its
-  // capacity (hvflow's inventory knows capacities, fleet does not) and breaks ties by machine id.
-  const tieOrder = [...machines].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((m) => m.host);
-  return { hosts, vms, scheduler: { tieOrder, capacityAware: false } };
 }

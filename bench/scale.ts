@@ -58,6 +58,7 @@ async function main() {
   const topology = generateTopology({ hypervisors, vms });
   const lab = await startLab({ topology, addressBase: process.env.HVFLOW_LAB_NET ?? '127.30', vmStopMs: VM_STOP_MS, vmStartMs: VM_START_MS });
   const labStartSeconds = (Date.now() - t0) / 1000;
+  console.error(`lab of ${hypervisors} hypervisors / ${vms} VMs started in ${labStartSeconds} s`);
   const native = await NativeConnection.connect({ address: server.address });
   const { worker, pool } = await createHvflowWorker({
     connection: native,
@@ -102,6 +103,7 @@ async function main() {
       await approver;
       wallSeconds[label] = (Date.now() - started) / 1000;
       figures[label] = await historyFigures(handle);
+      console.error(`${label}: ${wallSeconds[label]} s, ${JSON.stringify(figures[label])}${errors[label] ? `, failed: ${errors[label]}` : ''}`);
     }
   }
 

@@ -27,6 +27,7 @@ import { ipmiRoutes, routeName, type IpmiRoute } from '../domain/ipmi-routes';
 import { reasonsNotToGoOnWithout } from '../domain/startup-without';
 import { networkCheck, planStartup, type StartupPlan } from '../domain/shutdown-plan';
 import { act, waits } from './activities';
+import { readFleet } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
 import { checked, validated } from './validate';
@@ -456,7 +457,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   const etcdChecked = inv.etcd ? present('final-health', etcdMembers(inv)) : [];
   await proc.ensure('final-health', 'Health checks: fleet, GlusterFS, etcd, VMs running', async () => {
     const found: string[] = [];
-    const fleet = await act.fleetState({});
+    const fleet = await readFleet(inv);
     const registered = new Set(fleet.machines.map((m) => m.host));
     for (const h of fleetHosts) if (!registered.has(h)) found.push(`${h}: fleetd is not registered`);
     load = loadByHost(fleet.snapshot);
