@@ -9,43 +9,36 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { hypervisor, unitOfVm, vmOfUnit, type Inventory } from '../domain/inventory';
+import { unitOfVm, type Inventory } from '../domain/inventory';
 import { checkStartupPlacement, type StartupPlacement } from '../domain/startup-placement';
 import { assertUnitName } from '../domain/names';
-import type { ClusterSnapshot, HostState, VmState } from '../domain/cluster';
+import { fleetSnapshot } from '../domain/fleet-snapshot';
 import {
   parseFleetListMachines,
   parseFleetListUnitFiles,
   parseFleetListUnits,
   parseFleetUnitFile,
-  type FleetMachine,
   type FleetUnitSpec,
 } from './fleet-parse';
+import { joinFleetUnits, type FleetUnitView } from './fleet-join';
+
+export type { FleetUnitView } from './fleet-join';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
-
-/** A fleet unit as the procedures see it: where it runs, in which state, and what it weighs. */
-export interface FleetUnitView {
-  unit: string;
-  /** VM name when the unit follows the inventory's VM unit pattern. */
-  vm?: string;
-  host?: string;
-  dstate: string | null;
-  state: string | null;
-  active?: string;
-  sub?: string;
-  weight: number;
-  /** fleet metadata constraints (`MachineMetadata=role=top`). */
-  metadata: Record<string, string[]>;
-  pinnedHost?: string;
-}
 
 export interface FleetState {
   /** Hypervisors whose fleetd is registered (fleetctl list-machines). */
   machines: { id: string; host: string; ip?: string; metadata: Record<string, string> }[];
+  /** Every unit once; the planners' tool-neutral model of it is domain/fleet-snapshot.ts (not sent twice). */
   units: FleetUnitView[];
-  /** The same, in the tool-neutral model the planners use. */
-  snapshot: ClusterSnapshot;
+}
+
+/** A unit that is not (yet) in the state waited for, and where it is. */
+export interface UnitPending {
+  unit: string;
+  host?: string;
+  active?: string;
+  sub?: string;
 }
 
 const FLEET_HOST_ROLES = ['top', 'worker'];
@@ -93,10 +86,25 @@ export function fleetActivities(ctx: ToolContext) {
     return out;
   }
 
-  function hostOfMachine(machines: FleetMachine[], ref: { id?: string; hostname?: string; ip?: string }): string | undefined {
-    if (ref.hostname) return ref.hostname;
-    const m = machines.find((x) => (ref.ip && x.ip === ref.ip) || (ref.id && (x.id.startsWith(ref.id) || ref.id.startsWith(x.id))));
-    return m?.hostname;
+  /** Polls until every unit is in the wanted state (stopped: not active; running: active/running) or the bound passes. */
+  async function waitFor(units: string[], want: 'stopped' | 'running', timeoutMs: number, beat: (pending: number) => void, avoid?: string[]) {
+    const deadline = Date.now() + timeoutMs;
+    let polls = 0;
+    for (;;) {
+      const state = await readFleetState({ avoid });
+      const byUnit = new Map(state.units.map((x) => [x.unit, x]));
+      const pending: UnitPending[] = units
+        .map((u) => byUnit.get(u) ?? { unit: u, host: undefined, active: undefined, sub: undefined })
+        .filter((v) => (want === 'stopped' ? v.active === 'active' || v.active === 'deactivating' || v.active === 'activating' : !(v.active === 'active' && v.sub === 'running')))
+        .map((v) => ({ unit: v.unit, host: v.host, active: v.active, sub: v.sub }));
+      beat(pending.length);
+      if (pending.length === 0 || Date.now() > deadline) {
+        const notDone = new Set(pending.map((p) => p.unit));
+        return { done: units.filter((u) => !notDone.has(u)), pending };
+      }
+      // Soon at first (a VM stops or starts in well under a second), then every second.
+      await sleepOrCancel(pollDelay(polls++));
+    }
   }
 
   async function readFleetState(input: { avoid?: string[] } = {}): Promise<FleetState> {
@@ -111,34 +119,34 @@ export function fleetActivities(ctx: ToolContext) {
     const running = parsed(() => parseFleetListUnits(unitsOut.stdout));
     const specs = await unitSpecs(host, files.map((f) => ({ unit: f.unit, hash: f.hash })));
 
-    const units: FleetUnitView[] = files.map((f) => {
-      const live = running.find((u) => u.unit === f.unit);
-      const spec = specs.get(f.unit)!;
-      const where = live?.machineId || live?.hostname ? hostOfMachine(machines, { id: live.machineId, hostname: live.hostname, ip: live.ip }) : undefined;
-      const target = f.targetId || f.targetHost ? hostOfMachine(machines, { id: f.targetId, hostname: f.targetHost, ip: f.targetIp }) : undefined;
-      const pinnedByMeta = spec.metadata.hostname?.length === 1 ? spec.metadata.hostname[0] : undefined;
-      const pinnedById = spec.machineId ? machines.find((m) => m.id.startsWith(spec.machineId!) || spec.machineId!.startsWith(m.id))?.hostname : undefined;
-      return {
-        unit: f.unit,
-        vm: vmOfUnit(inv, f.unit),
-        host: where ?? target,
-        dstate: f.dstate,
-        state: f.state,
-        active: live?.active,
-        sub: live?.sub,
-        weight: spec.weight ?? 0,
-        metadata: spec.metadata,
-        pinnedHost: pinnedByMeta ?? pinnedById,
-      };
-    });
+    const units = joinFleetUnits(inv, machines, files, running, specs);
     const machineViews = machines.map((m) => ({ id: m.id, host: m.hostname, ip: m.ip, metadata: m.metadata }));
-    return { machines: machineViews, units, snapshot: toSnapshot(inv, machineViews, units) };
+    return { machines: machineViews, units };
   }
 
   return {
     /** Machines, units (with Weight and constraints) and the planners' view of them. */
     async fleetState(input: { avoid?: string[] } = {}): Promise<FleetState> {
       return readFleetState(input);
+    },
+
+    /**
+     * Waits until fleetd is registered on every host of `hosts` and fleet has a unit for every VM of
+     * `vms`, heartbeating what is missing; returns only what is still missing at the bound (not the
+     * units: a start-up of 10,000 VMs must not carry them into its history on every poll).
+     */
+    async waitFleetReady(input: { hosts: string[]; vms: string[]; timeoutMs?: number }): Promise<{ missing: string[]; unknown: string[]; registered: string[] }> {
+      const deadline = Date.now() + (input.timeoutMs ?? 60_000);
+      for (;;) {
+        const state = await readFleetState();
+        const registered = new Set(state.machines.map((m) => m.host));
+        const known = new Set(state.units.map((u) => u.vm));
+        const missing = input.hosts.filter((h) => !registered.has(h));
+        const unknown = input.vms.filter((vm) => !known.has(vm));
+        Context.current().heartbeat({ missing: missing.length, unknown: unknown.length });
+        if ((!missing.length && !unknown.length) || Date.now() > deadline) return { missing, unknown, registered: [...registered] };
+        await sleepOrCancel(3000);
+      }
     },
 
     /** `systemctl stop fleet` on a hypervisor: fleet reschedules its launched units elsewhere. Idempotent. */
@@ -259,7 +267,7 @@ export function fleetActivities(ctx: ToolContext) {
       for (let round = 1; ; round++) {
         if (toLoad.length) await batch('load', toLoad);
         const { state, pending } = await settle(input.vms, false);
-        const p = checkStartupPlacement(state.snapshot, input.vms);
+        const p = checkStartupPlacement(fleetSnapshot(inv, state.machines, state.units), input.vms);
         if (p.ok || round >= rounds || !p.replace.length) return { ...p, rounds: round, unscheduled: pending };
         await batch('unload', p.replace);
         await settle(p.replace, true);
@@ -267,53 +275,36 @@ export function fleetActivities(ctx: ToolContext) {
       }
     },
 
-    /** Waits until every unit is in the wanted state (stopped: not active; running: active/running). */
-    async waitUnits(input: { units: string[]; want: 'stopped' | 'running'; timeoutMs?: number; avoid?: string[] }): Promise<{ done: string[]; pending: { unit: string; host?: string; active?: string; sub?: string }[] }> {
-      const deadline = Date.now() + (input.timeoutMs ?? 5 * 60_000);
-      for (;;) {
-        const state = await readFleetState({ avoid: input.avoid });
-        const pending = input.units
-          .map((u) => state.units.find((x) => x.unit === u) ?? { unit: u, host: undefined, active: undefined, sub: undefined })
-          .filter((v) => (input.want === 'stopped' ? v.active === 'active' || v.active === 'deactivating' || v.active === 'activating' : !(v.active === 'active' && v.sub === 'running')))
-          .map((v) => ({ unit: v.unit, host: v.host, active: v.active, sub: v.sub }));
-        Context.current().heartbeat({ want: input.want, pending: pending.length, of: input.units.length });
-        if (pending.length === 0 || Date.now() > deadline) {
-          return { done: input.units.filter((u) => !pending.some((p) => p.unit === u)), pending };
-        }
-        await sleepOrCancel(1000);
+    /**
+     * Seed 001's VM tiers in one activity: per batch, `fleetctl stop|start --no-block` then a wait
+     * until each unit is stopped (or active/running), the next batch once it is, heartbeating the
+     * batch reached; a retried attempt goes on from there. Returns the units that did not get there
+     * within `timeoutMs` of their batch (a start-up stops at the first such batch). The workflow's
+     * history holds one activity, whatever the number of VMs.
+     */
+    async runUnitBatches(input: { batches: string[][]; want: 'stopped' | 'running'; timeoutMs: number; stopAtPending?: boolean }): Promise<{ batchesDone: number; pending: UnitPending[] }> {
+      const from = (Context.current().info.heartbeatDetails as { batch?: number } | undefined)?.batch ?? 0;
+      const pending: UnitPending[] = [];
+      for (let i = from; i < input.batches.length; i++) {
+        const units = input.batches[i]!;
+        units.forEach((u, j) => assertUnitName(u, `batches[${i}][${j}]`));
+        if (units.length) await fleetctl(commandHost(inv), [input.want === 'stopped' ? 'stop' : 'start', '--no-block', ...units]);
+        const r = await waitFor(units, input.want, input.timeoutMs, () => Context.current().heartbeat({ batch: i, of: input.batches.length }));
+        pending.push(...r.pending);
+        Context.current().heartbeat({ batch: i + 1, of: input.batches.length });
+        if (r.pending.length && input.stopAtPending) return { batchesDone: i, pending };
       }
+      return { batchesDone: input.batches.length, pending };
+    },
+
+    /** Waits until every unit is in the wanted state (stopped: not active; running: active/running). */
+    async waitUnits(input: { units: string[]; want: 'stopped' | 'running'; timeoutMs?: number; avoid?: string[] }): Promise<{ done: string[]; pending: UnitPending[] }> {
+      return waitFor(input.units, input.want, input.timeoutMs ?? 5 * 60_000, (pending) => Context.current().heartbeat({ want: input.want, pending, of: input.units.length }), input.avoid);
     },
   };
 }
 
-/** fleet's view translated into the planners' tool-neutral model. */
-export function toSnapshot(inv: Inventory, machines: FleetState['machines'], units: FleetUnitView[]): ClusterSnapshot {
-  const registered = new Set(machines.map((m) => m.host));
-  const hosts: HostState[] = inv.hypervisors.map((h) => {
-    const m = machines.find((x) => x.host === h.name);
-    return {
-      name: h.name,
-      role: h.role,
-      labels: m?.metadata ?? {},
-      capacity: hypervisor(inv, h.name).capacity,
-      schedulable: registered.has(h.name),
-      up: registered.has(h.name),
-    };
-  });
-  const vms: VmState[] = units.map((u) => ({
-    name: u.vm ?? u.unit,
-    host: u.host,
-    weight: u.weight,
-    running: u.active === 'active',
-    constraints: {
-      labels: Object.keys(u.metadata).filter((k) => k !== 'hostname').length
-        ? Object.fromEntries(Object.entries(u.metadata).filter(([k]) => k !== 'hostname'))
-        : undefined,
-      pinnedHost: u.pinnedHost,
-    },
-  }));
-  // fleet's scheduler (leastLoadedScheduler) takes the machine with the least Weight whatever its
-  // capacity (hvflow's inventory knows capacities, fleet does not) and breaks ties by machine id.
-  const tieOrder = [...machines].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).map((m) => m.host);
-  return { hosts, vms, scheduler: { tieOrder, capacityAware: false } };
+/** Delay before poll n+1 of a wait: 100 ms, 200 ms, 400 ms, 800 ms, then 1 s. */
+export function pollDelay(n: number): number {
+  return Math.min(1000, 100 * 2 ** n);
 }

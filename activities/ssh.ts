@@ -350,6 +350,7 @@ interface PoolEntry {
 export class SshPool {
   private readonly conns = new Map<string, PoolEntry>();
   private connects = 0;
+  private readonly connectsByHost = new Map<string, number>();
 
   constructor(private readonly config: SshConfig) {
     if (!config || typeof config.privateKeyPath !== 'string' || typeof config.knownHostsPath !== 'string') {
@@ -360,6 +361,11 @@ export class SshPool {
   /** How many SSH connections this pool opened so far, and how many are open now. */
   stats(): { connects: number; open: number } {
     return { connects: this.connects, open: this.conns.size };
+  }
+
+  /** The most SSH connections this pool opened to any one host (a reconnect after a drop counts). */
+  maxConnectsPerHost(): number {
+    return Math.max(0, ...this.connectsByHost.values());
   }
 
   async closeAll(): Promise<void> {
@@ -515,6 +521,7 @@ export class SshPool {
     const client = ssh.connection!;
     client.setNoDelay(true); // small request/response packets: Nagle would add ~40 ms per command
     this.connects++;
+    this.connectsByHost.set(target.host, (this.connectsByHost.get(target.host) ?? 0) + 1);
     let onClosed!: () => void;
     const closedPromise = new Promise<void>((r) => (onClosed = r));
     const conn: Conn = {

@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { parseInventoryYaml, type Inventory } from '../domain/inventory';
 import { foldNodeset } from '../domain/nodeset';
+import { labAddresses } from './addresses';
 import { RealClock } from './clock';
 import { etcdctlBinary, startEtcdCluster, type EtcdCluster } from './etcd';
 import { RealGluster } from './gluster-real';
@@ -30,7 +31,7 @@ export interface LabOptions {
   topology?: Topology;
   /** Lab directory (default: a new temporary one, removed by stop()). */
   dir?: string;
-  /** First three octets of the hosts' loopback addresses (default 127.0.2); host i gets .(10+i). */
+  /** Loopback block of the hosts (default 127.0.2): `127.N.K` a /24 (host i at .(10+i), ≤ 240 hosts), `127.N` a /16 (lab/addresses.ts). */
   addressBase?: string;
   /** sshd port, the same on every host address (default 2222). */
   sshPortBase?: number;
@@ -108,16 +109,16 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const base = o.addressBase ?? process.env.HVFLOW_LAB_NET ?? '127.0.2';
   const port = o.sshPortBase ?? 2222;
   const relays = topology.bmcRelays ?? [];
-  if (topology.hosts.length + relays.length > 240) throw new Error('the lab gives each host and BMC relay one address of a /24: at most 240 of them');
+  const addresses = labAddresses(base, topology.hosts.length + relays.length);
   const clock = new RealClock(o.timeScale ?? 1);
   const model = new LabModel(topology, { clock, vmStopMs: o.vmStopMs, vmStartMs: o.vmStartMs, agentTtlMs: o.agentTtlMs });
   const socketPath = path.join(dir, 'lab.sock');
   const hosts: Record<string, LabHost> = {};
   topology.hosts.forEach((h, i) => {
-    hosts[h.name] = { name: h.name, address: `${base}.${10 + i}`, port, binDir: path.join(dir, 'hosts', h.name, 'bin') };
+    hosts[h.name] = { name: h.name, address: addresses[i]!, port, binDir: path.join(dir, 'hosts', h.name, 'bin') };
   });
   // BMC relays: after the hosts, on no host of the model (nothing powers them off).
-  const relayHosts: LabHost[] = relays.map((name, i) => ({ name, address: `${base}.${10 + topology.hosts.length + i}`, port, binDir: path.join(dir, 'relays', name, 'bin') }));
+  const relayHosts: LabHost[] = relays.map((name, i) => ({ name, address: addresses[topology.hosts.length + i]!, port, binDir: path.join(dir, 'relays', name, 'bin') }));
 
   let server: LabServer | undefined;
   let etcd: EtcdCluster | undefined;

@@ -179,17 +179,13 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
 
   /** fleetctl stop --no-block per batch, waits for each batch; returns the units that did not stop in time. */
   async function stopInBatches(id: string, batchList: string[][]) {
-    const pending: { unit: string; host?: string }[] = [];
-    for (const [i, batch] of batchList.entries()) {
-      const units = unitsOf(batch);
-      await act.stopUnits.executeWithOptions({ startToCloseTimeout: '5m', summary: `fleetctl stop --no-block ${batch.join(' ')}` }, [{ units }]);
-      const r = await waits.waitUnits.executeWithOptions(
-        { startToCloseTimeout: `${Math.ceil(stopTimeoutMs / 1000) + 300}s`, summary: `wait until ${batch.length} VM(s) are stopped` },
-        [{ units, want: 'stopped', timeoutMs: stopTimeoutMs }],
-      );
-      pending.push(...r.pending.map((p) => ({ unit: p.unit, host: p.host })));
-      proc.note(id, `batch ${i + 1}/${batchList.length} done${pending.length ? `; not stopping: ${pending.map((p) => p.unit).join(', ')}` : ''}`);
-    }
+    // One activity for every batch: the history does not grow with the VMs.
+    const r = await waits.runUnitBatches.executeWithOptions(
+      { startToCloseTimeout: `${batchList.length * (Math.ceil(stopTimeoutMs / 1000) + 60) + 300}s`, summary: `stop ${batchList.flat().length} VM(s) in ${batchList.length} batch(es), each stopped before the next` },
+      [{ batches: batchList.map(unitsOf), want: 'stopped', timeoutMs: stopTimeoutMs }],
+    );
+    const pending = r.pending.map((p) => ({ unit: p.unit, host: p.host }));
+    proc.note(id, `${r.batchesDone}/${batchList.length} batch(es) done${pending.length ? `; not stopping: ${pending.map((p) => p.unit).join(', ')}` : ''}`);
     return pending;
   }
 

@@ -20,13 +20,14 @@
  * worker itself), or from `ipmiVia`; in a cold start-up nothing is up, and a relay or the worker
  * powers the first hosts on.
  */
-import { ApplicationFailure, isCancellation, sleep } from '@temporalio/workflow';
+import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { loadByHost } from '../domain/cluster';
 import { etcdMembers, glusterClients, hypervisor, unitOfVm, vmSet, type Inventory } from '../domain/inventory';
 import { ipmiRoutes, routeName, type IpmiRoute } from '../domain/ipmi-routes';
 import { reasonsNotToGoOnWithout } from '../domain/startup-without';
 import { networkCheck, planStartup, type StartupPlan } from '../domain/shutdown-plan';
 import { act, waits } from './activities';
+import { readFleet } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
 import { checked, validated } from './validate';
@@ -378,21 +379,16 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   let unknown: string[] = [];
   present('check-fleet', plan.fleetHosts);
   await proc.ensure('check-fleet', 'fleet: every machine registered, every VM known', async () => {
-    for (let i = 0; ; i++) {
-      const fleet = await act.fleetState({});
-      const registered = new Set(fleet.machines.map((m) => m.host));
-      const missing = fleetHosts.filter((h) => !registered.has(h));
-      unknown = wanted.filter((vm) => !fleet.units.some((u) => u.vm === vm));
-      if (!missing.length && !unknown.length) return { ok: true };
-      if (i >= 20) {
-        const reasons = [
-          ...(missing.length ? [`fleetd not registered on ${missing.join(', ')}`] : []),
-          ...(unknown.length ? [`fleet knows no unit for ${unknown.join(', ')} (override: go on without them)`] : []),
-        ];
-        return { ok: false, reason: reasons.join('; '), evidence: { missing, unknown, registered: [...registered] } };
-      }
-      await sleep('3s');
-    }
+    const f = await waits.waitFleetReady.executeWithOptions({ startToCloseTimeout: '5m', summary: `wait until fleetd runs on ${fleetHosts.length} host(s) and fleet knows every VM` }, [
+      { hosts: fleetHosts, vms: wanted, timeoutMs: 60_000 },
+    ]);
+    unknown = f.unknown;
+    if (!f.missing.length && !f.unknown.length) return { ok: true };
+    const reasons = [
+      ...(f.missing.length ? [`fleetd not registered on ${f.missing.join(', ')}`] : []),
+      ...(f.unknown.length ? [`fleet knows no unit for ${f.unknown.join(', ')} (override: go on without them)`] : []),
+    ];
+    return { ok: false, reason: reasons.join('; '), evidence: { missing: f.missing, unknown: f.unknown, registered: f.registered } };
   });
   const known = (list: string[]) => list.filter((v) => !unknown.includes(v));
 
@@ -424,12 +420,14 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       { startToCloseTimeout: `${Math.ceil(startTimeoutMs / 1000) + 300}s`, summary: `wait until ${names.length} VM(s) run` },
       [{ units, want: 'running', timeoutMs: startTimeoutMs }],
     );
-    if (r.pending.length) {
-      throw ApplicationFailure.create({
-        type: 'VmsDidNotStart',
-        message: `not running ${Math.round(startTimeoutMs / 1000)} s after fleetctl start: ${r.pending.map((p) => `${p.unit} (${p.active ?? '?'}/${p.sub ?? '?'}${p.host ? ` on ${p.host}` : ''})`).join(', ')}`,
-      });
-    }
+    if (r.pending.length) notStarted(r.pending);
+  }
+
+  function notStarted(pending: { unit: string; host?: string; active?: string; sub?: string }[]): never {
+    throw ApplicationFailure.create({
+      type: 'VmsDidNotStart',
+      message: `not running ${Math.round(startTimeoutMs / 1000)} s after fleetctl start: ${pending.map((p) => `${p.unit} (${p.active ?? '?'}/${p.sub ?? '?'}${p.host ? ` on ${p.host}` : ''})`).join(', ')}`,
+    });
   }
 
   for (const [id, label, names] of [
@@ -442,10 +440,13 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   const rest = plan.restBatches.map(known).filter((b) => b.length);
   if (rest.length) {
     await proc.step('start-vms', `Start the ${rest.flat().length} other VM(s), ${input.parallelism ?? 10} at a time`, async () => {
-      for (const [i, batch] of rest.entries()) {
-        await startTier(batch);
-        proc.note('start-vms', `batch ${i + 1}/${rest.length} running`);
-      }
+      // One activity for every batch: the history does not grow with the VMs.
+      const r = await waits.runUnitBatches.executeWithOptions(
+        { startToCloseTimeout: `${rest.length * (Math.ceil(startTimeoutMs / 1000) + 60) + 300}s`, summary: `start ${rest.flat().length} VM(s) in ${rest.length} batch(es), each running before the next` },
+        [{ batches: rest.map(unitsOf), want: 'running', timeoutMs: startTimeoutMs, stopAtPending: true }],
+      );
+      proc.note('start-vms', `${r.batchesDone}/${rest.length} batch(es) running`);
+      if (r.pending.length) notStarted(r.pending);
     }, { changes: true });
   } else proc.markSkipped('start-vms', 'Start the other VMs of the list', 'no other VM in the list');
 
@@ -456,7 +457,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   const etcdChecked = inv.etcd ? present('final-health', etcdMembers(inv)) : [];
   await proc.ensure('final-health', 'Health checks: fleet, GlusterFS, etcd, VMs running', async () => {
     const found: string[] = [];
-    const fleet = await act.fleetState({});
+    const fleet = await readFleet(inv);
     const registered = new Set(fleet.machines.map((m) => m.host));
     for (const h of fleetHosts) if (!registered.has(h)) found.push(`${h}: fleetd is not registered`);
     load = loadByHost(fleet.snapshot);

@@ -5,6 +5,7 @@
  */
 import { loadByHost, weightSpread } from '../domain/cluster';
 import { act } from './activities';
+import { readFleet } from './fleet-state';
 import { Procedure } from './procedure';
 import { validated } from './validate';
 import type { ProcedureInputBase } from './messages';
@@ -38,7 +39,7 @@ export async function clusterStatus(input: ClusterStatusInput): Promise<ClusterS
   ]);
   proc.setPhase('checking');
   const inv = (await proc.step('inventory', 'Read the inventory', () => act.loadInventory({ cluster: input.cluster })))!;
-  const fleet = (await proc.step('fleet', 'List fleet machines, units and weights', () => act.fleetState({}), { skippable: false }))!;
+  const fleet = (await proc.step('fleet', 'List fleet machines, units and weights', () => readFleet(inv), { skippable: false }))!;
   const gluster = inv.gluster
     ? await proc.step('gluster', 'Check GlusterFS (tier, rebalance, heal)', () => act.glusterHealth({}))
     : (proc.markSkipped('gluster', 'Check GlusterFS (tier, rebalance, heal)', 'no GlusterFS volume in the inventory'), undefined);

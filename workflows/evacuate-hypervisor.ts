@@ -18,10 +18,10 @@
 import { planEvacuation, type EvacuationPlan } from '../domain/capacity';
 import { checkMemberStop } from '../domain/quorum';
 import { etcdMembers, glusterClients, glusterServers, hostsOf, vmSet, type Inventory } from '../domain/inventory';
-import type { FleetState } from '../activities/fleet';
 import type { GlusterHealth } from '../activities/gluster';
 import type { EtcdHealth } from '../activities/etcd';
 import { act, waits } from './activities';
+import { readFleet, type FleetView } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
 import { checked, validated } from './validate';
 import { Procedure, type CheckResult } from './procedure';
@@ -104,7 +104,7 @@ function capacityCheck(plan: EvacuationPlan): CheckResult {
   };
 }
 
-function unitsOn(fleet: FleetState, host: string) {
+function unitsOn(fleet: FleetView, host: string) {
   return fleet.units.filter((u) => u.host === host && u.active === 'active');
 }
 
@@ -122,7 +122,7 @@ export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promis
   const neverTouch = vmSet(inv, 'neverTouch');
 
   // Service inventory (fleetctl is run from another hypervisor: this one is going away).
-  const fleet = (await proc.step('service-inventory', `Service inventory: units on ${host}`, () => act.fleetState({ avoid: [host] }), { skippable: false }))!;
+  const fleet = (await proc.step('service-inventory', `Service inventory: units on ${host}`, () => readFleet(inv, { avoid: [host] }), { skippable: false }))!;
   const onHost = unitsOn(fleet, host);
   proc.note('service-inventory', `${onHost.length} unit(s) on ${host}: ${onHost.map((u) => u.vm ?? u.unit).join(', ') || 'none'}`);
 
@@ -176,7 +176,7 @@ export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promis
   // Fleet shutdown — re-check the units and the N+1 plan first.
   proc.setPhase('evacuating');
   await proc.ensure('recheck-fleet', 'Re-check before stopping fleet: same units, still room', async () => {
-    const now = await act.fleetState({ avoid: [host] });
+    const now = await readFleet(inv, { avoid: [host] });
     const before = onHost.map((u) => u.unit).sort();
     const after = unitsOn(now, host).map((u) => u.unit).sort();
     evacuation = planEvacuation(now.snapshot, host, { neverTouch });
@@ -239,7 +239,7 @@ function planView(
   inv: Inventory,
   host: string,
   roles: EvacuationPlanView['roles'],
-  fleet: FleetState,
+  fleet: FleetView,
   evacuation: EvacuationPlan,
   gluster: GlusterHealth | undefined,
   etcd: EtcdHealth | undefined,

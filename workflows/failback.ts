@@ -13,8 +13,8 @@
 import { planRebalance, type RebalancePlan } from '../domain/rebalance';
 import { loadByHost, weightSpread, type ClusterSnapshot } from '../domain/cluster';
 import { hostsOf, unitOfVm, vmSet, type Inventory } from '../domain/inventory';
-import type { FleetState } from '../activities/fleet';
 import { act, waits } from './activities';
+import { readFleet, type FleetView } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
 import { skippedSteps } from './evacuate-hypervisor';
 import { readinessCheck } from './host-ready';
@@ -155,7 +155,7 @@ const movesText = (moves: FailbackMove[]) => moves.map((m) => `${m.vm} ${m.from}
 export async function runFailback(
   proc: Procedure,
   inv: Inventory,
-  fleet: FleetState,
+  fleet: FleetView,
   o: FailbackOptions & { dryRun?: boolean; gateOptions: GateDecisionKind[] },
 ): Promise<Omit<FailbackResult, 'gates' | 'skipped' | 'dryRun'>> {
   // fleet may start any moved VM on any host it schedules on: each must have the VM images (mounts).
@@ -195,7 +195,7 @@ export async function runFailback(
       return none();
     }
     const approved = moves;
-    const now = (await act.fleetState({})).snapshot;
+    const now = (await readFleet(inv)).snapshot;
     await proc.ensure('recheck-destinations', 'Re-check before the moves: every destination mounts the GlusterFS volumes', () => mountsCheck(now));
     ({ hosts, plan, moves, held } = planFailback(inv, now, o));
     planned = view();
@@ -224,7 +224,7 @@ export async function runFailback(
       proc.note('move-vms', `${done.length} moved: ${done.map((d) => `${d.vm} ${d.from}→${d.to}${d.to === d.plannedTo ? '' : ` (planned ${d.plannedTo})`}`).join(', ')}`);
       if (r.to === m.plannedTo) continue;
       // It landed elsewhere: the rest of the plan assumed another state. Plan it again from what is.
-      const now = await act.fleetState({});
+      const now = await readFleet(inv);
       const left = budget === undefined ? undefined : budget - done.length;
       const re = left === 0 ? undefined : planFailback(inv, now.snapshot, { ...o, maxMoves: left }, done.map((d) => d.vm));
       const after = `${m.vm} landed on ${r.to ?? 'no host'}, not ${m.plannedTo}`;
@@ -245,7 +245,7 @@ export async function runFailback(
       todo = rest;
     }
   }, { skippable: false, changes: true });
-  const after = await act.fleetState({});
+  const after = await readFleet(inv);
   const loadAfter = loadByHost(after.snapshot);
   return { hosts, planned, moves: done, replans, spreadAfter: weightSpread(loadAfter, hosts), loadAfter };
 }
@@ -267,7 +267,7 @@ export async function failback(input: FailbackInput): Promise<Finished<FailbackR
   checked(() => checkMoveInfra(inv, input.moveInfra));
   if (input.prefer) checked(() => hostsOf(inv, input.prefer!, 'prefer'));
   if (!input.dryRun) await acquireClusterLock(inv.cluster, 'failback', input.prefer ?? inv.cluster, input.requestedBy);
-  const fleet = (await proc.step('measure-load', 'Measure the load of each hypervisor (unit Weights)', () => act.fleetState({}), { skippable: false }))!;
+  const fleet = (await proc.step('measure-load', 'Measure the load of each hypervisor (unit Weights)', () => readFleet(inv), { skippable: false }))!;
   const r = await runFailback(proc, inv, fleet, { ...input, gateOptions: ['approve', 'reject'] });
   const result: FailbackResult = { dryRun: !!input.dryRun, ...r, gates: proc.progress.gates, skipped: skippedSteps(proc) };
   return proc.finish(result);

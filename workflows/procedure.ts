@@ -228,7 +228,10 @@ export class Procedure {
     const state = done.length
       ? `; done before stopping: ${done.map((s) => s.title).join('; ')}; nothing after that was started`
       : '; nothing was changed on the cluster';
-    return ApplicationFailure.create({ message: message + state, type: PROCEDURE_ABORTED, nonRetryable: true, details: [this.snapshot()] });
+    // Where it stopped, not the whole progress (its plan lists every VM): the progress query has the rest.
+    const { procedure, cluster, phase } = this.progress;
+    const where = { procedure, cluster, phase, changed: done.map((s) => s.id) };
+    return ApplicationFailure.create({ message: message + state, type: PROCEDURE_ABORTED, nonRetryable: true, details: [where] });
   }
 
   snapshot(): Progress {

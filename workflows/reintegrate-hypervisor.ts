@@ -16,6 +16,7 @@ import type { ClusterSnapshot } from '../domain/cluster';
 import { loadByHost } from '../domain/cluster';
 import { hostsOf } from '../domain/inventory';
 import { act, waits } from './activities';
+import { readFleet } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, hostRoles, skippedSteps } from './evacuate-hypervisor';
 import { ensureHostReady } from './host-ready';
@@ -113,7 +114,7 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
     { changes: true });
   }
 
-  const fleet = (await proc.step('measure-load', 'Measure the load of each hypervisor (unit Weights)', () => act.fleetState({}), { skippable: false }))!;
+  const fleet = (await proc.step('measure-load', 'Measure the load of each hypervisor (unit Weights)', () => readFleet(inv), { skippable: false }))!;
   if (input.dryRun) fleet.snapshot = asIfFleetRuns(fleet.snapshot, host);
   const load = loadByHost(fleet.snapshot);
   proc.note('measure-load', Object.entries(load).filter(([, w]) => w > 0 || fleet.snapshot.hosts.some((x) => x.name === host)).map(([h, w]) => `${h} ${w}`).join(', '));

@@ -356,6 +356,7 @@ describe('SshPool under wide fan-out (instant commands)', () => {
     const p = pool();
     await runAll(p, [...HOSTS, ...HOSTS, ...HOSTS]);
     expect(p.stats()).toEqual({ connects: HOSTS.length, open: HOSTS.length });
+    expect(p.maxConnectsPerHost()).toBe(1);
     for (const h of HOSTS) expect(sshds.get(h)!.loginCount()).toBe(1);
   }, 60_000);
 

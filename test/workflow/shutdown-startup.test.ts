@@ -118,6 +118,8 @@ describe('clusterShutdown and clusterStartup (seed 001)', () => {
     await handle.signal(decideSignal, { decision: 'abort', by: 'bob', reason: 'find out who started i12conf1' });
     const err = await handle.result().catch((e) => e);
     expect(String(err.cause?.message)).toMatch(/aborted at gate recheck-vms-unsafe by bob.*nothing was changed on the cluster/);
+    // The failure says where it stopped; it does not carry the progress (the plan lists every VM).
+    expect(err.cause?.details).toEqual([{ procedure: 'clusterShutdown', cluster: 'ocean', phase: 'stopping VMs', changed: [] }]);
     expect(mutatingSince(seq)).toEqual([]);
     // Back to the state of the dry run, and the lock free again.
     h.lab.model.fleetStop('i12conf1');
