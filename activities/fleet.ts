@@ -13,14 +13,16 @@ import { unitOfVm, type Inventory } from '../domain/inventory';
 import { checkStartupPlacement, type StartupPlacement } from '../domain/startup-placement';
 import { assertUnitName } from '../domain/names';
 import { fleetSnapshot } from '../domain/fleet-snapshot';
+import { packFleet, type PackedFleet } from '../domain/fleet-wire';
 import {
   parseFleetListMachines,
   parseFleetListUnitFiles,
   parseFleetListUnits,
   parseFleetUnitFile,
+  type FleetUnit,
   type FleetUnitSpec,
 } from './fleet-parse';
-import { joinFleetUnits, type FleetUnitView } from './fleet-join';
+import { joinFleetUnits, machineIndex, type FleetUnitView } from './fleet-join';
 
 export type { FleetUnitView } from './fleet-join';
 import { expectSuccess } from './ssh';
@@ -86,34 +88,47 @@ export function fleetActivities(ctx: ToolContext) {
     return out;
   }
 
-  /** Polls until every unit is in the wanted state (stopped: not active; running: active/running) or the bound passes. */
+  /**
+   * Polls until every unit is in the wanted state (stopped: not active; running: active/running) or the
+   * bound passes. Each poll is one `fleetctl list-units` (where launched units run and their state):
+   * the unit files and the join are not needed to know whether a batch is there yet.
+   */
   async function waitFor(units: string[], want: 'stopped' | 'running', timeoutMs: number, beat: (pending: number) => void, avoid?: string[]) {
     const deadline = Date.now() + timeoutMs;
+    const host = commandHost(inv, avoid);
     let polls = 0;
     for (;;) {
-      const state = await readFleetState({ avoid });
-      const byUnit = new Map(state.units.map((x) => [x.unit, x]));
-      const pending: UnitPending[] = units
-        .map((u) => byUnit.get(u) ?? { unit: u, host: undefined, active: undefined, sub: undefined })
-        .filter((v) => (want === 'stopped' ? v.active === 'active' || v.active === 'deactivating' || v.active === 'activating' : !(v.active === 'active' && v.sub === 'running')))
-        .map((v) => ({ unit: v.unit, host: v.host, active: v.active, sub: v.sub }));
-      beat(pending.length);
-      if (pending.length === 0 || Date.now() > deadline) {
-        const notDone = new Set(pending.map((p) => p.unit));
+      const live = new Map<string, FleetUnit>();
+      const listed = (await fleetctl(host, ['list-units'])).stdout;
+      for (const u of parsed(() => parseFleetListUnits(listed))) if (!live.has(u.unit)) live.set(u.unit, u); // first line, as the join
+      const notThere = units.filter((u) => {
+        const v = live.get(u);
+        return want === 'stopped' ? v?.active === 'active' || v?.active === 'deactivating' || v?.active === 'activating' : !(v?.active === 'active' && v.sub === 'running');
+      });
+      beat(notThere.length);
+      if (notThere.length === 0 || Date.now() > deadline) {
+        // only for what is late, and only now: which host it is on (list-machines names them)
+        const machinesOut = notThere.length ? (await fleetctl(host, ['list-machines'])).stdout : '';
+        const where = notThere.length ? machineIndex(parsed(() => parseFleetListMachines(machinesOut))) : undefined;
+        const pending: UnitPending[] = notThere.map((unit) => {
+          const v = live.get(unit);
+          return { unit, host: v && where?.hostOf({ id: v.machineId, hostname: v.hostname, ip: v.ip }), active: v?.active, sub: v?.sub };
+        });
+        const notDone = new Set(notThere);
         return { done: units.filter((u) => !notDone.has(u)), pending };
       }
-      // Soon at first (a VM stops or starts in well under a second), then every second.
+      // Often at first (a VM stops or starts in well under a second), then every second.
       await sleepOrCancel(pollDelay(polls++));
     }
   }
 
   async function readFleetState(input: { avoid?: string[] } = {}): Promise<FleetState> {
     const host = commandHost(inv, input.avoid);
-    const [machinesOut, filesOut, unitsOut] = [
-      await fleetctl(host, ['list-machines']),
-      await fleetctl(host, ['list-unit-files']),
-      await fleetctl(host, ['list-units']),
-    ];
+    const [machinesOut, filesOut, unitsOut] = await Promise.all([
+      fleetctl(host, ['list-machines']),
+      fleetctl(host, ['list-unit-files']),
+      fleetctl(host, ['list-units']),
+    ]);
     const machines = parsed(() => parseFleetListMachines(machinesOut.stdout));
     const files = parsed(() => parseFleetListUnitFiles(filesOut.stdout));
     const running = parsed(() => parseFleetListUnits(unitsOut.stdout));
@@ -125,9 +140,9 @@ export function fleetActivities(ctx: ToolContext) {
   }
 
   return {
-    /** Machines, units (with Weight and constraints) and the planners' view of them. */
-    async fleetState(input: { avoid?: string[] } = {}): Promise<FleetState> {
-      return readFleetState(input);
+    /** Machines and units (with Weight and constraints), packed (domain/fleet-wire.ts): a 10,000-VM cluster fits a payload. */
+    async fleetState(input: { avoid?: string[] } = {}): Promise<PackedFleet> {
+      return packFleet(await readFleetState(input), inv.vms.unitPattern);
     },
 
     /**
@@ -240,10 +255,10 @@ export function fleetActivities(ctx: ToolContext) {
      * (domain/startup-placement.ts): `fleetctl load` (schedules, starts nothing), then while a host
      * would carry more than its capacity, its heaviest VMs to start are unloaded (they do not run: it
      * costs nothing) and loaded again, heaviest first, for the scheduler to pick the least loaded
-     * machine. Returns where each VM is scheduled; `ok` false with the numbers when it cannot fit.
+     * machine. Returns the verdict (not where each VM is scheduled: that grows with the VMs); `ok` false with the numbers when it cannot fit.
      * Idempotent: loading a loaded unit and unloading one that does not run change nothing.
      */
-    async placeVms(input: { vms: string[]; rounds?: number; scheduleTimeoutMs?: number }): Promise<StartupPlacement & { rounds: number; unscheduled: string[] }> {
+    async placeVms(input: { vms: string[]; rounds?: number; scheduleTimeoutMs?: number }): Promise<Omit<StartupPlacement, 'placement'> & { rounds: number; unscheduled: string[] }> {
       const units = new Map(input.vms.map((vm) => [vm, unitOfVm(inv, vm)]));
       [...units.values()].forEach((u, i) => assertUnitName(u, `vms[${i}]`));
       const host = commandHost(inv);
@@ -268,7 +283,9 @@ export function fleetActivities(ctx: ToolContext) {
         if (toLoad.length) await batch('load', toLoad);
         const { state, pending } = await settle(input.vms, false);
         const p = checkStartupPlacement(fleetSnapshot(inv, state.machines, state.units), input.vms);
-        if (p.ok || round >= rounds || !p.replace.length) return { ...p, rounds: round, unscheduled: pending };
+        // not the placement of every VM: the workflow needs the verdict, and it must fit a payload at 10,000 VMs
+        const { placement: _each, ...verdict } = p;
+        if (p.ok || round >= rounds || !p.replace.length) return { ...verdict, rounds: round, unscheduled: pending };
         await batch('unload', p.replace);
         await settle(p.replace, true);
         toLoad = p.replace;
@@ -304,7 +321,7 @@ export function fleetActivities(ctx: ToolContext) {
   };
 }
 
-/** Delay before poll n+1 of a wait: 100 ms, 200 ms, 400 ms, 800 ms, then 1 s. */
+/** Delay before poll n+1 of a wait: every 100 ms for the first 2 s (a batch of VMs is there in well under that), then doubling to 1 s. */
 export function pollDelay(n: number): number {
-  return Math.min(1000, 100 * 2 ** n);
+  return n < 20 ? 100 : Math.min(1000, 100 * 2 ** (n - 19));
 }

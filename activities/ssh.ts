@@ -44,6 +44,11 @@ export interface SshConfig {
   heartbeatIntervalMs?: number;
   /** Concurrent exec channels per connection (OpenSSH's MaxSessions defaults to 10). Default 8. */
   maxChannelsPerConnection?: number;
+  /**
+   * SSH handshakes in flight at once, over all hosts. A fan-out to 500 hosts otherwise starts 500
+   * key exchanges together and the last ones run past the connect timeout. Default 32.
+   */
+  maxConcurrentConnects?: number;
 }
 
 export interface RunOptions {
@@ -82,6 +87,7 @@ export interface HeartbeatDetails {
 }
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_CONNECTS = 32;
 const DEFAULT_MAX_OUTPUT = 1024 * 1024;
 const DEFAULT_HEARTBEAT_MS = 3_000;
 const DEFAULT_TIMEOUT_MS = 60_000;
@@ -339,6 +345,8 @@ interface Conn {
   closedPromise: Promise<void>;
   /** Called once when the connection closes (runs and channel opens in flight listen here). */
   closeListeners: Set<() => void>;
+  /** Why it ended, first cause (the pool's lostConnections figure). */
+  why?: string;
 }
 
 interface PoolEntry {
@@ -351,11 +359,25 @@ export class SshPool {
   private readonly conns = new Map<string, PoolEntry>();
   private connects = 0;
   private readonly connectsByHost = new Map<string, number>();
+  private readonly openByHost = new Map<string, number>();
+  private maxOpen = 0;
+  /** Why connections ended before closeAll, by reason: a reconnect that has a reason is not a leak. */
+  private readonly lost = new Map<string, number>();
+  private closing = false;
+  private readonly handshakes: Semaphore;
+  private connecting = 0;
+  private maxConnectingSeen = 0;
 
   constructor(private readonly config: SshConfig) {
     if (!config || typeof config.privateKeyPath !== 'string' || typeof config.knownHostsPath !== 'string') {
       throw new Error('SshPool: privateKeyPath and knownHostsPath are required');
     }
+    this.handshakes = new Semaphore(config.maxConcurrentConnects ?? DEFAULT_MAX_CONNECTS);
+  }
+
+  /** The most SSH handshakes that were in flight at the same time. */
+  maxConcurrentConnects(): number {
+    return this.maxConnectingSeen;
   }
 
   /** How many SSH connections this pool opened so far, and how many are open now. */
@@ -368,8 +390,23 @@ export class SshPool {
     return Math.max(0, ...this.connectsByHost.values());
   }
 
+  /** The most SSH connections open at the same time to any one host. */
+  maxOpenPerHost(): number {
+    return this.maxOpen;
+  }
+
+  /** How many connections ended other than by closeAll, by reason (a host powered off: "end" or "error: ..."). */
+  lostConnections(): Record<string, number> {
+    return Object.fromEntries(this.lost);
+  }
+
+  private noteLost(why: string): void {
+    if (!this.closing) this.lost.set(why, (this.lost.get(why) ?? 0) + 1);
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.conns.values()];
+    this.closing = true;
     this.conns.clear();
     await Promise.all(
       all.map(async (entry) => {
@@ -484,6 +521,9 @@ export class SshPool {
     const ssh = new NodeSSH();
     const timeoutMs = this.config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
+    // the connect timeout counts from the handshake's start, not from the wait for a turn
+    const turn = await this.handshakes.acquire();
+    this.maxConnectingSeen = Math.max(this.maxConnectingSeen, ++this.connecting);
     try {
       await Promise.race([
         ssh.connect({
@@ -517,11 +557,16 @@ export class SshPool {
       throw connectionError(target, `failed: ${err.code && !err.message.includes(err.code) ? `${err.code} ` : ''}${err.message}`, err);
     } finally {
       clearTimeout(timer);
+      this.connecting--;
+      turn();
     }
     const client = ssh.connection!;
     client.setNoDelay(true); // small request/response packets: Nagle would add ~40 ms per command
     this.connects++;
     this.connectsByHost.set(target.host, (this.connectsByHost.get(target.host) ?? 0) + 1);
+    const open = (this.openByHost.get(target.host) ?? 0) + 1;
+    this.openByHost.set(target.host, open);
+    this.maxOpen = Math.max(this.maxOpen, open);
     let onClosed!: () => void;
     const closedPromise = new Promise<void>((r) => (onClosed = r));
     const conn: Conn = {
@@ -536,9 +581,17 @@ export class SshPool {
     };
     // node-ssh removes its own 'error' listener once connected: without ours, a later socket error
     // would be an unhandled 'error' event.
-    client.on('error', () => this.forget(conn));
-    client.on('end', () => this.forget(conn));
+    client.on('error', (e) => {
+      conn.why ??= `error: ${(e as Error).message.replace(/\d+(\.\d+)*/g, 'N')}`;
+      this.forget(conn);
+    });
+    client.on('end', () => {
+      conn.why ??= conn.closed ? 'closed by hvflow' : 'ended by the host';
+      this.forget(conn);
+    });
     client.on('close', () => {
+      this.noteLost(conn.why ?? (conn.closed ? 'closed by hvflow' : 'closed'));
+      this.openByHost.set(target.host, (this.openByHost.get(target.host) ?? 1) - 1);
       this.forget(conn);
       onClosed();
       for (const l of [...conn.closeListeners]) l();
@@ -580,6 +633,7 @@ export class SshPool {
           // on the connection, it is dead for every run
           stalled = setTimeout(() => {
             giveUp(new Error(`no answer to the exec request within ${answerMs} ms`));
+            conn.why ??= 'no answer to an exec request';
             this.forget(conn);
             conn.ssh.dispose();
           }, answerMs);

@@ -11,7 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, DefaultLogger } from '@temporalio/worker';
 import { startDevServer } from '../scripts/temporal-dev-server';
 import { startLab } from '../lab';
@@ -20,6 +20,7 @@ import { createHvflowWorker } from '../worker/create-worker';
 import { approveSignal, decideSignal, progressQuery } from '../workflows/messages';
 import type { ShutdownResult } from '../workflows/cluster-shutdown';
 import type { StartupResult } from '../workflows/cluster-startup';
+import { historyFigures, type HistoryFigures } from '../test/helpers/history-figures';
 
 const { values: args } = parseArgs({
   options: { hypervisors: { type: 'string', default: '500' }, vms: { type: 'string', default: '10000' }, parallelism: { type: 'string', default: '10' } },
@@ -29,25 +30,6 @@ const vms = Number(args.vms);
 const parallelism = Number(args.parallelism);
 const VM_STOP_MS = 300;
 const VM_START_MS = 300;
-
-/** Events, bytes and the largest payload of a finished workflow's history. */
-async function historyFigures(handle: WorkflowHandle) {
-  const history = await handle.fetchHistory();
-  const events = history.events ?? [];
-  let maxPayload = 0;
-  const visit = (v: unknown): void => {
-    if (!v || typeof v !== 'object') return;
-    const o = v as Record<string, unknown>;
-    if (o.data instanceof Uint8Array && 'metadata' in o) {
-      maxPayload = Math.max(maxPayload, o.data.byteLength);
-      return;
-    }
-    for (const x of Object.values(o)) if (x && typeof x === 'object') visit(x);
-  };
-  events.forEach(visit);
-  const bytes = events.reduce((n, e) => n + JSON.stringify(e, (_k, v) => (v instanceof Uint8Array ? 'x'.repeat(v.byteLength) : v)).length, 0);
-  return { events: events.length, bytes, maxPayload };
-}
 
 async function main() {
   Runtime.install({ logger: new DefaultLogger('WARN') });
@@ -72,8 +54,9 @@ async function main() {
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection });
   const wallSeconds: Record<string, number> = {};
-  const figures: Record<string, { events: number; bytes: number; maxPayload: number }> = {};
+  const figures: Record<string, HistoryFigures> = {};
   const errors: Record<string, string> = {};
+  const parked: Record<string, string[]> = {};
 
   /** Runs a procedure to its end, approving each gate; records its wall time and history figures. */
   async function run<T>(label: string, type: string, input: Record<string, unknown>, workflowId = `bench-${label}-${randomUUID()}`): Promise<T | undefined> {
@@ -88,7 +71,12 @@ async function main() {
         if (gate && !answered.has(`${gate.name}@${gate.openedAt}`)) {
           answered.add(`${gate.name}@${gate.openedAt}`);
           if (gate.options.includes('approve')) await handle.signal(approveSignal, { by: 'bench', reason: 'bench' });
-          else await handle.signal(decideSignal, { decision: gate.options.includes('override') ? 'override' : 'abort', by: 'bench', reason: 'bench' });
+          else {
+            // not an approval: a check failed or a step parked; say why in the figures
+            parked[label] = [...(parked[label] ?? []), `${gate.name}: ${String(gate.message).slice(0, 300)}`];
+            console.error(`${label} parked at ${gate.name}: ${gate.message}`);
+            await handle.signal(decideSignal, { decision: gate.options.includes('override') ? 'override' : 'abort', by: 'bench', reason: 'bench' });
+          }
         }
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -102,7 +90,7 @@ async function main() {
       done = true;
       await approver;
       wallSeconds[label] = (Date.now() - started) / 1000;
-      figures[label] = await historyFigures(handle);
+      figures[label] = historyFigures(await handle.fetchHistory());
       console.error(`${label}: ${wallSeconds[label]} s, ${JSON.stringify(figures[label])}${errors[label] ? `, failed: ${errors[label]}` : ''}`);
     }
   }
@@ -144,9 +132,12 @@ async function main() {
       maxHistoryEvents: Math.max(0, ...all.map((f) => f.events)),
       maxHistoryBytes: Math.max(0, ...all.map((f) => f.bytes)),
       history: figures,
-      sshConnectionsPerHost: pool.maxConnectsPerHost(),
+      sshConnectionsPerHost: pool.maxOpenPerHost(),
+      sshConnectsPerHost: pool.maxConnectsPerHost(),
+      sshConnectionsLost: pool.lostConnections(),
       workerPeakRssBytes: peakRss,
       errors,
+      parked,
     }),
   );
 }

@@ -4,6 +4,7 @@
  * schedules. Every function returns lines; `--json` output never goes through here.
  */
 import YAML from 'yaml';
+import { unpackFleet } from '../domain/fleet-wire';
 import type { EvacuationResult, EvacuationPlanView } from '../workflows/evacuate-hypervisor';
 import type { ReintegrationResult } from '../workflows/reintegrate-hypervisor';
 import type { FailbackResult, FailbackMove } from '../workflows/failback';
@@ -222,12 +223,15 @@ export function renderFailbackResult(result: unknown): string[] {
 
 export function renderClusterStatus(result: unknown): string[] {
   const s = result as ClusterStatus;
-  const unitsOn = (h: string) => s.units.filter((u) => u.host === h && u.active === 'active').length;
+  const units = unpackFleet(s.fleet).units;
+  const activeOn = new Map<string, number>();
+  for (const u of units) if (u.host && u.active === 'active') activeOn.set(u.host, (activeOn.get(u.host) ?? 0) + 1);
+  const unitsOn = (h: string) => activeOn.get(h) ?? 0;
   const out = [bold(`Cluster ${s.cluster}`), ''];
   out.push(...table(['HOST', 'ROLE', 'FLEET', 'UNITS', 'WEIGHT'], s.machines.map((m) => [m.host, m.role, m.fleet ? green('up') : red('down'), unitsOn(m.host), s.loadByHost[m.host] ?? 0]), [3, 4]));
   out.push('', `weight spread (top and worker hypervisors): ${s.weightSpread}`);
-  const notRunning = s.units.filter((u) => u.active !== 'active');
-  out.push(`units: ${s.units.length}, not active: ${notRunning.length ? notRunning.map((u) => u.vm ?? u.unit).join(', ') : 'none'}`);
+  const notRunning = units.filter((u) => u.active !== 'active');
+  out.push(`units: ${units.length}, not active: ${notRunning.length ? notRunning.map((u) => u.vm ?? u.unit).join(', ') : 'none'}`);
   if (s.gluster) {
     out.push('', bold(`GlusterFS (asked on ${s.gluster.ranOn})`));
     out.push(...indent(table(['VOLUME', 'HEAL ENTRIES', 'REBALANCE', 'TIER DAEMON', 'BRICKS DOWN'], s.gluster.volumes.map((v) => [v.volume, healCell(v), v.rebalanceRunning ? 'running' : 'no', v.tierDaemon ? 'active' : 'no', v.bricks.filter((b) => !b.connected).length]), [1, 4])));

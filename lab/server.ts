@@ -61,7 +61,8 @@ export async function startLabServer(o: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(o.socketPath, () => resolve());
+    // a wide backlog: hundreds of hosts may run a tool in the same instant
+    server.listen({ path: o.socketPath, backlog: 4096 }, () => resolve());
   });
   server.unref();
   return {

@@ -25,6 +25,7 @@ import { planShutdown, type RunningVm, type ShutdownPlan } from '../domain/shutd
 import type { EtcdHealth } from '../activities/etcd';
 import { act, waits } from './activities';
 import { acquireClusterLock } from './cluster-lock';
+import { readFleet } from './fleet-state';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
 import { validated } from './validate';
 import { Procedure, type CheckResult } from './procedure';
@@ -54,14 +55,25 @@ export interface HungVm {
 export interface ShutdownResult {
   cluster: string;
   dryRun: boolean;
-  /** The VMs that were running (seed 001's saved list): what clusterStartup starts again. */
-  vms: RunningVm[];
-  plan: ShutdownPlan;
+  /** The VMs that were running and where (seed 001's saved list, as in the memo): what clusterStartup starts again. */
+  vms: SavedVm[];
+  /** The plan that ran; its running VMs are `vms` (not carried twice: the result stays small at 10,000 VMs). */
+  plan: Omit<ShutdownPlan, 'running'>;
   hung: HungVm[];
   poweredOff: string[];
   gates: GateRecord[];
   skipped: string[];
 }
+
+/** How many VMs of the list run on each host (the approval's evidence). */
+function countByHost(vms: SavedVm[]): Record<string, number> {
+  const n: Record<string, number> = {};
+  for (const v of vms) n[v.host ?? '-'] = (n[v.host ?? '-'] ?? 0) + 1;
+  return n;
+}
+
+/** A VM of the saved list. */
+export type SavedVm = Pick<RunningVm, 'vm' | 'host'>;
 
 /** Memo key the start-up reads (activities/temporal-info.ts shutdownVmList). */
 export const SHUTDOWN_MEMO = 'hvflowShutdown';
@@ -119,19 +131,23 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
     await proc.ensure('check-etcd', 'Health: every etcd member healthy', async () => etcdAllHealthy(inv, await act.etcdHealth({})));
   } else proc.markSkipped('check-etcd', 'Health: every etcd member healthy', 'no etcd cluster in the inventory');
 
-  const fleet = (await proc.step('running-vms', 'Collect the running VMs (fleetctl list-units)', () => act.fleetState({}), { skippable: false }))!;
+  const fleet = (await proc.step('running-vms', 'Collect the running VMs (fleetctl list-units)', () => readFleet(inv), { skippable: false }))!;
   let plan = planShutdown(inv, fleet.units, { parallelism: input.parallelism });
   let vms = plan.running;
   proc.note('running-vms', `${vms.length} VM(s) running: ${vms.map((v) => v.vm).join(', ') || 'none'}`);
   // The saved list (seed 001: "keep this service name list"), visible in the Web UI and read by the start-up.
-  const saveList = () => upsertMemo({ [SHUTDOWN_MEMO]: { dryRun: !!input.dryRun, vms: vms.map((v) => ({ vm: v.vm, host: v.host })) } });
+  const saved = (): SavedVm[] => vms.map((v) => ({ vm: v.vm, host: v.host }));
+  const saveList = () => upsertMemo({ [SHUTDOWN_MEMO]: { dryRun: !!input.dryRun, vms: saved() } });
   saveList();
   proc.markDone('plan', 'Plan the order (seed 001)', `${plan.stopBatches.length} batch(es), then ${plan.dns.length} DNS VM(s)${plan.warnings.length ? `; ${plan.warnings.length} warning(s)` : ''}`);
   proc.plan([], plan);
 
   const hung: HungVm[] = [];
   const poweredOff: string[] = [];
-  const result = (): ShutdownResult => ({ cluster: inv.cluster, dryRun: !!input.dryRun, vms, plan, hung, poweredOff, gates: proc.progress.gates, skipped: skippedSteps(proc) });
+  const result = (): ShutdownResult => {
+    const { running: _inVms, ...ran } = plan;
+    return { cluster: inv.cluster, dryRun: !!input.dryRun, vms: saved(), plan: ran, hung, poweredOff, gates: proc.progress.gates, skipped: skippedSteps(proc) };
+  };
 
   if (input.dryRun) {
     for (const s of EXECUTION) proc.markSkipped(s.id, s.title, 'dry run: the plan is shown, nothing is changed');
@@ -145,7 +161,8 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
       name: 'approve-shutdown',
       kind: 'approval',
       message: `Shut the whole cluster ${inv.cluster} down: stop ${vms.length - plan.untouched.length} VM(s) (DNS last), power off ${plan.islets.length} islet worker(s), stop GlusterFS, power off ${plan.managed.length} hypervisor(s), ${control} last.${plan.warnings.length ? ` Warnings: ${plan.warnings.join('; ')}` : ''}`,
-      evidence: { vms: vms.map((v) => `${v.vm}${v.host ? `@${v.host}` : ''}`), order: plan.order, warnings: plan.warnings, untouched: plan.untouched },
+      // counts per host, not the names: the list itself is the memo's (hvflowShutdown), shown by the Web UI and the CLI
+      evidence: { vms: vms.length, vmsPerHost: countByHost(vms), listIn: `memo ${SHUTDOWN_MEMO}`, order: plan.order, warnings: plan.warnings, untouched: plan.untouched },
       options: ['approve', 'reject'],
     }),
   );
@@ -154,11 +171,11 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   proc.setPhase('stopping VMs');
   let current = plan;
   const recheck = await proc.ensure('recheck-vms', 'Re-check: the running VMs are the approved list', async () => {
-    current = planShutdown(inv, (await act.fleetState({})).units, { parallelism: input.parallelism });
-    const was = vms.map((v) => v.vm);
-    const is = current.running.map((v) => v.vm);
-    const added = is.filter((v) => !was.includes(v));
-    const gone = was.filter((v) => !is.includes(v));
+    current = planShutdown(inv, (await readFleet(inv)).units, { parallelism: input.parallelism });
+    const was = new Set(vms.map((v) => v.vm));
+    const is = new Set(current.running.map((v) => v.vm));
+    const added = [...is].filter((v) => !was.has(v));
+    const gone = [...was].filter((v) => !is.has(v));
     if (!added.length && !gone.length) return { ok: true };
     return {
       ok: false,

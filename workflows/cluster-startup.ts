@@ -24,6 +24,7 @@ import { ApplicationFailure, isCancellation } from '@temporalio/workflow';
 import { loadByHost } from '../domain/cluster';
 import { etcdMembers, glusterClients, hypervisor, unitOfVm, vmSet, type Inventory } from '../domain/inventory';
 import { ipmiRoutes, routeName, type IpmiRoute } from '../domain/ipmi-routes';
+import { unpackFleet } from '../domain/fleet-wire';
 import { reasonsNotToGoOnWithout } from '../domain/startup-without';
 import { networkCheck, planStartup, type StartupPlan } from '../domain/shutdown-plan';
 import { act, waits } from './activities';
@@ -503,7 +504,7 @@ async function refuseUnknownVms(vms: string[], inv: Inventory, input: ClusterSta
     source = `a VM of cluster ${inv.cluster} (its inventory names no such VM, fleet has no unit for it)`;
     try {
       // one try: a cold cluster has no fleet to ask, and the start-up must not wait on it
-      const fleet = await act.fleetState.executeWithOptions({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 }, summary: 'which VMs fleet knows' }, [{}]);
+      const fleet = unpackFleet(await act.fleetState.executeWithOptions({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 }, summary: 'which VMs fleet knows' }, [{}]));
       known = new Set([...named, ...fleet.units.map((u) => u.vm).filter((v): v is string => !!v)]);
     } catch {
       return; // fleet does not answer (a cold cluster): check-fleet says which VMs it does not know

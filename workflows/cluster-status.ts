@@ -9,7 +9,7 @@ import { readFleet } from './fleet-state';
 import { Procedure } from './procedure';
 import { validated } from './validate';
 import type { ProcedureInputBase } from './messages';
-import type { FleetUnitView } from '../activities/fleet';
+import type { PackedFleet } from '../domain/fleet-wire';
 import type { GlusterHealth } from '../activities/gluster';
 import type { EtcdHealth } from '../activities/etcd';
 
@@ -18,7 +18,8 @@ export interface ClusterStatusInput extends Pick<ProcedureInputBase, 'cluster'> 
 export interface ClusterStatus {
   cluster: string;
   machines: { host: string; role?: string; fleet: boolean; metadata: Record<string, string> }[];
-  units: FleetUnitView[];
+  /** Every unit: where it runs, its state, Weight and constraints; packed (domain/fleet-wire.ts unpackFleet) to fit a payload at 10,000 VMs. */
+  fleet: PackedFleet;
   /** Sum of the Weight of the running units, per hypervisor (seed 000 "measure the hypervisor load"). */
   loadByHost: Record<string, number>;
   weightSpread: number;
@@ -54,15 +55,16 @@ export async function clusterStatus(input: ClusterStatusInput): Promise<ClusterS
   for (const h of inv.hypervisors) if (!registered.has(h.name)) problems.push(`${h.name}: fleetd is not registered (fleet down or host off)`);
   problems.push(...(gluster?.problems ?? []));
   if (etcd && etcd.unhealthyMembers.length) problems.push(`etcd: unhealthy member(s) ${etcd.unhealthyMembers.join(', ')}`);
+  const machines = new Map(fleet.machines.map((m) => [m.host, m]));
   const status: ClusterStatus = {
     cluster: inv.cluster,
     machines: inv.hypervisors.map((h) => ({
       host: h.name,
       role: h.role,
       fleet: registered.has(h.name),
-      metadata: fleet.machines.find((m) => m.host === h.name)?.metadata ?? {},
+      metadata: machines.get(h.name)?.metadata ?? {},
     })),
-    units: fleet.units,
+    fleet: fleet.packed,
     loadByHost: load,
     weightSpread: weightSpread(load, managed),
     gluster: gluster ?? undefined,

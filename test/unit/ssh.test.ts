@@ -357,7 +357,16 @@ describe('SshPool under wide fan-out (instant commands)', () => {
     await runAll(p, [...HOSTS, ...HOSTS, ...HOSTS]);
     expect(p.stats()).toEqual({ connects: HOSTS.length, open: HOSTS.length });
     expect(p.maxConnectsPerHost()).toBe(1);
+    expect(p.maxOpenPerHost()).toBe(1);
+    expect(p.lostConnections()).toEqual({});
     for (const h of HOSTS) expect(sshds.get(h)!.loginCount()).toBe(1);
+  }, 60_000);
+
+  it('a fan-out to 100 new hosts runs at most maxConcurrentConnects handshakes at once, and loses nothing', async () => {
+    const p = pool({ maxConcurrentConnects: 4 });
+    await runAll(p, HOSTS);
+    expect(p.stats()).toEqual({ connects: HOSTS.length, open: HOSTS.length });
+    expect(p.maxConcurrentConnects()).toBe(4);
   }, 60_000);
 
   it('loses no exit of 300 instant commands on one host (8 channels at a time), over one connection', async () => {

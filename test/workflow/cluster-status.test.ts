@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { startHarness, type Harness } from '../helpers/harness';
 import type { ClusterStatus } from '../../workflows/cluster-status';
+import { unpackFleet } from '../../domain/fleet-wire';
 
 let h: Harness;
 beforeAll(async () => {
@@ -27,10 +28,11 @@ describe('clusterStatus on the real Temporal server against the seed lab', () =>
     expect(s.loadByHost).toMatchObject({ top1: 20000, top2: 24000, top3: 20000, worker1: 20000, worker2: 58000, worker3: 50000 });
     expect(s.machines.filter((m) => m.fleet)).toHaveLength(13);
     expect(s.machines.find((m) => m.host === 'worker3')?.metadata).toMatchObject({ role: 'top' });
-    const admin1 = s.units.find((u) => u.vm === 'admin1')!;
+    const units = unpackFleet(s.fleet).units;
+    const admin1 = units.find((u) => u.vm === 'admin1')!;
     expect(admin1).toMatchObject({ unit: 'pcocc-vm-admin1.service', host: 'top1', active: 'active', sub: 'running' });
     // Every unit where the model says it runs.
-    for (const u of s.units) {
+    for (const u of units) {
       const m = model.units.get(u.unit);
       expect(m, u.unit).toBeDefined();
     }
@@ -68,7 +70,7 @@ describe('clusterStatus on the real Temporal server against the seed lab', () =>
     await new Promise((r) => setTimeout(r, 1500)); // agent TTL in the lab
     const s = await status();
     expect(s.machines.find((m) => m.host === 'worker2')?.fleet).toBe(false);
-    expect(s.units.filter((u) => u.host === 'worker2')).toEqual([]);
+    expect(unpackFleet(s.fleet).units.filter((u) => u.host === 'worker2')).toEqual([]);
     expect(s.loadByHost.worker2 ?? 0).toBe(0);
     expect(s.etcd?.unhealthyMembers).toEqual(['worker2']);
     expect(s.problems.join('\n')).toMatch(/worker2: fleetd is not registered/);

@@ -135,7 +135,7 @@ describe('clusterShutdown and clusterStartup (seed 001)', () => {
     shutdownId = handle.workflowId;
     const p = await waitForProgress(handle, gateWaiting('approve-shutdown'));
     expect(mutatingSince(seq)).toEqual([]);
-    expect((p.gate!.evidence.vms as string[]).length).toBe(before.size);
+    expect(p.gate!.evidence).toMatchObject({ vms: before.size, listIn: 'memo hvflowShutdown' });
     expect(p.gate!.evidence.order).toEqual((p.plan as ShutdownResult['plan']).order);
     // The list is in the memo before anything is stopped (the start-up reads it from there).
     const memo = (await handle.describe()).memo as { hvflowShutdown: { vms: { vm: string }[]; dryRun: boolean } };

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { useHarness, waitForProgress, gateWaiting } from '../helpers/harness';
 import { approveSignal, progressQuery } from '../../workflows/messages';
 import { generateTopology } from '../../lab/topology';
+import { historyFigures } from '../helpers/history-figures';
 import type { ShutdownResult } from '../../workflows/cluster-shutdown';
 import type { StartupResult } from '../../workflows/cluster-startup';
 
@@ -64,6 +65,11 @@ describe('start-up after a whole-cluster shutdown', () => {
       const scheduled = await activitiesScheduled(handle);
       const perVmBatch = Object.entries(scheduled).filter(([, n]) => n > topology.hosts.length);
       expect(perVmBatch, handle.workflowId).toEqual([]);
+      // Bounded payloads: what grows with the VMs (fleet's state, the saved list, the results) is
+      // packed or carried once, so the largest payload, scaled from 300 to 10,000 VMs, stays under
+      // the 512 KiB goal (fleetState's 190 bytes a VM and a shutdown result carrying each VM twice did not).
+      const f = historyFigures(await handle.fetchHistory());
+      expect(f.maxPayload * (10_000 / 300), `${handle.workflowId}: ${f.maxPayload} bytes in ${f.maxPayloadIn}`).toBeLessThan(512 * 1024);
     }
   });
 });
