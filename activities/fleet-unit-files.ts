@@ -132,7 +132,9 @@ export async function unitSpecs(ctx: ToolContext, host: string, units: { unit: s
     }
     for (const r of parsed(() => parseCatBatch(res.stdout, marker, batch))) {
       if (vanished(r)) continue;
-      if (r.exitCode !== 0) throw ApplicationFailure.create({ type: 'ToolError', message: `fleetctl cat ${r.unit} failed (exit ${r.exitCode}): ${r.stderr.split('\n')[0]}` });
+      if (r.exitCode !== 0) {
+        throw ApplicationFailure.create({ type: 'ToolError', message: `fleetctl cat ${r.unit} failed (exit ${r.exitCode}): ${r.stderr.split('\n')[0]}` });
+      }
       const spec = parsed(() => parseFleetUnitFile(r.stdout, r.unit));
       // Cached only under the hash of what was read, and only if it is the hash listed: a unit
       // changed between the listing and its cat is read again next time rather than cached wrongly.

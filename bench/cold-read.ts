@@ -36,7 +36,9 @@ async function one(units: number, address: string) {
   const lab = await startLab({ topology: generateTopology({ hypervisors, vms: units }), addressBase: process.env.HVFLOW_LAB_NET ?? '127.40' });
   const labStartSeconds = (Date.now() - t) / 1000;
   const native = await NativeConnection.connect({ address });
-  const { worker, pool } = await createHvflowWorker({ connection: native, taskQueue: `cold-${units}`, inventory: lab.inventory, sshKeyPath: lab.privateKeyPath, knownHostsPath: lab.knownHostsPath });
+  const taskQueue = `cold-${units}`;
+  const keys = { sshKeyPath: lab.privateKeyPath, knownHostsPath: lab.knownHostsPath };
+  const { worker, pool } = await createHvflowWorker({ connection: native, taskQueue, inventory: lab.inventory, ...keys });
   const runs = pool.run.bind(pool);
   let catExecs = 0;
   pool.run = (target, argv, opts) => {
@@ -49,11 +51,13 @@ async function one(units: number, address: string) {
   try {
     const before = lab.commandLog().length;
     t = Date.now();
-    await client.workflow.execute('clusterStatus', { taskQueue: `cold-${units}`, workflowId: `cold-read-${randomUUID()}`, args: [{ cluster: lab.inventory.cluster }] });
+    await client.workflow.execute('clusterStatus', { taskQueue, workflowId: `cold-read-${randomUUID()}`, args: [{ cluster: lab.inventory.cluster }] });
     const seconds = (Date.now() - t) / 1000;
     const fleetctlCalls = lab.commandLog().slice(before).filter((c) => c.argv[0] === 'fleetctl').length;
     const r = (x: number) => Math.round(x * 100) / 100;
-    console.log(JSON.stringify({ units, hypervisors, seconds: r(seconds), secondsPer1000Units: r((seconds * 1000) / units), catExecs, fleetctlCalls, labStartSeconds: r(labStartSeconds) }));
+    const perThousand = r((seconds * 1000) / units);
+    const figures = { units, hypervisors, seconds: r(seconds), secondsPer1000Units: perThousand, catExecs, fleetctlCalls };
+    console.log(JSON.stringify({ ...figures, labStartSeconds: r(labStartSeconds) }));
   } finally {
     worker.shutdown();
     await running;
@@ -70,7 +74,8 @@ async function main() {
   const results: unknown[] = [];
   try {
     for (const size of args.sizes!.split(',').map(Number)) {
-      const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--one', String(size), '--server', server.address], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
+      const argv = [...process.execArgv, __filename, '--one', String(size), '--server', server.address];
+      const out = execFileSync(process.execPath, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 << 20 });
       const line = out.trim().split('\n').pop()!;
       console.error(line);
       results.push(JSON.parse(line));

@@ -62,7 +62,10 @@ static void put_utf8(struct buf *b, unsigned cp) {
   if (cp < 0x80) { u[0] = (char)cp; put(b, u, 1); }
   else if (cp < 0x800) { u[0] = (char)(0xC0 | cp >> 6); u[1] = (char)(0x80 | (cp & 0x3F)); put(b, u, 2); }
   else if (cp < 0x10000) { u[0] = (char)(0xE0 | cp >> 12); u[1] = (char)(0x80 | (cp >> 6 & 0x3F)); u[2] = (char)(0x80 | (cp & 0x3F)); put(b, u, 3); }
-  else { u[0] = (char)(0xF0 | cp >> 18); u[1] = (char)(0x80 | (cp >> 12 & 0x3F)); u[2] = (char)(0x80 | (cp >> 6 & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F)); put(b, u, 4); }
+  else {
+    u[0] = (char)(0xF0 | cp >> 18); u[1] = (char)(0x80 | (cp >> 12 & 0x3F)); u[2] = (char)(0x80 | (cp >> 6 & 0x3F)); u[3] = (char)(0x80 | (cp & 0x3F));
+    put(b, u, 4);
+  }
 }
 
 static int hex4(const char *s, unsigned *v) {

@@ -24,7 +24,11 @@ async function status(): Promise<{ s: ClusterStatus; catExecs: number }> {
     return run.call(pool, target, argv, opts);
   };
   try {
-    const s: ClusterStatus = await h.client.workflow.execute('clusterStatus', { taskQueue: h.taskQueue, workflowId: `cold-read-${randomUUID()}`, args: [{ cluster: h.lab.inventory.cluster }] });
+    const s: ClusterStatus = await h.client.workflow.execute('clusterStatus', {
+      taskQueue: h.taskQueue,
+      workflowId: `cold-read-${randomUUID()}`,
+      args: [{ cluster: h.lab.inventory.cluster }],
+    });
     return { s, catExecs };
   } finally {
     pool.run = run;
