@@ -109,8 +109,8 @@ const specCache = new Map<string, FleetUnitSpec>();
 /**
  * The specs of `units` (as listed by `fleetctl list-unit-files`, with their hash), read on `host`:
  * cached ones from the cache, the rest in ceil(n / CAT_BATCH) execs. A unit destroyed between the
- * listing and its cat is left out of the map; any other failure of a cat fails the read (retryable:
- * fleet answers 503 while etcd is away).
+ * listing and its cat is left out of the map; any other failure of a cat fails the read as any failed
+ * fleetctl does (expectSuccess: non-retryable, the step parks).
  */
 export async function unitSpecs(ctx: ToolContext, host: string, units: { unit: string; hash: string }[]): Promise<Map<string, FleetUnitSpec>> {
   const out = new Map<string, FleetUnitSpec>();
@@ -133,7 +133,8 @@ export async function unitSpecs(ctx: ToolContext, host: string, units: { unit: s
     for (const r of parsed(() => parseCatBatch(res.stdout, marker, batch))) {
       if (vanished(r)) continue;
       if (r.exitCode !== 0) {
-        throw ApplicationFailure.create({ type: 'ToolError', message: `fleetctl cat ${r.unit} failed (exit ${r.exitCode}): ${r.stderr.split('\n')[0]}` });
+        const said = `exited with code ${r.exitCode}: ${r.stderr.split('\n')[0] || '(no output)'}`;
+        throw ApplicationFailure.create({ type: 'ToolError', nonRetryable: true, message: `fleetctl cat ${r.unit} failed on ${host}: ${said}` });
       }
       const spec = parsed(() => parseFleetUnitFile(r.stdout, r.unit));
       // Cached only under the hash of what was read, and only if it is the hash listed: a unit

@@ -2,7 +2,8 @@
  * Prints figures, asserts nothing: the cold read of a generated cluster (clusterStatus with no unit
  * file cached: a fresh worker process per size) at several sizes, to show how it grows with the
  * number of units. The last line is one JSON array: per size the units, the seconds, the seconds per
- * 1000 units, the SSH execs that ran `fleetctl cat` and the fleetctl processes the lab served.
+ * 1000 units, the units clusterStatus returned, the SSH execs that ran `fleetctl cat` and the fleetctl
+ * processes the lab served.
  *
  *   npx tsx bench/cold-read.ts [--sizes 1000,4000,10000] [--vms-per-hypervisor 20] [--port 19744]
  *
@@ -51,12 +52,12 @@ async function one(units: number, address: string) {
   try {
     const before = lab.commandLog().length;
     t = Date.now();
-    await client.workflow.execute('clusterStatus', { taskQueue, workflowId: `cold-read-${randomUUID()}`, args: [{ cluster: lab.inventory.cluster }] });
+    const status: { units: unknown[] } = await client.workflow.execute('clusterStatus', { taskQueue, workflowId: `cold-read-${randomUUID()}`, args: [{ cluster: lab.inventory.cluster }] });
     const seconds = (Date.now() - t) / 1000;
     const fleetctlCalls = lab.commandLog().slice(before).filter((c) => c.argv[0] === 'fleetctl').length;
     const r = (x: number) => Math.round(x * 100) / 100;
     const perThousand = r((seconds * 1000) / units);
-    const figures = { units, hypervisors, seconds: r(seconds), secondsPer1000Units: perThousand, catExecs, fleetctlCalls };
+    const figures = { units, hypervisors, seconds: r(seconds), secondsPer1000Units: perThousand, unitsRead: status.units.length, catExecs, fleetctlCalls };
     console.log(JSON.stringify({ ...figures, labStartSeconds: r(labStartSeconds) }));
   } finally {
     worker.shutdown();
