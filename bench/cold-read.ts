@@ -52,7 +52,8 @@ async function one(units: number, address: string) {
   try {
     const before = lab.commandLog().length;
     t = Date.now();
-    const status: { units: unknown[] } = await client.workflow.execute('clusterStatus', { taskQueue, workflowId: `cold-read-${randomUUID()}`, args: [{ cluster: lab.inventory.cluster }] });
+    const workflowId = `cold-read-${randomUUID()}`;
+    const status: { units: unknown[] } = await client.workflow.execute('clusterStatus', { taskQueue, workflowId, args: [{ cluster: lab.inventory.cluster }] });
     const seconds = (Date.now() - t) / 1000;
     const fleetctlCalls = lab.commandLog().slice(before).filter((c) => c.argv[0] === 'fleetctl').length;
     const r = (x: number) => Math.round(x * 100) / 100;
