@@ -18,10 +18,9 @@ import {
   parseFleetListMachines,
   parseFleetListUnitFiles,
   parseFleetListUnits,
-  parseFleetUnitFile,
   type FleetUnit,
-  type FleetUnitSpec,
 } from './fleet-parse';
+import { unitSpecs } from './fleet-unit-files';
 import { joinFleetUnits, machineIndex, type FleetUnitView } from './fleet-join';
 
 export type { FleetUnitView } from './fleet-join';
@@ -53,39 +52,11 @@ export function commandHost(inv: Inventory, avoid: string[] = []): string {
   return other.name;
 }
 
-/** Unit specs by unit name and hash: `fleetctl cat` costs a round trip per unit, a unit file rarely changes. */
-const specCache = new Map<string, FleetUnitSpec>();
-
 export function fleetActivities(ctx: ToolContext) {
   const inv = ctx.inventory;
 
   async function fleetctl(host: string, args: string[], timeoutMs = 60_000) {
     return expectSuccess(await runOn(ctx, host, ['fleetctl', ...args], { timeoutMs }), `fleetctl ${args[0]}`);
-  }
-
-  async function unitSpecs(host: string, units: { unit: string; hash: string }[]): Promise<Map<string, FleetUnitSpec>> {
-    const out = new Map<string, FleetUnitSpec>();
-    const missing = units.filter((u) => {
-      const cached = specCache.get(`${u.unit}@${u.hash}`);
-      if (cached) out.set(u.unit, cached);
-      return !cached;
-    });
-    // One round trip for all missing units; the separator line cannot appear in a unit file.
-    for (let i = 0; i < missing.length; i += 200) {
-      const batch = missing.slice(i, i + 200);
-      batch.forEach((u) => assertUnitName(u.unit, 'unit'));
-      const script = 'for u do printf "==> %s <==\\n" "$u"; fleetctl cat "$u" || exit $?; done';
-      const res = expectSuccess(await runOn(ctx, host, ['sh', '-c', script, 'sh', ...batch.map((u) => u.unit)], { timeoutMs: 120_000 }), 'fleetctl cat');
-      const chunks = res.stdout.split(/^==> (\S+) <==\n/m);
-      for (let j = 1; j < chunks.length; j += 2) {
-        const unit = chunks[j]!;
-        const spec = parsed(() => parseFleetUnitFile(chunks[j + 1] ?? '', unit));
-        const hash = batch.find((u) => u.unit === unit)?.hash;
-        if (hash) specCache.set(`${unit}@${hash}`, spec);
-        out.set(unit, spec);
-      }
-    }
-    return out;
   }
 
   /**
@@ -132,9 +103,10 @@ export function fleetActivities(ctx: ToolContext) {
     const machines = parsed(() => parseFleetListMachines(machinesOut.stdout));
     const files = parsed(() => parseFleetListUnitFiles(filesOut.stdout));
     const running = parsed(() => parseFleetListUnits(unitsOut.stdout));
-    const specs = await unitSpecs(host, files.map((f) => ({ unit: f.unit, hash: f.hash })));
+    const specs = await unitSpecs(ctx, host, files.map((f) => ({ unit: f.unit, hash: f.hash })));
 
-    const units = joinFleetUnits(inv, machines, files, running, specs);
+    // A unit destroyed between the listing and its cat is no unit of fleet any more.
+    const units = joinFleetUnits(inv, machines, files.filter((f) => specs.has(f.unit)), running, specs);
     const machineViews = machines.map((m) => ({ id: m.id, host: m.hostname, ip: m.ip, metadata: m.metadata }));
     return { machines: machineViews, units };
   }

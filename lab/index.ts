@@ -2,7 +2,8 @@
  * startLab(): the simulated cluster the real activities reach over real SSH.
  *
  * Per hypervisor: one OpenSSH sshd on its own loopback address with its own host key, whose sessions
- * get PATH=<host bin dir>:... where every stand-in is a symlink to lab/bin/lab-tool.js. Real etcd
+ * get PATH=<host bin dir>:... where every stand-in is a symlink to lab/bin/lab-tool.js (fleetctl: to its
+ * native build, lab/native-client.ts, where the system has a compiler). Real etcd
  * members run on the member hosts' addresses. One lab server holds the shared model. The lab writes
  * the client key, known_hosts and an inventory YAML (validated by parseInventoryYaml) into its dir,
  * and the worker's ipmitool (`workerIpmitool`, for HVFLOW_IPMITOOL): the lab's stand-in, reaching
@@ -21,6 +22,7 @@ import { RealGluster } from './gluster-real';
 import { LabModel, type CommandLogEntry } from './model';
 import { startLabServer, type ControlRequest, type LabServer } from './server';
 import { generateKeyPair, knownHostsLine, startSshd, type SshdHandle } from './sshd';
+import { nativeClient } from './native-client';
 import { TOOLS } from './tools';
 import { WORKER_ORIGIN } from './tools/ipmitool';
 import { storageAddress, storageName } from './tools/gluster';
@@ -184,12 +186,15 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
           peerPort: o.etcdPeerPort ?? 2380,
         })
       : Promise.resolve(undefined);
+    // fleetctl runs once per unit in a cold read: the native client where a compiler built it.
+    const native = await nativeClient();
+    const clientOf = (tool: string) => (tool === 'fleetctl' && native ? native : CLIENT);
     const glusterPromise = o.gluster === 'real' ? startRealGluster(topology, model, path.join(dir, 'gluster')) : Promise.resolve(undefined);
     // A hypervisor's bin dir holds every stand-in; a BMC relay's, ipmitool only.
     await Promise.all(
       [...Object.values(hosts), ...relayHosts].map(async (h) => {
         await fsp.mkdir(h.binDir, { recursive: true });
-        for (const t of relayHosts.includes(h) ? ['ipmitool'] : LAB_TOOLS) await fsp.symlink(CLIENT, path.join(h.binDir, t)).catch(ignoreExists);
+        for (const t of relayHosts.includes(h) ? ['ipmitool'] : LAB_TOOLS) await fsp.symlink(clientOf(t), path.join(h.binDir, t)).catch(ignoreExists);
         h.sshd = await startSshd(sshdOptions(h));
       }),
     );

@@ -3,7 +3,8 @@
 #   sshd (one per simulated hypervisor), etcd + etcdctl (the lab's real etcd cluster),
 #   nodeset (the reference our nodeset syntax is tested against), chromium (Web UI test),
 #   glusterd + the FUSE client (the lab's real-GlusterFS mode), ip (its namespaces),
-#   ipmitool + OpenIPMI's ipmi_sim (the worker's ipmitool against a real BMC, test/lab/ipmi-sim.test.ts).
+#   ipmitool + OpenIPMI's ipmi_sim (the worker's ipmitool against a real BMC, test/lab/ipmi-sim.test.ts),
+#   gcc (the lab's native stand-in client for fleetctl, lab/native-client.ts).
 set -euo pipefail
 declare -A pkg_for=(
   [/usr/sbin/sshd]=openssh-server
@@ -18,6 +19,7 @@ declare -A pkg_for=(
   [/usr/bin/ip]=iproute2
   [/usr/bin/ipmitool]=ipmitool
   [/usr/bin/ipmi_sim]=openipmi
+  [/usr/bin/gcc]=gcc
 )
 missing=()
 for bin in "${!pkg_for[@]}"; do [ -x "$bin" ] || missing+=("${pkg_for[$bin]}"); done
