@@ -32,7 +32,7 @@ export const CAT_BATCH = 1000;
 export const CAT_SCRIPT = [
   'm=$1; lanes=$2; shift 2',
   'd=$(mktemp -d) || exit 1',
-  "trap 'rm -rf \"$d\"' EXIT",
+  'trap \'rm -rf "$d"\' EXIT',
   'l=0',
   'while [ "$l" -lt "$lanes" ]; do',
   '  (i=0; for u do',

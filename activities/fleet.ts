@@ -14,12 +14,7 @@ import { checkStartupPlacement, type StartupPlacement } from '../domain/startup-
 import { assertUnitName } from '../domain/names';
 import { fleetSnapshot } from '../domain/fleet-snapshot';
 import { packFleet, type PackedFleet } from '../domain/fleet-wire';
-import {
-  parseFleetListMachines,
-  parseFleetListUnitFiles,
-  parseFleetListUnits,
-  type FleetUnit,
-} from './fleet-parse';
+import { parseFleetListMachines, parseFleetListUnitFiles, parseFleetListUnits, type FleetUnit } from './fleet-parse';
 import { unitSpecs } from './fleet-unit-files';
 import { joinFleetUnits, machineIndex, type FleetUnitView } from './fleet-join';
 
@@ -48,7 +43,8 @@ const FLEET_HOST_ROLES = ['top', 'worker'];
 export function commandHost(inv: Inventory, avoid: string[] = []): string {
   if (!avoid.includes(inv.controlHost)) return inv.controlHost;
   const other = inv.hypervisors.find((h) => FLEET_HOST_ROLES.includes(h.role) && !avoid.includes(h.name));
-  if (!other) throw ApplicationFailure.nonRetryable(`no management hypervisor left to run cluster commands from (avoiding ${avoid.join(', ')})`, 'InvalidInput');
+  if (!other)
+    throw ApplicationFailure.nonRetryable(`no management hypervisor left to run cluster commands from (avoiding ${avoid.join(', ')})`, 'InvalidInput');
   return other.name;
 }
 
@@ -74,7 +70,9 @@ export function fleetActivities(ctx: ToolContext) {
       for (const u of parsed(() => parseFleetListUnits(listed))) if (!live.has(u.unit)) live.set(u.unit, u); // first line, as the join
       const notThere = units.filter((u) => {
         const v = live.get(u);
-        return want === 'stopped' ? v?.active === 'active' || v?.active === 'deactivating' || v?.active === 'activating' : !(v?.active === 'active' && v.sub === 'running');
+        return want === 'stopped'
+          ? v?.active === 'active' || v?.active === 'deactivating' || v?.active === 'activating'
+          : !(v?.active === 'active' && v.sub === 'running');
       });
       beat(notThere.length);
       if (notThere.length === 0 || Date.now() > deadline) {
@@ -103,10 +101,20 @@ export function fleetActivities(ctx: ToolContext) {
     const machines = parsed(() => parseFleetListMachines(machinesOut.stdout));
     const files = parsed(() => parseFleetListUnitFiles(filesOut.stdout));
     const running = parsed(() => parseFleetListUnits(unitsOut.stdout));
-    const specs = await unitSpecs(ctx, host, files.map((f) => ({ unit: f.unit, hash: f.hash })));
+    const specs = await unitSpecs(
+      ctx,
+      host,
+      files.map((f) => ({ unit: f.unit, hash: f.hash })),
+    );
 
     // A unit destroyed between the listing and its cat is no unit of fleet any more.
-    const units = joinFleetUnits(inv, machines, files.filter((f) => specs.has(f.unit)), running, specs);
+    const units = joinFleetUnits(
+      inv,
+      machines,
+      files.filter((f) => specs.has(f.unit)),
+      running,
+      specs,
+    );
     const machineViews = machines.map((m) => ({ id: m.id, host: m.hostname, ip: m.ip, metadata: m.metadata }));
     return { machines: machineViews, units };
   }
@@ -122,7 +130,11 @@ export function fleetActivities(ctx: ToolContext) {
      * `vms`, heartbeating what is missing; returns only what is still missing at the bound (not the
      * units: a start-up of 10,000 VMs must not carry them into its history on every poll).
      */
-    async waitFleetReady(input: { hosts: string[]; vms: string[]; timeoutMs?: number }): Promise<{ missing: string[]; unknown: string[]; registered: string[] }> {
+    async waitFleetReady(input: {
+      hosts: string[];
+      vms: string[];
+      timeoutMs?: number;
+    }): Promise<{ missing: string[]; unknown: string[]; registered: string[] }> {
       const deadline = Date.now() + (input.timeoutMs ?? 60_000);
       for (;;) {
         const state = await readFleetState();
@@ -202,7 +214,10 @@ export function fleetActivities(ctx: ToolContext) {
           Context.current().heartbeat({ unit: input.unit, waitingFor: what, state: now?.active, host: now?.host });
           if (done(now)) return now;
           if (Date.now() > deadline) {
-            throw ApplicationFailure.create({ type: 'UnitDidNotMove', message: `${input.unit}: still not ${what} after ${Math.round((input.timeoutMs ?? 300_000) / 1000)} s (${now?.active}/${now?.sub} on ${now?.host ?? 'no host'})` });
+            throw ApplicationFailure.create({
+              type: 'UnitDidNotMove',
+              message: `${input.unit}: still not ${what} after ${Math.round((input.timeoutMs ?? 300_000) / 1000)} s (${now?.active}/${now?.sub} on ${now?.host ?? 'no host'})`,
+            });
           }
           await sleepOrCancel(1000);
         }
@@ -210,7 +225,10 @@ export function fleetActivities(ctx: ToolContext) {
       const before = await unitNow();
       if (!before) throw ApplicationFailure.nonRetryable(`${input.unit}: fleet knows no such unit`, 'ToolError');
       // Started again elsewhere by an earlier attempt (running, or still starting there): wait, touch nothing.
-      const startedElsewhere = before.host !== undefined && before.host !== input.from && (before.dstate === 'launched' || before.active === 'active' || before.active === 'activating');
+      const startedElsewhere =
+        before.host !== undefined &&
+        before.host !== input.from &&
+        (before.dstate === 'launched' || before.active === 'active' || before.active === 'activating');
       if (!startedElsewhere) {
         // Only unload what is still on its old host: a retried attempt may find the unload done.
         if (before.dstate !== 'inactive') await fleetctl(host, ['unload', '--no-block', input.unit]);
@@ -230,7 +248,11 @@ export function fleetActivities(ctx: ToolContext) {
      * machine. Returns the verdict (not where each VM is scheduled: that grows with the VMs); `ok` false with the numbers when it cannot fit.
      * Idempotent: loading a loaded unit and unloading one that does not run change nothing.
      */
-    async placeVms(input: { vms: string[]; rounds?: number; scheduleTimeoutMs?: number }): Promise<Omit<StartupPlacement, 'placement'> & { rounds: number; unscheduled: string[] }> {
+    async placeVms(input: {
+      vms: string[];
+      rounds?: number;
+      scheduleTimeoutMs?: number;
+    }): Promise<Omit<StartupPlacement, 'placement'> & { rounds: number; unscheduled: string[] }> {
       const units = new Map(input.vms.map((vm) => [vm, unitOfVm(inv, vm)]));
       [...units.values()].forEach((u, i) => assertUnitName(u, `vms[${i}]`));
       const host = commandHost(inv);
@@ -271,7 +293,12 @@ export function fleetActivities(ctx: ToolContext) {
      * within `timeoutMs` of their batch (a start-up stops at the first such batch). The workflow's
      * history holds one activity, whatever the number of VMs.
      */
-    async runUnitBatches(input: { batches: string[][]; want: 'stopped' | 'running'; timeoutMs: number; stopAtPending?: boolean }): Promise<{ batchesDone: number; pending: UnitPending[] }> {
+    async runUnitBatches(input: {
+      batches: string[][];
+      want: 'stopped' | 'running';
+      timeoutMs: number;
+      stopAtPending?: boolean;
+    }): Promise<{ batchesDone: number; pending: UnitPending[] }> {
       const from = (Context.current().info.heartbeatDetails as { batch?: number } | undefined)?.batch ?? 0;
       const pending: UnitPending[] = [];
       for (let i = from; i < input.batches.length; i++) {
@@ -287,8 +314,19 @@ export function fleetActivities(ctx: ToolContext) {
     },
 
     /** Waits until every unit is in the wanted state (stopped: not active; running: active/running). */
-    async waitUnits(input: { units: string[]; want: 'stopped' | 'running'; timeoutMs?: number; avoid?: string[] }): Promise<{ done: string[]; pending: UnitPending[] }> {
-      return waitFor(input.units, input.want, input.timeoutMs ?? 5 * 60_000, (pending) => Context.current().heartbeat({ want: input.want, pending, of: input.units.length }), input.avoid);
+    async waitUnits(input: {
+      units: string[];
+      want: 'stopped' | 'running';
+      timeoutMs?: number;
+      avoid?: string[];
+    }): Promise<{ done: string[]; pending: UnitPending[] }> {
+      return waitFor(
+        input.units,
+        input.want,
+        input.timeoutMs ?? 5 * 60_000,
+        (pending) => Context.current().heartbeat({ want: input.want, pending, of: input.units.length }),
+        input.avoid,
+      );
     },
   };
 }

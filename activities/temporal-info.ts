@@ -44,5 +44,11 @@ export async function shutdownVmList(input: { workflowId: string }): Promise<Shu
   let rec = d.memo?.hvflowShutdown as Recorded | undefined;
   if (!rec?.vms && d.status.name === 'COMPLETED') rec = (await handle.result()) as Recorded;
   if (!rec?.vms) throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: ${input.workflowId} recorded no VM list (status ${d.status.name})`, 'InvalidInput');
-  return { workflowId: input.workflowId, workflowType: d.type, status: d.status.name, dryRun: !!rec.dryRun, vms: rec.vms.map((v) => ({ vm: String(v.vm), host: v.host })) };
+  return {
+    workflowId: input.workflowId,
+    workflowType: d.type,
+    status: d.status.name,
+    dryRun: !!rec.dryRun,
+    vms: rec.vms.map((v) => ({ vm: String(v.vm), host: v.host })),
+  };
 }

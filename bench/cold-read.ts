@@ -55,7 +55,10 @@ async function one(units: number, address: string) {
     const workflowId = `cold-read-${randomUUID()}`;
     const status: { units: unknown[] } = await client.workflow.execute('clusterStatus', { taskQueue, workflowId, args: [{ cluster: lab.inventory.cluster }] });
     const seconds = (Date.now() - t) / 1000;
-    const fleetctlCalls = lab.commandLog().slice(before).filter((c) => c.argv[0] === 'fleetctl').length;
+    const fleetctlCalls = lab
+      .commandLog()
+      .slice(before)
+      .filter((c) => c.argv[0] === 'fleetctl').length;
     const r = (x: number) => Math.round(x * 100) / 100;
     const perThousand = r((seconds * 1000) / units);
     const figures = { units, hypervisors, seconds: r(seconds), secondsPer1000Units: perThousand, unitsRead: status.units.length, catExecs, fleetctlCalls };

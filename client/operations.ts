@@ -61,7 +61,12 @@ export interface HvflowMemo {
 }
 
 /** Everything a start sets besides the input: id, search attributes, memo, summary. */
-export function startOptions(spec: ProcedureSpec, input: Record<string, unknown>, cluster: string, opts: { dryRun?: boolean; requestedBy?: string; scheduleId?: string }) {
+export function startOptions(
+  spec: ProcedureSpec,
+  input: Record<string, unknown>,
+  cluster: string,
+  opts: { dryRun?: boolean; requestedBy?: string; scheduleId?: string },
+) {
   const target = spec.targetOf(input, cluster);
   const command = opts.dryRun ? `${spec.name}-plan` : spec.name;
   const reason = typeof input.reason === 'string' ? input.reason : undefined;
@@ -111,7 +116,11 @@ export async function startProcedure(c: Connected, spec: ProcedureSpec, input: R
   if (spec.changesCluster && !opts.dryRun) {
     const holder = await clusterLockHolder(c, cluster);
     if (holder) {
-      throw new CliError(ExitCode.BUSY, `cluster ${cluster} is busy: ${describeHolder(holder)} is running; one procedure per cluster at a time. Nothing was started.`, { holder });
+      throw new CliError(
+        ExitCode.BUSY,
+        `cluster ${cluster} is busy: ${describeHolder(holder)} is running; one procedure per cluster at a time. Nothing was started.`,
+        { holder },
+      );
     }
   }
   const o = startOptions(spec, input, cluster, opts);
@@ -220,9 +229,10 @@ export async function viewProcedure(c: Connected, workflowId: string, opts: { qu
     try {
       v.progress = await queryProgress(c, handle, opts.queryTimeoutMs ?? 5000);
     } catch (e) {
-      v.progressError = isGrpcDeadlineError(e) || /deadline/i.test(String((e as Error)?.message))
-        ? `no worker answered on task queue ${d.taskQueue} in time`
-        : failureMessage(e);
+      v.progressError =
+        isGrpcDeadlineError(e) || /deadline/i.test(String((e as Error)?.message))
+          ? `no worker answered on task queue ${d.taskQueue} in time`
+          : failureMessage(e);
     }
   }
   if (v.progress) {
@@ -358,7 +368,9 @@ export async function resolveProcedure(c: Connected, cluster: string, o: { await
   if (rows.length === 0) {
     throw notFound(o.awaiting ? `no procedure of cluster ${cluster} is waiting for a decision` : `no procedure is running on cluster ${cluster}`);
   }
-  throw usage(`${rows.length} procedures ${o.awaiting ? 'wait for a decision' : 'run'} on cluster ${cluster}; name one: ${rows.map((r) => r.workflowId).join(', ')}`);
+  throw usage(
+    `${rows.length} procedures ${o.awaiting ? 'wait for a decision' : 'run'} on cluster ${cluster}; name one: ${rows.map((r) => r.workflowId).join(', ')}`,
+  );
 }
 
 /** Answers the gate waiting now with the decideGate update: the validator's refusal comes back at once. */

@@ -23,7 +23,13 @@ async function build(): Promise<string | undefined> {
   const source = await fsp.readFile(SOURCE);
   const dir = path.join(os.tmpdir(), `hvflow-native-client-${createHash('sha1').update(source).digest('hex').slice(0, 12)}`);
   const binary = path.join(dir, 'lab-tool');
-  if (await fsp.access(binary, 0o1).then(() => true, () => false)) return binary;
+  if (
+    await fsp.access(binary, 0o1).then(
+      () => true,
+      () => false,
+    )
+  )
+    return binary;
   await fsp.mkdir(dir, { recursive: true });
   // Built beside its final name and renamed: two labs starting at once never run a half-written file.
   const tmp = `${binary}.${process.pid}.${Date.now()}`;

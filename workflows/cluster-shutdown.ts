@@ -105,7 +105,9 @@ function etcdAllHealthy(inv: Inventory, e: EtcdHealth): CheckResult {
   const members = etcdMembers(inv);
   return {
     ok: e.unhealthyMembers.length === 0,
-    reason: e.unhealthyMembers.length ? `etcd member(s) not healthy: ${e.unhealthyMembers.join(', ')}; investigate before shutting the cluster down` : undefined,
+    reason: e.unhealthyMembers.length
+      ? `etcd member(s) not healthy: ${e.unhealthyMembers.join(', ')}; investigate before shutting the cluster down`
+      : undefined,
     evidence: { members, healthy: e.healthyMembers, unhealthy: e.unhealthyMembers },
   };
 }
@@ -139,7 +141,11 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   const saved = (): SavedVm[] => vms.map((v) => ({ vm: v.vm, host: v.host }));
   const saveList = () => upsertMemo({ [SHUTDOWN_MEMO]: { dryRun: !!input.dryRun, vms: saved() } });
   saveList();
-  proc.markDone('plan', 'Plan the order (seed 001)', `${plan.stopBatches.length} batch(es), then ${plan.dns.length} DNS VM(s)${plan.warnings.length ? `; ${plan.warnings.length} warning(s)` : ''}`);
+  proc.markDone(
+    'plan',
+    'Plan the order (seed 001)',
+    `${plan.stopBatches.length} batch(es), then ${plan.dns.length} DNS VM(s)${plan.warnings.length ? `; ${plan.warnings.length} warning(s)` : ''}`,
+  );
   proc.plan([], plan);
 
   const hung: HungVm[] = [];
@@ -162,7 +168,14 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
       kind: 'approval',
       message: `Shut the whole cluster ${inv.cluster} down: stop ${vms.length - plan.untouched.length} VM(s) (DNS last), power off ${plan.islets.length} islet worker(s), stop GlusterFS, power off ${plan.managed.length} hypervisor(s), ${control} last.${plan.warnings.length ? ` Warnings: ${plan.warnings.join('; ')}` : ''}`,
       // counts per host, not the names: the list itself is the memo's (hvflowShutdown), shown by the Web UI and the CLI
-      evidence: { vms: vms.length, vmsPerHost: countByHost(vms), listIn: `memo ${SHUTDOWN_MEMO}`, order: plan.order, warnings: plan.warnings, untouched: plan.untouched },
+      evidence: {
+        vms: vms.length,
+        vmsPerHost: countByHost(vms),
+        listIn: `memo ${SHUTDOWN_MEMO}`,
+        order: plan.order,
+        warnings: plan.warnings,
+        untouched: plan.untouched,
+      },
       options: ['approve', 'reject'],
     }),
   );
@@ -198,7 +211,10 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   async function stopInBatches(id: string, batchList: string[][]) {
     // One activity for every batch: the history does not grow with the VMs.
     const r = await waits.runUnitBatches.executeWithOptions(
-      { startToCloseTimeout: `${batchList.length * (Math.ceil(stopTimeoutMs / 1000) + 60) + 300}s`, summary: `stop ${batchList.flat().length} VM(s) in ${batchList.length} batch(es), each stopped before the next` },
+      {
+        startToCloseTimeout: `${batchList.length * (Math.ceil(stopTimeoutMs / 1000) + 60) + 300}s`,
+        summary: `stop ${batchList.flat().length} VM(s) in ${batchList.length} batch(es), each stopped before the next`,
+      },
       [{ batches: batchList.map(unitsOf), want: 'stopped', timeoutMs: stopTimeoutMs }],
     );
     const pending = r.pending.map((p) => ({ unit: p.unit, host: p.host }));
@@ -223,7 +239,13 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
           await act.stopUnits.executeWithOptions({ startToCloseTimeout: '5m', summary: `fleetctl stop --no-block ${units.join(' ')} again` }, [{ units }]);
           await act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }]);
           for (const unit of units) {
-            if (!hung.some((x) => x.unit === unit)) hung.push({ unit, vm: vms.find((v) => v.unit === unit)?.vm ?? unit, host, remedy: `systemctl stop fleet on ${host}; fleetctl stop --no-block ${unit}; systemctl start fleet on ${host}` });
+            if (!hung.some((x) => x.unit === unit))
+              hung.push({
+                unit,
+                vm: vms.find((v) => v.unit === unit)?.vm ?? unit,
+                host,
+                remedy: `systemctl stop fleet on ${host}; fleetctl stop --no-block ${unit}; systemctl start fleet on ${host}`,
+              });
           }
         }
         const units = pending.map((p) => p.unit);
@@ -242,11 +264,19 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
     );
   }
 
-  const firstPending = (await proc.step('stop-vms', `Stop ${plan.stopBatches.flat().length} VM(s) but DNS VMs, ${input.parallelism ?? 10} at a time`, () => stopInBatches('stop-vms', plan.stopBatches), { changes: true, skippable: false }))!;
+  const firstPending = (await proc.step(
+    'stop-vms',
+    `Stop ${plan.stopBatches.flat().length} VM(s) but DNS VMs, ${input.parallelism ?? 10} at a time`,
+    () => stopInBatches('stop-vms', plan.stopBatches),
+    { changes: true, skippable: false },
+  ))!;
   await remedy('remedy-vms', 'Hung VMs: stop fleet on the hypervisor, stop the VM again, start fleet', firstPending);
 
   if (plan.dns.length) {
-    const dnsPending = (await proc.step('stop-dns', `Stop the DNS VMs ${plan.dns.join(' ')}`, () => stopInBatches('stop-dns', [plan.dns]), { changes: true, skippable: false }))!;
+    const dnsPending = (await proc.step('stop-dns', `Stop the DNS VMs ${plan.dns.join(' ')}`, () => stopInBatches('stop-dns', [plan.dns]), {
+      changes: true,
+      skippable: false,
+    }))!;
     await remedy('remedy-dns', 'Hung DNS VMs: stop fleet on the hypervisor, stop the VM again, start fleet', dnsPending);
   } else {
     proc.markSkipped('stop-dns', 'Stop the DNS VMs', 'no DNS VM running');
@@ -263,9 +293,18 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   // ---- GlusterFS --------------------------------------------------------------------------------
   if (inv.gluster) {
     proc.setPhase('stopping GlusterFS');
-    await proc.step('unmount-gluster', `umount -a -t fuse.glusterfs on ${plan.glusterUnmount.join(' ')}`, async () => {
-      await Promise.all(plan.glusterUnmount.map((host) => act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }])));
-    }, { changes: true });
+    await proc.step(
+      'unmount-gluster',
+      `umount -a -t fuse.glusterfs on ${plan.glusterUnmount.join(' ')}`,
+      async () => {
+        await Promise.all(
+          plan.glusterUnmount.map((host) =>
+            act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }]),
+          ),
+        );
+      },
+      { changes: true },
+    );
     const clientsTimeoutMs = (input.clientsTimeoutSeconds ?? 120) * 1000;
     await proc.ensure('check-gluster-clients', 'No GlusterFS client left but self-heal daemons', async () => {
       const deadline = Date.now() + clientsTimeoutMs;
@@ -274,19 +313,39 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
         if (!clients.length) return { ok: true };
         if (Date.now() >= deadline) {
           const who = [...new Set(clients.map((c) => c.client))];
-          return { ok: false, reason: `GlusterFS client(s) still connected ${Math.round(clientsTimeoutMs / 1000)} s after the unmount: ${who.join(', ')}; stopping the volumes now would cut them off`, evidence: { clients, ranOn } };
+          return {
+            ok: false,
+            reason: `GlusterFS client(s) still connected ${Math.round(clientsTimeoutMs / 1000)} s after the unmount: ${who.join(', ')}; stopping the volumes now would cut them off`,
+            evidence: { clients, ranOn },
+          };
         }
         await sleep('3s');
       }
     });
-    await proc.step('stop-volumes', `gluster --mode=script volume stop ${plan.volumes.join(', ')}`, async () => {
-      for (const volume of plan.volumes) await act.glusterVolume.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume stop ${volume}` }, [{ volume, op: 'stop' }]);
-    }, { changes: true });
-    await proc.step('stop-gluster', `systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on ${plan.glusterServers.join(' ')}`, async () => {
-      await Promise.all(plan.glusterServers.map((host) => act.stopGlusterProcesses.executeWithOptions({ startToCloseTimeout: '5m', summary: `stop GlusterFS processes on ${host}` }, [{ host }])));
-    }, { changes: true });
+    await proc.step(
+      'stop-volumes',
+      `gluster --mode=script volume stop ${plan.volumes.join(', ')}`,
+      async () => {
+        for (const volume of plan.volumes)
+          await act.glusterVolume.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume stop ${volume}` }, [{ volume, op: 'stop' }]);
+      },
+      { changes: true },
+    );
+    await proc.step(
+      'stop-gluster',
+      `systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on ${plan.glusterServers.join(' ')}`,
+      async () => {
+        await Promise.all(
+          plan.glusterServers.map((host) =>
+            act.stopGlusterProcesses.executeWithOptions({ startToCloseTimeout: '5m', summary: `stop GlusterFS processes on ${host}` }, [{ host }]),
+          ),
+        );
+      },
+      { changes: true },
+    );
   } else {
-    for (const id of ['unmount-gluster', 'check-gluster-clients', 'stop-volumes', 'stop-gluster']) proc.markSkipped(id, STEPS.find((s) => s.id === id)!.title, 'no GlusterFS in the inventory');
+    for (const id of ['unmount-gluster', 'check-gluster-clients', 'stop-volumes', 'stop-gluster'])
+      proc.markSkipped(id, STEPS.find((s) => s.id === id)!.title, 'no GlusterFS in the inventory');
   }
 
   // ---- hypervisors ------------------------------------------------------------------------------
@@ -315,7 +374,9 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   async function powerOff(hosts: string[], via: string | undefined): Promise<void> {
     await Promise.all(
       hosts.map((host) =>
-        act.powerOffHost.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemd-run --on-active=${delaySeconds} poweroff on ${host}` }, [{ host, delaySeconds, via }]),
+        act.powerOffHost.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemd-run --on-active=${delaySeconds} poweroff on ${host}` }, [
+          { host, delaySeconds, via },
+        ]),
       ),
     );
     const w = await waits.waitHostsDown.executeWithOptions(
@@ -323,7 +384,10 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
       [{ hosts, via, timeoutMs: downTimeoutMs }],
     );
     if (w.pending.length) {
-      throw ApplicationFailure.create({ type: 'HostsStillOn', message: `still on ${Math.round(w.elapsedMs / 1000)} s after poweroff: ${w.pending.join(', ')}` });
+      throw ApplicationFailure.create({
+        type: 'HostsStillOn',
+        message: `still on ${Math.round(w.elapsedMs / 1000)} s after poweroff: ${w.pending.join(', ')}`,
+      });
     }
   }
 }

@@ -393,7 +393,10 @@ export class Procedure {
     const gate = this.gates.current;
     if (gate) {
       lines.push(`**Waiting at gate \`${gate.name}\`**: ${md(gate.message)}`);
-      lines.push(`Answer with: ${gate.options.join(', ')} (signal \`approve\`/\`reject\`, or \`decide\` with {"decision": ..., "by": ..., "reason": ...}).`, '');
+      lines.push(
+        `Answer with: ${gate.options.join(', ')} (signal \`approve\`/\`reject\`, or \`decide\` with {"decision": ..., "by": ..., "reason": ...}).`,
+        '',
+      );
     }
     if (p.dryRun && this.failedChecks.length) {
       lines.push(`**${this.failedChecks.length} safety check(s) failed** — a real run would park on each:`);

@@ -6,7 +6,12 @@ import { parseInventoryYaml } from '../../domain/inventory';
 
 const inv = parseInventoryYaml(readFileSync('config/ocean.example.yaml', 'utf8'), 'config/ocean.example.yaml');
 const machine = (i: number, host: string): FleetMachine => ({
-  id: `${String(i).padStart(8, '0')}${'ab'.repeat(12)}`, idTruncated: false, hostname: host, ip: `10.1.0.${i}`, metadata: {} });
+  id: `${String(i).padStart(8, '0')}${'ab'.repeat(12)}`,
+  idTruncated: false,
+  hostname: host,
+  ip: `10.1.0.${i}`,
+  metadata: {},
+});
 const file = (unit: string, extra: Partial<FleetUnitFile> = {}): FleetUnitFile =>
   ({ unit, hash: 'h', dstate: 'launched', state: 'launched', global: false, ...extra }) as FleetUnitFile;
 const spec = (weight?: number, extra: Partial<FleetUnitSpec> = {}): FleetUnitSpec => ({ weight, metadata: {}, ...extra }) as FleetUnitSpec;

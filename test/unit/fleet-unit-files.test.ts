@@ -45,7 +45,7 @@ describe('parseCatBatch', () => {
     expect(parseCatBatch(framed(m, results), m, ['a.service', 'b.service'])).toEqual(results);
   });
 
-  it('reports a unit destroyed between the listing and its cat as vanished, with fleetctl\'s own message', () => {
+  it("reports a unit destroyed between the listing and its cat as vanished, with fleetctl's own message", () => {
     const [r] = parseCatBatch(framed(m, [{ unit: 'gone.service', stdout: '', stderr: NOT_FOUND, exitCode: 1 }]), m, ['gone.service']);
     expect(r).toEqual({ unit: 'gone.service', stdout: '', stderr: 'Unit gone.service not found\n', exitCode: 1 });
     expect(vanished(r!)).toBe(true);
@@ -164,7 +164,13 @@ describe('unitSpecs', () => {
     const units = Array.from({ length: 8 }, (_, i) => `c-${i}.service`);
     for (const [i, u] of units.entries()) writeFileSync(join(files, u), text(u, i));
     const { ctx, execs } = localPool(600);
-    const specs = await inActivity(() => unitSpecs(ctx, host, units.map((u) => ({ unit: u, hash: 'x' }))));
+    const specs = await inActivity(() =>
+      unitSpecs(
+        ctx,
+        host,
+        units.map((u) => ({ unit: u, hash: 'x' })),
+      ),
+    );
     expect(units.map((u) => specs.get(u)?.weight)).toEqual(units.map((_, i) => i));
     expect(execs[0]).toBe(8);
     expect(execs.length).toBeGreaterThan(1);

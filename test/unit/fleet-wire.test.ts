@@ -41,7 +41,16 @@ describe('packFleet / unpackFleet', () => {
     const state = fleetOf(5, 20);
     const back = unpackFleet(JSON.parse(JSON.stringify(packFleet(state, PATTERN))));
     expect(back.units.map((u) => u.unit)).toEqual(state.units.map((u) => u.unit));
-    expect(back.units.at(-1)).toEqual({ unit: 'etcd-backup.service', dstate: 'launched', state: 'launched', active: 'active', sub: 'running', host: 'top1', weight: 0, metadata: {} });
+    expect(back.units.at(-1)).toEqual({
+      unit: 'etcd-backup.service',
+      dstate: 'launched',
+      state: 'launched',
+      active: 'active',
+      sub: 'running',
+      host: 'top1',
+      weight: 0,
+      metadata: {},
+    });
     expect(back.units[1]).not.toHaveProperty('host');
     expect(back.units[2]).toMatchObject({ pinnedHost: 'hv7', metadata: { hostname: ['hv7'] } });
   });

@@ -20,7 +20,10 @@ describe('lab native client', () => {
     server = await startLabServer({ model, socketPath: join(dir, 'lab.sock'), lab: { etcdctl: '/usr/bin/etcdctl', etcdEndpoints: {} } });
     native = await nativeClient();
     // Each client under the tool's name, as in a lab host's bin dir.
-    for (const [sub, target] of [['node', join(__dirname, '..', '..', 'lab', 'bin', 'lab-tool.js')], ['native', native!]]) {
+    for (const [sub, target] of [
+      ['node', join(__dirname, '..', '..', 'lab', 'bin', 'lab-tool.js')],
+      ['native', native!],
+    ]) {
       mkdirSync(join(dir, sub));
       symlinkSync(target, join(dir, sub, 'fleetctl'));
     }
