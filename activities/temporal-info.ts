@@ -1,7 +1,7 @@
 /** Activities that read Temporal itself (through the worker's client), never the cluster. */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { lockWorkflowId, type LockHolder } from '../workflows/cluster-lock';
+import { lockWorkflowId, type LockHolder } from '../domain/contract';
 
 /** Who holds a cluster's lock now (from the lock workflow's memo), or undefined if nobody. */
 export async function describeLockHolder(input: { cluster: string }): Promise<LockHolder | undefined> {

@@ -13,7 +13,7 @@ import { GATE_DECISIONS, type GateDecisionKind } from '../domain/contract';
 import { clusterOf, connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
 import { CliError, EXIT_CODES_HELP, ExitCode, notFound, usage } from './errors';
 import { failedChecksOf } from './failed-checks';
-import type { ProcedureView } from './operations';
+import type { ProcedureView } from './views';
 import { buildInput, PROCEDURES, procedureByWorkflowType, type ProcedureSpec } from './procedures';
 import { bold, dim, green, red, renderGeneric, renderList, renderPlanOutput, renderProgress, useColour, yellow, type ProgressOptions } from './render';
 import { checkScheduleId, OVERLAP_CHOICES, parseAt, parseCatchupWindow, parseCron, parseOverlap, parseTimeZone } from './schedule-spec';

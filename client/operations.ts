@@ -5,7 +5,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isGrpcDeadlineError, type WorkflowHandle, type WorkflowExecutionInfo } from '@temporalio/client';
 import { AWAITING_APPROVAL, CLUSTER, PHASE, PROCEDURE, TARGET } from '../workflows/search-attributes';
-import { lockWorkflowId, type LockHolder } from '../workflows/cluster-lock';
+import { lockWorkflowId, type LockHolder } from '../domain/contract';
 import { decideUpdate, progressQuery, type DecideInput, type GateRecord, type Progress } from '../workflows/messages';
 import type { Connected } from './connection';
 import { CliError, ExitCode, failureMessage, notFound, usage } from './errors';
@@ -13,6 +13,7 @@ import { failureType } from './classify';
 import { failedChecksOf } from './failed-checks';
 import type { ProcedureSpec } from './procedures';
 import { procedureByWorkflowType } from './procedures';
+import type { ListRow, ProcedureView, Status } from './views';
 
 /** hvflow-<cluster>-<procedure>-<target>-<UTC timestamp to the millisecond>. */
 export function procedureWorkflowId(cluster: string, procedure: string, target: string, at: Date = new Date()): string {
@@ -155,34 +156,6 @@ export async function prepareInput(c: Connected, spec: ProcedureSpec, input: Rec
   return `using the VM list of shutdown ${best.workflowId} (completed ${best.closeTime?.toISOString() ?? '?'})`;
 }
 
-export type Status = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT' | 'UNKNOWN' | 'UNSPECIFIED' | 'PAUSED';
-
-/** One procedure as the CLI shows it. */
-export interface ProcedureView {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  /** CLI name of the procedure, when it is one of the table. */
-  procedure?: string;
-  status: Status;
-  closed: boolean;
-  cluster?: string;
-  target?: string;
-  phase?: string;
-  awaitingApproval?: boolean;
-  requestedBy?: string;
-  dryRun?: boolean;
-  startTime: string;
-  closeTime?: string;
-  elapsedMs: number;
-  summary?: string;
-  progress?: Progress;
-  /** Why the progress could not be read (no worker answering...). */
-  progressError?: string;
-  result?: unknown;
-  failure?: { message: string; type?: string };
-}
-
 function fromInfo(info: Omit<WorkflowExecutionInfo, 'raw'>): Omit<ProcedureView, 'progress' | 'progressError' | 'result' | 'failure'> {
   const sa = info.typedSearchAttributes;
   const memo = (info.memo?.hvflow ?? {}) as HvflowMemo;
@@ -277,24 +250,6 @@ export function exitCodeOf(v: ProcedureView): number {
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, "\\'")}'`;
-
-/** One row of `hvflow list`. */
-export interface ListRow {
-  workflowId: string;
-  procedure: string;
-  workflowType: string;
-  cluster?: string;
-  target?: string;
-  phase?: string;
-  awaitingApproval: boolean;
-  gate?: string;
-  gateMessage?: string;
-  gateOptions?: string[];
-  requestedBy?: string;
-  dryRun?: boolean;
-  startTime: string;
-  ageMs: number;
-}
 
 /**
  * Running procedures (they carry the HvflowProcedure search attribute), the ones waiting for a

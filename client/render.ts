@@ -12,7 +12,7 @@ import type { ShutdownResult } from '../workflows/cluster-shutdown';
 import type { StartupResult } from '../workflows/cluster-startup';
 import type { GateRecord, Progress, StepProgress } from '../workflows/messages';
 import { failedChecksOf } from './failed-checks';
-import type { ListRow, ProcedureView } from './operations';
+import type { ListRow, ProcedureView } from './views';
 
 // ── styling ────────────────────────────────────────────────────────────────────────────────────
 

@@ -1,6 +1,6 @@
 /**
  * Names shared by the workflows, the activities and the clients (CLI, tests): one definition each,
- * so that a client and a worker cannot disagree. Pure constants, no imports.
+ * so that a client and a worker cannot disagree. Pure: constants, types and id schemes, no imports.
  */
 
 /**
@@ -9,3 +9,19 @@
  */
 export const GATE_DECISIONS = ['approve', 'reject', 'retry', 'skip', 'abort', 'override', 'start'] as const;
 export type GateDecisionKind = (typeof GATE_DECISIONS)[number];
+
+/**
+ * The cluster lock (workflows/cluster-lock.ts): a child workflow with this fixed id per cluster;
+ * the server refuses a second running one, and its memo `holder` says who holds it.
+ */
+export function lockWorkflowId(cluster: string): string {
+  return `hvflow-lock-${cluster}`;
+}
+
+/** Who holds a cluster's lock: the lock workflow's memo `holder`. */
+export interface LockHolder {
+  workflowId: string;
+  procedure: string;
+  target?: string;
+  startedBy?: string;
+}

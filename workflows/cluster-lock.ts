@@ -19,20 +19,10 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type * as activities from '../activities/temporal-info';
-
-export interface LockHolder {
-  workflowId: string;
-  procedure: string;
-  target?: string;
-  startedBy?: string;
-}
+import { lockWorkflowId, type LockHolder } from '../domain/contract';
 
 export const releaseLockSignal = defineSignal('release');
 export const CLUSTER_BUSY = 'ClusterBusy';
-
-export function lockWorkflowId(cluster: string): string {
-  return `hvflow-lock-${cluster}`;
-}
 
 /** The lock itself: holds until released or until its parent procedure closes. */
 export async function clusterLock(input: { cluster: string; holder: LockHolder }): Promise<void> {

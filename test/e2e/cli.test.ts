@@ -12,7 +12,7 @@ import { startHarness, waitForProgress, gateWaiting, type Harness } from '../hel
 import { testNamespace } from '../helpers/worker-slot';
 import { progressQuery } from '../../workflows/messages';
 import { CLUSTER, PROCEDURE, TARGET, AWAITING_APPROVAL } from '../../workflows/search-attributes';
-import { lockWorkflowId } from '../../workflows/cluster-lock';
+import { lockWorkflowId } from '../../domain/contract';
 import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
 
 const ROOT = path.join(__dirname, '..', '..');
