@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
 import { validateField } from '../domain/procedure-inputs';
 import type { GatePolicy } from '../workflows/messages';
-import { GATE_DECISIONS, type GateDecisionKind } from '../domain/contract';
+import { FAILURE, GATE_DECISIONS, SEARCH_ATTRIBUTE, type GateDecisionKind } from '../domain/contract';
 import { clusterOf, connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
 import { CliError, EXIT_CODES_HELP, ExitCode, notFound, usage } from './errors';
 import { failedChecksOf } from './failed-checks';
@@ -235,7 +235,7 @@ function watcher(ctx: Ctx) {
  * have): that is bad input, exit 2, reported like the CLI's own refusals.
  */
 function refuseInvalidInput(view: ProcedureView) {
-  if (view.failure?.type !== 'InvalidInput') return;
+  if (view.failure?.type !== FAILURE.invalidInput) return;
   throw usage(`${view.failure.message} (refused by ${view.workflowId}; nothing was done)`, { workflowId: view.workflowId });
 }
 
@@ -548,7 +548,7 @@ ${examples(
 
   program
     .command('list')
-    .description('Running procedures, those waiting at a gate first (search attribute HvflowAwaitingApproval), then oldest first.')
+    .description(`Running procedures, those waiting at a gate first (search attribute ${SEARCH_ATTRIBUTE.awaitingApproval}), then oldest first.`)
     .option('--limit <n>', 'at most this many (default 100)')
     .option('--all-clusters', 'ignore --cluster / HVFLOW_CLUSTER')
     .addHelpText('after', examples('hvflow list', 'hvflow list --json | jq -r \'.[] | select(.awaitingApproval) | .workflowId\''))

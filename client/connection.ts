@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import YAML from 'yaml';
+import { DEFAULT_TASK_QUEUE } from '../domain/contract';
 import { validateField } from '../domain/procedure-inputs';
 import { CliError, ExitCode, usage } from './errors';
 
@@ -51,7 +52,6 @@ export interface ConnectionSettings {
 }
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
-export const DEFAULT_TASK_QUEUE = 'hvflow';
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
 

@@ -19,10 +19,9 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type * as activities from '../activities/temporal-info';
-import { lockWorkflowId, type LockHolder } from '../domain/contract';
+import { clusterBusyMessage, FAILURE, lockWorkflowId, MEMO, type LockHolder } from '../domain/contract';
 
 export const releaseLockSignal = defineSignal('release');
-export const CLUSTER_BUSY = 'ClusterBusy';
 
 /** The lock itself: holds until released or until its parent procedure closes. */
 export async function clusterLock(input: { cluster: string; holder: LockHolder }): Promise<void> {
@@ -45,20 +44,17 @@ export async function acquireClusterLock(cluster: string, procedure: string, tar
       workflowId: lockWorkflowId(cluster),
       args: [{ cluster, holder }],
       parentClosePolicy: ParentClosePolicy.TERMINATE,
-      memo: { holder },
+      memo: { [MEMO.lockHolder]: holder },
       staticSummary: `lock of cluster ${cluster} held by ${procedure}${target ? ` ${target}` : ''} (${info.workflowId})`,
     });
     return () => handle.signal(releaseLockSignal);
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       const current = await describeLockHolder({ cluster });
-      const who = current
-        ? `${current.procedure}${current.target ? ` ${current.target}` : ''} (workflow ${current.workflowId}${current.startedBy ? `, started by ${current.startedBy}` : ''})`
-        : 'another procedure';
       throw ApplicationFailure.create({
-        type: CLUSTER_BUSY,
+        type: FAILURE.clusterBusy,
         nonRetryable: true,
-        message: `cluster ${cluster} is busy: ${who} is running; one procedure per cluster at a time`,
+        message: clusterBusyMessage(cluster, current),
         details: [current],
       });
     }
