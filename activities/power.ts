@@ -155,7 +155,7 @@ export function powerActivities(ctx: ToolContext) {
         const chunk = input.routes.slice(i, i + 16);
         Context.current().heartbeat({ probing: chunk.map(routeName) });
         const found = await Promise.all(chunk.map((r) => routeProblem(r, probe)));
-        const k = found.findIndex((p) => p === undefined);
+        const k = found.indexOf(undefined);
         if (k >= 0) return chunk[k]!;
         chunk.forEach((route, j) => problems.push({ route, problem: found[j]! }));
       }

@@ -746,7 +746,7 @@ export class SshPool {
     let resolveEnd!: (e: End) => void;
     const ended = new Promise<End>((r) => (resolveEnd = r));
     const settle = () => {
-      if (pre !== null && pre.length) {
+      if (pre?.length) {
         out.push(pre);
         note(pre);
       }

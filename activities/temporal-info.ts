@@ -31,7 +31,7 @@ export interface ShutdownRecord {
 export async function shutdownVmList(input: { workflowId: string }): Promise<ShutdownRecord> {
   const client = Context.current().client;
   const handle = client.workflow.getHandle(input.workflowId);
-  let d;
+  let d: Awaited<ReturnType<typeof handle.describe>>;
   try {
     d = await handle.describe();
   } catch (e) {

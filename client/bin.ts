@@ -68,6 +68,7 @@ class Ctx {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny lint/suspicious/noConfusingVoidType: commander passes each action its own arguments; an action may return nothing
 type Action = (ctx: Ctx, ...args: any[]) => Promise<number | void>;
 
 /** Wraps a command's action: errors become an exit code and a message (JSON with --json). */

@@ -73,6 +73,7 @@ export function connectionSettings(flags: ConnectionFlags, env: NodeJS.ProcessEn
   const namespace = flags.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default';
   if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace)) throw usage(`--namespace (TEMPORAL_NAMESPACE): ${JSON.stringify(namespace)} is not a namespace name`);
   const taskQueue = flags.taskQueue ?? env.HVFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a task queue name with a control character is refused
   if (!/^[^\s\x00-\x1f]{1,255}$/.test(taskQueue)) throw usage(`--task-queue (HVFLOW_TASK_QUEUE): ${JSON.stringify(taskQueue)} is not a task queue name`);
 
   let cluster: string | undefined;

@@ -49,6 +49,7 @@ export function duration(ms: number): string {
   return `${sec}s`;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour sequences left out of the width
 const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 
 /** Left-aligned columns; numbers may be right-aligned with `right`. */

@@ -24,7 +24,7 @@ import { clusterBusyMessage, FAILURE, lockWorkflowId, MEMO, type LockHolder } fr
 export const releaseLockSignal = defineSignal('release');
 
 /** The lock itself: holds until released or until its parent procedure closes. */
-export async function clusterLock(input: { cluster: string; holder: LockHolder }): Promise<void> {
+export async function clusterLock(_input: { cluster: string; holder: LockHolder }): Promise<void> {
   let released = false;
   setHandler(releaseLockSignal, () => void (released = true));
   await condition(() => released);

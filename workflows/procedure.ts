@@ -409,7 +409,7 @@ export class Procedure {
  * HTML would interpret (`<check>` is an HTML tag to the renderer, `*` emphasis) are escaped.
  */
 export function md(text: string): string {
-  return text.replace(/[\\`*_<>\[\]#|&]/g, (c) => `\\${c}`);
+  return text.replace(/[\\`*_<>[\]#|&]/g, (c) => `\\${c}`);
 }
 
 export function failureMessage(err: unknown): string {

@@ -123,7 +123,7 @@ async function lockReleased() {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
     const d = await h.client.workflow.getHandle(lockWorkflowId('ocean')).describe().catch(() => undefined);
-    if (!d || d.status.name !== 'RUNNING') return;
+    if (d?.status.name !== 'RUNNING') return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the cluster lock is still held');

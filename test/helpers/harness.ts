@@ -173,7 +173,7 @@ export function useHarness(labOptions: LabOptions = {}, workerOptions: HarnessWo
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const d = await lock.describe().catch(() => undefined);
-      if (!d || d.status.name !== 'RUNNING') return;
+      if (d?.status.name !== 'RUNNING') return;
       await new Promise((r) => setTimeout(r, 200));
     }
   });

@@ -69,7 +69,9 @@ describe('the contract (domain/contract.ts)', () => {
   it('catches a copy', () => {
     const sf = (text: string) => ts.createSourceFile('x.ts', text, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS);
     const copies = (text: string) => literals(sf(text)).flatMap((l) => DISTINCT.filter((d) => d.re.test(l.text)).map((d) => d.name));
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text with a template literal in it
     expect(copies("const id = `hvflow-lock-${c}`; // 'InvalidInput'")).toEqual(['hvflow-lock-']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: source text with a template literal in it
     expect(copies("q = `HvflowCluster = ${x}`; t = 'InvalidInput'; n = 'InvalidInputError'; g = 'approve-failback'")).toEqual([
       'HvflowCluster',
       'InvalidInput',
