@@ -23,6 +23,7 @@ import {
 } from './fleet-parse';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
+import { FAILURE } from '../domain/contract';
 
 /** A fleet unit as the procedures see it: where it runs, in which state, and what it weighs. */
 export interface FleetUnitView {
@@ -54,7 +55,7 @@ const FLEET_HOST_ROLES = ['top', 'worker'];
 export function commandHost(inv: Inventory, avoid: string[] = []): string {
   if (!avoid.includes(inv.controlHost)) return inv.controlHost;
   const other = inv.hypervisors.find((h) => FLEET_HOST_ROLES.includes(h.role) && !avoid.includes(h.name));
-  if (!other) throw ApplicationFailure.nonRetryable(`no management hypervisor left to run cluster commands from (avoiding ${avoid.join(', ')})`, 'InvalidInput');
+  if (!other) throw ApplicationFailure.nonRetryable(`no management hypervisor left to run cluster commands from (avoiding ${avoid.join(', ')})`, FAILURE.invalidInput);
   return other.name;
 }
 
@@ -213,7 +214,7 @@ export function fleetActivities(ctx: ToolContext) {
         }
       };
       const before = await unitNow();
-      if (!before) throw ApplicationFailure.nonRetryable(`${input.unit}: fleet knows no such unit`, 'ToolError');
+      if (!before) throw ApplicationFailure.nonRetryable(`${input.unit}: fleet knows no such unit`, FAILURE.toolError);
       // Started again elsewhere by an earlier attempt (running, or still starting there): wait, touch nothing.
       const startedElsewhere = before.host !== undefined && before.host !== input.from && (before.dstate === 'launched' || before.active === 'active' || before.active === 'activating');
       if (!startedElsewhere) {

@@ -23,7 +23,12 @@ export class RealClock implements Clock {
     }, Math.max(0, ms * this.timeScale));
     t.unref(); // a pending VM transition never keeps the process alive
     this.timers.add(t);
-    return { cancel: () => (clearTimeout(t), this.timers.delete(t)) };
+    return {
+      cancel: () => {
+        clearTimeout(t);
+        this.timers.delete(t);
+      },
+    };
   }
   /** Cancels every pending transition (lab stop). */
   dispose(): void {

@@ -26,6 +26,7 @@ import { etcdMembers, glusterClients, hypervisor, unitOfVm, vmSet, type Inventor
 import { ipmiRoutes, routeName, type IpmiRoute } from '../domain/ipmi-routes';
 import { reasonsNotToGoOnWithout } from '../domain/startup-without';
 import { networkCheck, planStartup, type StartupPlan } from '../domain/shutdown-plan';
+import { failedGate, GATE } from '../domain/contract';
 import { act, waits } from './activities';
 import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
@@ -251,7 +252,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
           const failed = r.failed.map((f) => f.host);
           proc.note(powerId, `not powered: ${r.failed.map((f) => `${f.host} (${f.error})`).join('; ')}`);
           const decision = await hostsGate(
-            `${powerId}-failed`,
+            failedGate(powerId),
             failed,
             `ipmitool could not power on ${failed.join(', ')}: ${[...new Set(r.failed.map((f) => f.error))].join('; ')}.`,
             'ipmitool again, once the BMC or its network is fixed; a host powered on by hand meanwhile and answering SSH is not powered again',
@@ -276,7 +277,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       if (!w.pending.length) return;
       proc.note(waitId, `not back: ${w.pending.join(', ')}`);
       const decision = await hostsGate(
-        'host-not-back',
+        GATE.hostNotBack,
         w.pending,
         `${w.pending.join(', ')} did not answer SSH within ${Math.round(w.elapsedMs / 1000)} s of the power on. Check the console and the BMC.`,
         'power on again and wait',

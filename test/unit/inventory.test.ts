@@ -111,7 +111,7 @@ describe('inventory errors name the field, the value and the rule', () => {
     ['a BMC relay with a password', (d) => (d.bmcRelays = [{ name: 'gw', address: '10.1.0.250', password: 'x' }]), /bmcRelays\[0\]/],
     ['an unknown ipmiFrom source', (d) => (d.ipmiFrom = ['hypervisors', 'laptop']), /ipmiFrom\[1\]: "laptop"/],
     ['an ipmiFrom source listed twice', (d) => (d.ipmiFrom = ['worker', 'worker']), /ipmiFrom\[1\]: "worker" is listed twice/],
-    ['BMC relays that ipmiFrom never uses', (d) => ((d.bmcRelays = [{ name: 'gw', address: '10.1.0.250' }]), (d.ipmiFrom = ['hypervisors', 'worker'])), /ipmiFrom: .*does not name bmcRelays/],
+    ['BMC relays that ipmiFrom never uses', (d) => Object.assign(d, { bmcRelays: [{ name: 'gw', address: '10.1.0.250' }], ipmiFrom: ['hypervisors', 'worker'] }), /ipmiFrom: .*does not name bmcRelays/],
   ];
   for (const [what, mutate, expected] of cases) {
     it(`rejects ${what}`, () => {

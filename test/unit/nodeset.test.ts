@@ -18,7 +18,7 @@ import {
   expandNodeset,
   foldNodeset,
   formatNodeset,
-  GroupResolver,
+  type GroupResolver,
   NodeSetError,
 } from '../../domain/nodeset';
 

@@ -46,7 +46,7 @@ describe('procedure inputs', () => {
       expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: by })).toBe(`invalid input: requestedBy: ${JSON.stringify(by)} ${message}`);
       expect(refusal('failback', { ...ok, gatePolicy: { approvers: ['bob', by] } })).toBe(`invalid input: gatePolicy.approvers[1]: ${JSON.stringify(by)} ${message}`);
     }
-    expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: '   ' })).toMatch(/requestedBy: "   " must not be empty/);
+    expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: '   ' })).toMatch(/requestedBy: " {3}" must not be empty/);
     expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: 'al\u0007ice' })).toMatch(/requestedBy: "al\\u0007ice" must not contain control characters/);
     expect(validateInput(procedureInputSchemas.evacuateHypervisor, { ...ok, host: 'worker1', requestedBy: 'Alice Martin' }).requestedBy).toBe('Alice Martin');
   });

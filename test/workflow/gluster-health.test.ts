@@ -52,7 +52,7 @@ describe('GlusterFS health per volume type', () => {
       ['volspoms2', 'Replicate', true, 0],
       ['volscratch', 'Distribute', false, null],
     ]);
-    expect(s.gluster?.volumes[2]!.bricks.map((b) => [b.brick, b.connected])).toEqual(['top1', 'top2', 'top3'].map((h) => [`${h}-data:/gluster/volscratch/brick`, true]));
+    expect(s.gluster!.volumes[2]!.bricks.map((b) => [b.brick, b.connected])).toEqual(['top1', 'top2', 'top3'].map((h) => [`${h}-data:/gluster/volscratch/brick`, true]));
     const gluster = t.h.lab.commandLog({ tool: 'gluster' }).filter((e) => e.seq > seq);
     expect(gluster.filter((e) => e.argv.includes('heal') && e.argv.includes('volscratch')).map(line)).toEqual([]);
     expect(gluster.filter((e) => e.argv.join(' ') === 'gluster --mode=script volume info')).toHaveLength(1); // the types: one command per check
