@@ -83,8 +83,7 @@ function member(id: string, url: string, healthy: boolean, reason?: string): Etc
 function finish(members: EtcdMemberHealth[], verdict: EtcdHealthReport['verdict'], error: string | undefined): EtcdHealthReport {
   const r: EtcdHealthReport = {
     members,
-    clusterHealthy:
-      members.length > 0 && members.every((m) => m.healthy) && error === undefined && (verdict === undefined || verdict === 'healthy'),
+    clusterHealthy: members.length > 0 && members.every((m) => m.healthy) && error === undefined && (verdict === undefined || verdict === 'healthy'),
   };
   if (verdict !== undefined) r.verdict = verdict;
   if (error !== undefined) r.error = error;

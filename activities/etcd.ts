@@ -35,26 +35,26 @@ export function etcdActivities(ctx: ToolContext) {
   }
 
   async function health(avoid: string[] = []): Promise<EtcdHealth> {
-      const members = etcdMembers(inv);
-      if (!members.length) throw ApplicationFailure.nonRetryable('the inventory declares no etcd cluster', FAILURE.invalidInput);
-      const endpoints = Object.fromEntries(members.map((m) => [m, etcdEndpoint(inv, m)]));
-      const tried: string[] = [];
-      for (const host of members.filter((m) => !avoid.includes(m))) {
-        tried.push(host);
-        let report: EtcdHealthReport | undefined;
-        try {
-          report = await askFrom(host);
-        } catch (e) {
-          // An unreachable member host is a finding, not a reason to stop asking.
-          if (e instanceof ApplicationFailure && e.type === 'SshConnectionError') continue;
-          throw e;
-        }
-        if (!report) continue;
-        const named = withMemberNames(report, endpoints);
-        const healthy = members.filter((m) => named.members.some((x) => x.name === m && x.healthy));
-        return { ...named, ranOn: host, healthyMembers: healthy, unhealthyMembers: members.filter((m) => !healthy.includes(m)) };
+    const members = etcdMembers(inv);
+    if (!members.length) throw ApplicationFailure.nonRetryable('the inventory declares no etcd cluster', FAILURE.invalidInput);
+    const endpoints = Object.fromEntries(members.map((m) => [m, etcdEndpoint(inv, m)]));
+    const tried: string[] = [];
+    for (const host of members.filter((m) => !avoid.includes(m))) {
+      tried.push(host);
+      let report: EtcdHealthReport | undefined;
+      try {
+        report = await askFrom(host);
+      } catch (e) {
+        // An unreachable member host is a finding, not a reason to stop asking.
+        if (e instanceof ApplicationFailure && e.type === 'SshConnectionError') continue;
+        throw e;
       }
-      throw ApplicationFailure.create({ type: 'EtcdUnavailable', message: `no etcd member answered (asked from ${tried.join(', ') || 'no host'})` });
+      if (!report) continue;
+      const named = withMemberNames(report, endpoints);
+      const healthy = members.filter((m) => named.members.some((x) => x.name === m && x.healthy));
+      return { ...named, ranOn: host, healthyMembers: healthy, unhealthyMembers: members.filter((m) => !healthy.includes(m)) };
+    }
+    throw ApplicationFailure.create({ type: 'EtcdUnavailable', message: `no etcd member answered (asked from ${tried.join(', ') || 'no host'})` });
   }
 
   return {

@@ -572,7 +572,9 @@ export function parseFleetctlUnitCommand(stdout: string, stderr = ''): FleetComm
       events.push({ kind: 'error', message: line, unit: m[1]! });
     } else if (
       line === 'No units given' ||
-      /^Error (waiting for units|waiting for unit states|waiting for systemd unit states|creating units|starting units|loading units|destroying units|retrieving [^:]*)[,:] /.test(line) ||
+      /^Error (waiting for units|waiting for unit states|waiting for systemd unit states|creating units|starting units|loading units|destroying units|retrieving [^:]*)[,:] /.test(
+        line,
+      ) ||
       /^Unable to initialize client: /.test(line)
     ) {
       events.push({ kind: 'error', message: line });

@@ -13,14 +13,7 @@ import { hypervisor, unitOfVm, vmOfUnit, type Inventory } from '../domain/invent
 import { checkStartupPlacement, type StartupPlacement } from '../domain/startup-placement';
 import { assertUnitName } from '../domain/names';
 import type { ClusterSnapshot, HostState, VmState } from '../domain/cluster';
-import {
-  parseFleetListMachines,
-  parseFleetListUnitFiles,
-  parseFleetListUnits,
-  parseFleetUnitFile,
-  type FleetMachine,
-  type FleetUnitSpec,
-} from './fleet-parse';
+import { parseFleetListMachines, parseFleetListUnitFiles, parseFleetListUnits, parseFleetUnitFile, type FleetMachine, type FleetUnitSpec } from './fleet-parse';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
 import { FAILURE } from '../domain/contract';
@@ -55,7 +48,8 @@ const FLEET_HOST_ROLES = ['top', 'worker'];
 export function commandHost(inv: Inventory, avoid: string[] = []): string {
   if (!avoid.includes(inv.controlHost)) return inv.controlHost;
   const other = inv.hypervisors.find((h) => FLEET_HOST_ROLES.includes(h.role) && !avoid.includes(h.name));
-  if (!other) throw ApplicationFailure.nonRetryable(`no management hypervisor left to run cluster commands from (avoiding ${avoid.join(', ')})`, FAILURE.invalidInput);
+  if (!other)
+    throw ApplicationFailure.nonRetryable(`no management hypervisor left to run cluster commands from (avoiding ${avoid.join(', ')})`, FAILURE.invalidInput);
   return other.name;
 }
 
@@ -110,7 +104,10 @@ export function fleetActivities(ctx: ToolContext) {
     const machines = parsed(() => parseFleetListMachines(machinesOut.stdout));
     const files = parsed(() => parseFleetListUnitFiles(filesOut.stdout));
     const running = parsed(() => parseFleetListUnits(unitsOut.stdout));
-    const specs = await unitSpecs(host, files.map((f) => ({ unit: f.unit, hash: f.hash })));
+    const specs = await unitSpecs(
+      host,
+      files.map((f) => ({ unit: f.unit, hash: f.hash })),
+    );
 
     const units: FleetUnitView[] = files.map((f) => {
       const live = running.find((u) => u.unit === f.unit);
@@ -208,7 +205,10 @@ export function fleetActivities(ctx: ToolContext) {
           Context.current().heartbeat({ unit: input.unit, waitingFor: what, state: now?.active, host: now?.host });
           if (done(now)) return now;
           if (Date.now() > deadline) {
-            throw ApplicationFailure.create({ type: 'UnitDidNotMove', message: `${input.unit}: still not ${what} after ${Math.round((input.timeoutMs ?? 300_000) / 1000)} s (${now?.active}/${now?.sub} on ${now?.host ?? 'no host'})` });
+            throw ApplicationFailure.create({
+              type: 'UnitDidNotMove',
+              message: `${input.unit}: still not ${what} after ${Math.round((input.timeoutMs ?? 300_000) / 1000)} s (${now?.active}/${now?.sub} on ${now?.host ?? 'no host'})`,
+            });
           }
           await sleepOrCancel(1000);
         }
@@ -216,7 +216,10 @@ export function fleetActivities(ctx: ToolContext) {
       const before = await unitNow();
       if (!before) throw ApplicationFailure.nonRetryable(`${input.unit}: fleet knows no such unit`, FAILURE.toolError);
       // Started again elsewhere by an earlier attempt (running, or still starting there): wait, touch nothing.
-      const startedElsewhere = before.host !== undefined && before.host !== input.from && (before.dstate === 'launched' || before.active === 'active' || before.active === 'activating');
+      const startedElsewhere =
+        before.host !== undefined &&
+        before.host !== input.from &&
+        (before.dstate === 'launched' || before.active === 'active' || before.active === 'activating');
       if (!startedElsewhere) {
         // Only unload what is still on its old host: a retried attempt may find the unload done.
         if (before.dstate !== 'inactive') await fleetctl(host, ['unload', '--no-block', input.unit]);
@@ -236,7 +239,11 @@ export function fleetActivities(ctx: ToolContext) {
      * machine. Returns where each VM is scheduled; `ok` false with the numbers when it cannot fit.
      * Idempotent: loading a loaded unit and unloading one that does not run change nothing.
      */
-    async placeVms(input: { vms: string[]; rounds?: number; scheduleTimeoutMs?: number }): Promise<StartupPlacement & { rounds: number; unscheduled: string[] }> {
+    async placeVms(input: {
+      vms: string[];
+      rounds?: number;
+      scheduleTimeoutMs?: number;
+    }): Promise<StartupPlacement & { rounds: number; unscheduled: string[] }> {
       const units = new Map(input.vms.map((vm) => [vm, unitOfVm(inv, vm)]));
       [...units.values()].forEach((u, i) => assertUnitName(u, `vms[${i}]`));
       const host = commandHost(inv);
@@ -269,13 +276,22 @@ export function fleetActivities(ctx: ToolContext) {
     },
 
     /** Waits until every unit is in the wanted state (stopped: not active; running: active/running). */
-    async waitUnits(input: { units: string[]; want: 'stopped' | 'running'; timeoutMs?: number; avoid?: string[] }): Promise<{ done: string[]; pending: { unit: string; host?: string; active?: string; sub?: string }[] }> {
+    async waitUnits(input: {
+      units: string[];
+      want: 'stopped' | 'running';
+      timeoutMs?: number;
+      avoid?: string[];
+    }): Promise<{ done: string[]; pending: { unit: string; host?: string; active?: string; sub?: string }[] }> {
       const deadline = Date.now() + (input.timeoutMs ?? 5 * 60_000);
       for (;;) {
         const state = await readFleetState({ avoid: input.avoid });
         const pending = input.units
           .map((u) => state.units.find((x) => x.unit === u) ?? { unit: u, host: undefined, active: undefined, sub: undefined })
-          .filter((v) => (input.want === 'stopped' ? v.active === 'active' || v.active === 'deactivating' || v.active === 'activating' : !(v.active === 'active' && v.sub === 'running')))
+          .filter((v) =>
+            input.want === 'stopped'
+              ? v.active === 'active' || v.active === 'deactivating' || v.active === 'activating'
+              : !(v.active === 'active' && v.sub === 'running'),
+          )
           .map((v) => ({ unit: v.unit, host: v.host, active: v.active, sub: v.sub }));
         Context.current().heartbeat({ want: input.want, pending: pending.length, of: input.units.length });
         if (pending.length === 0 || Date.now() > deadline) {

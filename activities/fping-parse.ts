@@ -38,7 +38,9 @@ const ALIVE = new RegExp(`^(\\S+) is alive(?: \\((${NUM}) ms\\))?(?: \\[<- (\\S+
 const UNREACHABLE = /^(\S+) is unreachable$/;
 const ICMP_DIAG = /^(?:ICMP .+|.+) from \S+ for ICMP Echo sent to \S+$|^\S+: error while sending ping: |^\S+: can't forward-lookup address \(/;
 const RESOLVE_ERROR = /^(\S+): (.+)$/;
-const PER_PING = new RegExp(`^(\\S+)\\s+: \\[(\\d+)\\], (?:\\d+ bytes, ${NUM} ms \\((?:${NUM}|NaN) avg, \\d+% (?:loss|return)\\)|timed out \\((?:${NUM}|NaN) avg, \\d+% (?:loss|return)\\))$`);
+const PER_PING = new RegExp(
+  `^(\\S+)\\s+: \\[(\\d+)\\], (?:\\d+ bytes, ${NUM} ms \\((?:${NUM}|NaN) avg, \\d+% (?:loss|return)\\)|timed out \\((?:${NUM}|NaN) avg, \\d+% (?:loss|return)\\))$`,
+);
 
 /**
  * `fping HOST...` or `fping -e HOST...`: one result per host, in order of

@@ -229,7 +229,8 @@ export function parseGlusterVolumeInfo(stdout: string, stderr = ''): GlusterVolu
         if (!tm) fail('unrecognized "Number of Bricks" of a tier', tnbLine);
         const before = vol.bricks.length;
         readBricks(key);
-        if (vol.bricks.length - before !== Number(tm![1])) fail(`volume ${name}: ${vol.bricks.length - before} ${key} tier brick lines for ${Number(tm![1])}`, ls[i] ?? '');
+        if (vol.bricks.length - before !== Number(tm![1]))
+          fail(`volume ${name}: ${vol.bricks.length - before} ${key} tier brick lines for ${Number(tm![1])}`, ls[i] ?? '');
         tiers[key] = { type: tierType, brickCount: Number(tm![1]) };
       }
       vol.tiers = { hot: tiers.hot!, cold: tiers.cold! };
@@ -696,7 +697,13 @@ export function parseGlusterVolumeStatus(stdout: string, stderr = ''): GlusterVo
       const m = /^(\d+|N\/A) +(\d+|N\/A) +([YN]) +(\d+|N\/A) *$/.exec(line.slice(STATUS_NAME_LEN + 1));
       if (!m || line[STATUS_NAME_LEN] !== ' ') fail('expected "NAME  PORT  RDMA-PORT  Y|N  PID"');
       name += line.slice(0, STATUS_NAME_LEN).trimEnd();
-      const proc: GlusterStatusProcess = { kind: '', host: '', online: m![3] === 'Y', port: statusNumber(m![1]!, 'TCP Port', line), pid: statusNumber(m![4]!, 'Pid', line) };
+      const proc: GlusterStatusProcess = {
+        kind: '',
+        host: '',
+        online: m![3] === 'Y',
+        port: statusNumber(m![1]!, 'TCP Port', line),
+        pid: statusNumber(m![4]!, 'Pid', line),
+      };
       if (name.startsWith('Brick ')) {
         const { host, path } = splitBrick(name.slice('Brick '.length), line);
         Object.assign(proc, { kind: 'Brick', host, path });
@@ -986,7 +993,11 @@ export interface GlusterVolumeOpResult {
 export function parseGlusterVolumeStartStop(stdout: string, stderr = ''): GlusterVolumeOpResult {
   const ls = lines(stdout, stderr).filter((l) => l !== '');
   if (ls.some((l) => l.includes('Do you want to continue? (y/n)'))) {
-    throw new ParseError(TOOL, 'volume start/stop: interactive confirmation prompt; run gluster with --mode=script', ls.find((l) => l.includes('(y/n)')));
+    throw new ParseError(
+      TOOL,
+      'volume start/stop: interactive confirmation prompt; run gluster with --mode=script',
+      ls.find((l) => l.includes('(y/n)')),
+    );
   }
   const first = ls[0];
   if (first === undefined) throw new ParseError(TOOL, 'volume start/stop: empty output');

@@ -65,7 +65,8 @@ export interface GlusterHealth {
 /** The servers the gluster CLI is tried on, in order: the control host when it is one, then the others; never an avoided one. */
 export function glusterCommandHosts(inv: Inventory, avoid: string[] = []): string[] {
   const servers = glusterServers(inv).filter((h) => !avoid.includes(h));
-  if (!servers.length) throw ApplicationFailure.nonRetryable(`no GlusterFS server left to run gluster from (avoiding ${avoid.join(', ')})`, FAILURE.invalidInput);
+  if (!servers.length)
+    throw ApplicationFailure.nonRetryable(`no GlusterFS server left to run gluster from (avoiding ${avoid.join(', ')})`, FAILURE.invalidInput);
   return servers.includes(inv.controlHost) ? [inv.controlHost, ...servers.filter((h) => h !== inv.controlHost)] : servers;
 }
 
@@ -80,7 +81,8 @@ export function volumeProblems(v: VolumeHealth): string[] {
   if (v.rebalanceRunning) problems.push(`${v.volume}: a rebalance is running`);
   const down = v.bricks.filter((b) => !b.connected).map((b) => b.brick);
   if (!v.heals) {
-    if (down.length) problems.push(`${v.volume}: brick(s) not online: ${down.join(', ')} (a ${v.type} volume keeps one copy of each file: the files on them are unavailable)`);
+    if (down.length)
+      problems.push(`${v.volume}: brick(s) not online: ${down.join(', ')} (a ${v.type} volume keeps one copy of each file: the files on them are unavailable)`);
   } else if (v.healEntries === null) {
     problems.push(`${v.volume}: heal entries unknown${down.length ? ` (bricks not connected: ${down.join(', ')})` : ''}`);
   } else if (v.healEntries > 0) problems.push(`${v.volume}: ${v.healEntries} heal entries pending`);
@@ -161,7 +163,12 @@ export function glusterActivities(ctx: ToolContext) {
     // heal info exits 0 even when a brick is unreachable; its non-zero exits carry an error text
     const heal = await gluster(host, ['volume', 'heal', volume, 'info'], [0, 1, 2]);
     const h = parsed(() => parseGlusterHealInfo(heal.stdout, heal.stderr));
-    return { ...base, ...flags, healEntries: h.total, bricks: h.bricks.map((b) => ({ brick: `${b.host}:${b.path}`, connected: b.connected, entries: b.entries })) };
+    return {
+      ...base,
+      ...flags,
+      healEntries: h.total,
+      bricks: h.bricks.map((b) => ({ brick: `${b.host}:${b.path}`, connected: b.connected, entries: b.entries })),
+    };
   }
 
   /** `getent hosts NAME...` on `host`: the addresses the names resolve to there (exit 2: some did not resolve). */
@@ -180,7 +187,13 @@ export function glusterActivities(ctx: ToolContext) {
       const out: VolumeHealth[] = [];
       for (const name of volumes()) {
         const v = info.find((x) => x.name === name);
-        if (!v) throw ApplicationFailure.create({ type: FAILURE.toolError, nonRetryable: true, message: `gluster volume info on ${host} does not list volume ${name} of the inventory`, details: [{ code: 'no-such-volume' }] });
+        if (!v)
+          throw ApplicationFailure.create({
+            type: FAILURE.toolError,
+            nonRetryable: true,
+            message: `gluster volume info on ${host} does not list volume ${name} of the inventory`,
+            details: [{ code: 'no-such-volume' }],
+          });
         out.push(await volumeHealth(host, v));
       }
       return out;
@@ -204,7 +217,11 @@ export function glusterActivities(ctx: ToolContext) {
         Context.current().heartbeat({ heal: pending });
         if (h.volumes.every(settled)) return h;
         if (Date.now() > deadline) {
-          throw ApplicationFailure.create({ type: 'HealNotDrained', message: `heal entries did not drain within ${Math.round(input.timeoutMs / 1000)} s: ${pending}`, details: [h] });
+          throw ApplicationFailure.create({
+            type: 'HealNotDrained',
+            message: `heal entries did not drain within ${Math.round(input.timeoutMs / 1000)} s: ${pending}`,
+            details: [h],
+          });
         }
         await sleepOrCancel(input.pollMs ?? 2000);
       }
@@ -213,7 +230,10 @@ export function glusterActivities(ctx: ToolContext) {
     /** Seed 000 "GlusterFS shutdown": stop the daemons, kill what is left, unmount. */
     async stopGlusterServer(input: { host: string }): Promise<void> {
       const script = inv.gluster?.stopAllScript ?? '/usr/share/glusterfs/scripts/stop-all-gluster-processes.sh';
-      expectSuccess(await runOn(ctx, input.host, ['systemctl', 'stop', 'glusterfsd', 'glusterd'], { timeoutMs: 120_000 }), 'systemctl stop glusterfsd glusterd');
+      expectSuccess(
+        await runOn(ctx, input.host, ['systemctl', 'stop', 'glusterfsd', 'glusterd'], { timeoutMs: 120_000 }),
+        'systemctl stop glusterfsd glusterd',
+      );
       // "A non-zero return code requires some investigation": non-retryable, the step parks.
       expectSuccess(await runOn(ctx, input.host, [script, '-g'], { timeoutMs: 120_000 }), script);
     },

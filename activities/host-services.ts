@@ -70,7 +70,10 @@ export function hostServicesActivities(ctx: ToolContext) {
     async startHostServices(input: { host: string }): Promise<HostReadiness> {
       const before = await readiness(input.host);
       if (before.servicesDown.length) {
-        expectSuccess(await runOn(ctx, input.host, ['systemctl', 'start', ...before.servicesDown], { timeoutMs: 120_000 }), `systemctl start ${before.servicesDown.join(' ')}`);
+        expectSuccess(
+          await runOn(ctx, input.host, ['systemctl', 'start', ...before.servicesDown], { timeoutMs: 120_000 }),
+          `systemctl start ${before.servicesDown.join(' ')}`,
+        );
       }
       if (before.mountsMissing.length) {
         expectSuccess(await runOn(ctx, input.host, ['mount', '-a', '-t', 'glusterfs'], { timeoutMs: 120_000 }), 'mount -a -t glusterfs');

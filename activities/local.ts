@@ -34,7 +34,13 @@ export function runLocal(file: string, args: string[], o: { env: Record<string, 
           // ENOENT, EACCES: the worker's configuration names no runnable program.
           return reject(ApplicationFailure.nonRetryable(`cannot run ${file} on the worker: ${e.message}`, 'WorkerConfigError'));
         }
-        if (e?.killed) return reject(ApplicationFailure.create({ type: 'CommandTimeout', message: `${file} on the worker did not finish within ${Math.round(o.timeoutMs / 1000)} s (killed)` }));
+        if (e?.killed)
+          return reject(
+            ApplicationFailure.create({
+              type: 'CommandTimeout',
+              message: `${file} on the worker did not finish within ${Math.round(o.timeoutMs / 1000)} s (killed)`,
+            }),
+          );
         resolve({ exitCode: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout: String(stdout), stderr: String(stderr), durationMs });
       },
     );

@@ -96,9 +96,7 @@ export function parsePcoccPs(stdout: string): PcoccJob[] {
   return jobs;
 }
 
-export type PcoccPingResult =
-  | { ok: true; vmCount: number; seconds: number }
-  | { ok: false; errors: Array<{ vm: number; message: string }> };
+export type PcoccPingResult = { ok: true; vmCount: number; seconds: number } | { ok: false; errors: Array<{ vm: number; message: string }> };
 
 // click.secho colours only on a tty; strip SGR sequences anyway.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the SGR sequence it strips

@@ -62,7 +62,11 @@ export function powerActivities(ctx: ToolContext) {
   }
 
   function credentials(): { user: string; password: string } {
-    if (!ctx.ipmi) throw ApplicationFailure.nonRetryable('the worker has no IPMI credentials configured (HVFLOW_IPMI_USER / HVFLOW_IPMI_PASSWORD_FILE)', FAILURE.sshConfigError);
+    if (!ctx.ipmi)
+      throw ApplicationFailure.nonRetryable(
+        'the worker has no IPMI credentials configured (HVFLOW_IPMI_USER / HVFLOW_IPMI_PASSWORD_FILE)',
+        FAILURE.sshConfigError,
+      );
     if (!IPMI_USER.test(ctx.ipmi.user)) throw ApplicationFailure.nonRetryable('the configured IPMI user is not a plain user name', FAILURE.sshConfigError);
     return { user: ctx.ipmi.user, password: ctx.ipmi.password() };
   }
@@ -77,7 +81,11 @@ export function powerActivities(ctx: ToolContext) {
       res = await runLocal(ipmitool, ['-I', 'lanplus', '-H', bmc, '-U', user, '-E', 'power', action], { env, timeoutMs: 60_000 });
     } else {
       const target = ipmiTargetOf(inv, route.host);
-      res = await runFromActivity(ctx.pool, target, ['sh', '-c', IPMI_SCRIPT, 'sh', bmc, user, action], { stdin: `${password}\n`, okExitCodes: [0, 1], timeoutMs: 60_000 });
+      res = await runFromActivity(ctx.pool, target, ['sh', '-c', IPMI_SCRIPT, 'sh', bmc, user, action], {
+        stdin: `${password}\n`,
+        okExitCodes: [0, 1],
+        timeoutMs: 60_000,
+      });
     }
     try {
       if (action === 'status') return { state: parseIpmiPowerStatus(res.stdout, res.stderr) };
@@ -85,7 +93,10 @@ export function powerActivities(ctx: ToolContext) {
     } catch (e) {
       // No session / no answer from the BMC: a network problem, worth retrying.
       if (e instanceof ToolError && (e.code === 'session' || e.code === 'no-response')) {
-        throw ApplicationFailure.create({ type: 'IpmiUnavailable', message: `BMC of ${host} (${bmc}) from ${routeName(route)}: ${e.toolMessage.split('\n').pop()}` });
+        throw ApplicationFailure.create({
+          type: 'IpmiUnavailable',
+          message: `BMC of ${host} (${bmc}) from ${routeName(route)}: ${e.toolMessage.split('\n').pop()}`,
+        });
       }
       return parsed(() => {
         throw e;
@@ -174,7 +185,10 @@ export function powerActivities(ctx: ToolContext) {
       const delay = Math.max(1, Math.min(300, Math.floor(input.delaySeconds ?? 5)));
       let res: RunResult;
       try {
-        res = await runOn(ctx, input.host, ['systemd-run', `--on-active=${delay}`, `--unit=${POWEROFF_UNIT}`, 'poweroff'], { okExitCodes: [0, 1], timeoutMs: 60_000 });
+        res = await runOn(ctx, input.host, ['systemd-run', `--on-active=${delay}`, `--unit=${POWEROFF_UNIT}`, 'poweroff'], {
+          okExitCodes: [0, 1],
+          timeoutMs: 60_000,
+        });
       } catch (e) {
         if (isConnectionFailure(e) && input.via && hypervisor(inv, input.host).bmc) {
           const { state } = await ipmi({ via: 'ssh', host: input.via }, input.host, 'status');
@@ -222,5 +236,7 @@ export function powerActivities(ctx: ToolContext) {
 function summarize(problems: { route: IpmiRoute; problem: string }[]): string {
   const byProblem = new Map<string, string[]>();
   for (const p of problems) byProblem.set(p.problem, [...(byProblem.get(p.problem) ?? []), routeName(p.route)]);
-  return [...byProblem].map(([problem, names]) => `${names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ')}: ${problem}`).join('; ');
+  return [...byProblem]
+    .map(([problem, names]) => `${names.length > 8 ? `${names.slice(0, 8).join(', ')} and ${names.length - 8} more` : names.join(', ')}: ${problem}`)
+    .join('; ');
 }

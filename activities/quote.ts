@@ -10,8 +10,28 @@ const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 /** Words the shell parses specially when they start a command; argv[0] must never be one, bare. */
 const RESERVED_WORDS = new Set([
-  '!', '{', '}', '[[', ']]', 'case', 'coproc', 'do', 'done', 'elif', 'else', 'esac', 'fi', 'for',
-  'function', 'if', 'in', 'select', 'then', 'time', 'until', 'while',
+  '!',
+  '{',
+  '}',
+  '[[',
+  ']]',
+  'case',
+  'coproc',
+  'do',
+  'done',
+  'elif',
+  'else',
+  'esac',
+  'fi',
+  'for',
+  'function',
+  'if',
+  'in',
+  'select',
+  'then',
+  'time',
+  'until',
+  'while',
 ]);
 
 export class QuoteError extends Error {

@@ -63,7 +63,8 @@ export function parsed<T>(fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof ParseError) throw ApplicationFailure.nonRetryable(e.message, FAILURE.parseError);
-    if (e instanceof ToolError) throw ApplicationFailure.create({ message: e.message, type: FAILURE.toolError, nonRetryable: true, details: [{ code: e.code }] });
+    if (e instanceof ToolError)
+      throw ApplicationFailure.create({ message: e.message, type: FAILURE.toolError, nonRetryable: true, details: [{ code: e.code }] });
     throw e;
   }
 }

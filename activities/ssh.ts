@@ -175,7 +175,10 @@ export function parseKnownHosts(text: string): KnownHostEntry[] {
 }
 
 function globToRegExp(glob: string): RegExp {
-  const re = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const re = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${re}$`, 'i');
 }
 
@@ -211,15 +214,7 @@ export function fingerprintOf(blob: Buffer): string {
 }
 
 function hostKeyAlgorithmsFor(keyTypes: string[]): string[] {
-  const all = [
-    'ssh-ed25519',
-    'ecdsa-sha2-nistp256',
-    'ecdsa-sha2-nistp384',
-    'ecdsa-sha2-nistp521',
-    'rsa-sha2-512',
-    'rsa-sha2-256',
-    'ssh-rsa',
-  ];
+  const all = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
   const preferred: string[] = [];
   for (const t of keyTypes) {
     const algs = t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t];
@@ -259,7 +254,8 @@ class Semaphore {
       if (released) return;
       released = true;
       const next = this.waiting.shift();
-      if (next) next(); // the slot passes on
+      if (next)
+        next(); // the slot passes on
       else this.used--;
     };
   }
@@ -425,7 +421,11 @@ export class SshPool {
     }
     const entries = parseKnownHosts(knownText).filter((e) => knownHostsFieldMatches(e.hosts, target.address, target.port));
     const known = entries.filter((e) => e.marker === undefined);
-    const revoked = new Set(parseKnownHosts(knownText).filter((e) => e.marker === '@revoked').map((e) => e.keyBlob));
+    const revoked = new Set(
+      parseKnownHosts(knownText)
+        .filter((e) => e.marker === '@revoked')
+        .map((e) => e.keyBlob),
+    );
     const kh = this.config.knownHostsPath;
     const where = `${target.host} (${target.address}:${target.port})`;
     const lookup = target.port === 22 ? target.address : `[${target.address}]:${target.port}`;
@@ -671,7 +671,10 @@ export class SshPool {
     const err = new Capture(maxOut);
     let recent = '';
     const lastLine = () => {
-      const lines = recent.split('\n').map((l) => l.trim()).filter(Boolean);
+      const lines = recent
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean);
       const l = lines[lines.length - 1] ?? '';
       return l.length > 200 ? `${l.slice(0, 200)}…` : l;
     };
@@ -706,7 +709,12 @@ export class SshPool {
         const idx = pre.indexOf(PID_MARK);
         const nl = idx >= 0 ? pre.indexOf('\n', idx) : -1;
         if (idx >= 0 && nl >= 0) {
-          const m = /^(\d+)$/.exec(pre.subarray(idx + PID_MARK.length, nl).toString('latin1').trim());
+          const m = /^(\d+)$/.exec(
+            pre
+              .subarray(idx + PID_MARK.length, nl)
+              .toString('latin1')
+              .trim(),
+          );
           if (m) pid = Number(m[1]);
           // bytes before the marker come from the remote shell's start-up files: keep them
           const rest = Buffer.concat([pre.subarray(0, idx), pre.subarray(nl + 1)]);
@@ -827,10 +835,7 @@ export class SshPool {
       }
       if (end.kind === 'dropped') {
         if (signal?.aborted) throw abortReason(signal, target, command);
-        throw connectionError(
-          target,
-          `dropped while running ${shown} (after ${Date.now() - started} ms; the command may or may not have completed)`,
-        );
+        throw connectionError(target, `dropped while running ${shown} (after ${Date.now() - started} ms; the command may or may not have completed)`);
       }
     } finally {
       clearTimeout(timer);

@@ -15,28 +15,9 @@ import { ParseError, ToolError, outputLines, parseCount } from './parse-error';
 
 const TOOL = 'systemctl';
 
-export type SystemdActiveState =
-  | 'active'
-  | 'reloading'
-  | 'inactive'
-  | 'failed'
-  | 'activating'
-  | 'deactivating'
-  | 'maintenance'
-  | 'refreshing'
-  | 'unknown';
+export type SystemdActiveState = 'active' | 'reloading' | 'inactive' | 'failed' | 'activating' | 'deactivating' | 'maintenance' | 'refreshing' | 'unknown';
 
-const ACTIVE_STATES: readonly string[] = [
-  'active',
-  'reloading',
-  'inactive',
-  'failed',
-  'activating',
-  'deactivating',
-  'maintenance',
-  'refreshing',
-  'unknown',
-];
+const ACTIVE_STATES: readonly string[] = ['active', 'reloading', 'inactive', 'failed', 'activating', 'deactivating', 'maintenance', 'refreshing', 'unknown'];
 
 /** systemctl's own failures (stderr), e.g. no systemd or no D-Bus. */
 function checkSystemctlFailure(stderr: string): void {
@@ -116,7 +97,13 @@ export function parseSystemctlShowUnitStates(stdout: string, units?: readonly st
     const s = r['SubState'];
     const p = r['MainPID'];
     if (a === undefined || s === undefined || p === undefined) {
-      throw new ParseError(TOOL, `show: ${where}: missing ActiveState, SubState or MainPID`, Object.entries(r).map(([key, v]) => `${key}=${v}`).join(' '));
+      throw new ParseError(
+        TOOL,
+        `show: ${where}: missing ActiveState, SubState or MainPID`,
+        Object.entries(r)
+          .map(([key, v]) => `${key}=${v}`)
+          .join(' '),
+      );
     }
     if (!ACTIVE_STATES.includes(a) || a === 'unknown') throw new ParseError(TOOL, `show: ${where}: unknown ActiveState`, `ActiveState=${a}`);
     if (!/^[a-z][a-z-]*$/.test(s)) throw new ParseError(TOOL, `show: ${where}: bad SubState`, `SubState=${s}`);

@@ -35,7 +35,10 @@ export async function shutdownVmList(input: { workflowId: string }): Promise<Shu
   try {
     d = await handle.describe();
   } catch (e) {
-    throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: no workflow ${JSON.stringify(input.workflowId)} (${(e as Error).message})`, FAILURE.invalidInput);
+    throw ApplicationFailure.nonRetryable(
+      `shutdownWorkflowId: no workflow ${JSON.stringify(input.workflowId)} (${(e as Error).message})`,
+      FAILURE.invalidInput,
+    );
   }
   if (d.type !== 'clusterShutdown') {
     throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: ${input.workflowId} is a ${d.type}, not a clusterShutdown`, FAILURE.invalidInput);
@@ -43,6 +46,13 @@ export async function shutdownVmList(input: { workflowId: string }): Promise<Shu
   type Recorded = Partial<ShutdownMemo>;
   let rec = d.memo?.[MEMO.shutdown] as Recorded | undefined;
   if (!rec?.vms && d.status.name === 'COMPLETED') rec = (await handle.result()) as Recorded;
-  if (!rec?.vms) throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: ${input.workflowId} recorded no VM list (status ${d.status.name})`, FAILURE.invalidInput);
-  return { workflowId: input.workflowId, workflowType: d.type, status: d.status.name, dryRun: !!rec.dryRun, vms: rec.vms.map((v) => ({ vm: String(v.vm), host: v.host })) };
+  if (!rec?.vms)
+    throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: ${input.workflowId} recorded no VM list (status ${d.status.name})`, FAILURE.invalidInput);
+  return {
+    workflowId: input.workflowId,
+    workflowType: d.type,
+    status: d.status.name,
+    dryRun: !!rec.dryRun,
+    vms: rec.vms.map((v) => ({ vm: String(v.vm), host: v.host })),
+  };
 }

@@ -46,7 +46,16 @@ async function main() {
     const sshCommands = lab.commandLog().length;
     console.log(
       JSON.stringify(
-        { hypervisors, vms, labStartMs: labStart, clusterStatusColdMs: cold, clusterStatusWarmMs: warm, evacuationDryRunMs: plan, commandsReceivedByTheLab: sshCommands, sshConnections: pool.stats() },
+        {
+          hypervisors,
+          vms,
+          labStartMs: labStart,
+          clusterStatusColdMs: cold,
+          clusterStatusWarmMs: warm,
+          evacuationDryRunMs: plan,
+          commandsReceivedByTheLab: sshCommands,
+          sshConnections: pool.stats(),
+        },
         null,
         2,
       ),

@@ -65,7 +65,17 @@ for (let i = 1; i <= N; i++) {
 }
 for (const m of misses) console.log(JSON.stringify(m));
 console.log(
-  JSON.stringify({ cases: N, optimal, worstGapPercent: Math.round(worstGapPercent * 10) / 10, provenOptimal: proven, planMsMax: Math.round(planMsMax), exhaustiveStatesMax, hosts: '4-6', vms: '8-14', destinations: 'scheduler' }),
+  JSON.stringify({
+    cases: N,
+    optimal,
+    worstGapPercent: Math.round(worstGapPercent * 10) / 10,
+    provenOptimal: proven,
+    planMsMax: Math.round(planMsMax),
+    exhaustiveStatesMax,
+    hosts: '4-6',
+    vms: '8-14',
+    destinations: 'scheduler',
+  }),
 );
 
 function argValue(name: string): string | undefined {

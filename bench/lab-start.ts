@@ -32,7 +32,10 @@ async function main() {
     for (let i = 0; i < runs; i++) samples.push(await once(mode));
     const start = samples.map((s) => s.startMs).sort((a, b) => a - b);
     const stop = samples.map((s) => s.stopMs).sort((a, b) => a - b);
-    out[mode] = { startMs: { min: start[0], median: start[Math.floor(runs / 2)], max: start[runs - 1] }, stopMs: { min: stop[0], median: stop[Math.floor(runs / 2)], max: stop[runs - 1] } };
+    out[mode] = {
+      startMs: { min: start[0], median: start[Math.floor(runs / 2)], max: start[runs - 1] },
+      stopMs: { min: stop[0], median: stop[Math.floor(runs / 2)], max: stop[runs - 1] },
+    };
   }
   console.log(JSON.stringify(out, null, 2));
 }

@@ -168,7 +168,13 @@ function addProcedureOptions(cmd: Command, spec: ProcedureSpec, o: { who: string
 }
 
 /** Gathers the input of a procedure from a command's arguments and options (validated, no network). */
-function procedureInput(ctx: Ctx, spec: ProcedureSpec, target: string | undefined, opts: Record<string, unknown> & CommonOptions, o: { dryRun?: boolean; requestedBy?: string }) {
+function procedureInput(
+  ctx: Ctx,
+  spec: ProcedureSpec,
+  target: string | undefined,
+  opts: Record<string, unknown> & CommonOptions,
+  o: { dryRun?: boolean; requestedBy?: string },
+) {
   const values: Record<string, unknown> = {};
   for (const opt of spec.options) {
     const attr = new Option(opt.flags).attributeName();
@@ -212,7 +218,16 @@ function showProgress(v: ProcedureView, o: ProgressOptions = {}): string[] {
 
 function signature(v: ProcedureView): string {
   const p = v.progress;
-  return JSON.stringify([v.status, v.phase, p?.paused, p?.abortRequested, p?.steps.map((s) => [s.state, s.detail]), p?.gate?.name, p?.gate?.openedAt, p?.ignored.length]);
+  return JSON.stringify([
+    v.status,
+    v.phase,
+    p?.paused,
+    p?.abortRequested,
+    p?.steps.map((s) => [s.state, s.detail]),
+    p?.gate?.name,
+    p?.gate?.openedAt,
+    p?.ignored.length,
+  ]);
 }
 
 /** Redraws the progress on a terminal; elsewhere prints it (or one JSON line) whenever it changes. */
@@ -222,7 +237,9 @@ function watcher(ctx: Ctx) {
   return (v: ProcedureView) => {
     const sig = signature(v);
     if (tty) {
-      process.stdout.write(`\x1b[H\x1b[2J${showProgress(v).join('\n')}\n${dim(v.closed ? '' : '\n(watching; Ctrl-C to stop watching, the procedure goes on)')}\n`);
+      process.stdout.write(
+        `\x1b[H\x1b[2J${showProgress(v).join('\n')}\n${dim(v.closed ? '' : '\n(watching; Ctrl-C to stop watching, the procedure goes on)')}\n`,
+      );
     } else if (sig !== last) {
       if (ctx.json) process.stdout.write(`${JSON.stringify(v)}\n`);
       else process.stdout.write(`${showProgress(v).join('\n')}\n${'─'.repeat(40)}\n`);
@@ -242,14 +259,20 @@ function refuseInvalidInput(view: ProcedureView) {
 
 // ── commands ───────────────────────────────────────────────────────────────────────────────────
 
-async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undefined, opts: Record<string, unknown> & CommonOptions & { detach?: boolean; wait?: boolean; timeout?: string }) {
+async function startCommand(
+  ctx: Ctx,
+  spec: ProcedureSpec,
+  target: string | undefined,
+  opts: Record<string, unknown> & CommonOptions & { detach?: boolean; wait?: boolean; timeout?: string },
+) {
   const { follow, gateOpen, exitCodeOf, startProcedure, workerPolling, prepareInput } = await ops();
   const input = procedureInput(ctx, spec, target, opts, {});
   const timeoutMs = seconds(opts.timeout, '--timeout', spec.awaitResult ? 120 : 60);
   const c = await ctx.client();
   const note = await prepareInput(c, spec, input);
   if (note && !ctx.json) process.stderr.write(`${note}\n`);
-  if ((await workerPolling(c)) === false) ctx.warn(`no worker polls task queue ${c.settings.taskQueue}: the procedure will wait until one does (--task-queue / HVFLOW_TASK_QUEUE?)`);
+  if ((await workerPolling(c)) === false)
+    ctx.warn(`no worker polls task queue ${c.settings.taskQueue}: the procedure will wait until one does (--task-queue / HVFLOW_TASK_QUEUE?)`);
   const started = await startProcedure(c, spec, input);
   const head = { workflowId: started.workflowId, runId: started.runId, procedure: spec.name, workflowType: spec.workflowType, input };
   if (!ctx.json) process.stderr.write(`${green('started')} ${spec.name} ${started.target}: ${started.workflowId}\n`);
@@ -259,7 +282,11 @@ async function startCommand(ctx: Ctx, spec: ProcedureSpec, target: string | unde
   }
   if (spec.awaitResult) {
     const { view, timedOut } = await follow(c, started.workflowId, () => false, { timeoutMs });
-    if (timedOut) throw new CliError(ExitCode.FAILED, `${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`);
+    if (timedOut)
+      throw new CliError(
+        ExitCode.FAILED,
+        `${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`,
+      );
     refuseInvalidInput(view);
     ctx.print({ ...head, status: view.status, result: view.result, failure: view.failure }, () =>
       view.status === 'COMPLETED' ? (spec.renderResult ?? renderGeneric)(view.result) : showProgress(view),
@@ -292,13 +319,22 @@ async function planCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undef
   const started = await startProcedure(c, spec, input, { dryRun: true });
   const { view, timedOut } = await follow(c, started.workflowId, gateOpen, { timeoutMs });
   const base = { workflowId: started.workflowId, procedure: spec.name, workflowType: spec.workflowType, input, dryRun: true };
-  if (timedOut) throw new CliError(ExitCode.FAILED, `the dry run ${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`);
+  if (timedOut)
+    throw new CliError(
+      ExitCode.FAILED,
+      `the dry run ${started.workflowId} did not finish within ${timeoutMs / 1000}s (is a worker running on task queue ${c.settings.taskQueue}?)`,
+    );
   if (!view.closed && view.progress?.gate) {
     // A worker older than `failedChecks` parks a dry run on the gate (as does a read-only step that keeps
     // failing): a real run would stop there too; the dry run is ended.
     const gate = view.progress.gate;
     if (gate.options.includes('abort')) {
-      await decideGate(c, started.workflowId, { gate: gate.name, decision: 'abort', by: String(input.requestedBy ?? 'hvflow plan'), reason: 'dry run: the plan stops at this gate' }).catch(() => undefined);
+      await decideGate(c, started.workflowId, {
+        gate: gate.name,
+        decision: 'abort',
+        by: String(input.requestedBy ?? 'hvflow plan'),
+        reason: 'dry run: the plan stops at this gate',
+      }).catch(() => undefined);
     }
     ctx.print({ ...base, status: 'STOPPED_AT_GATE', gate, progress: view.progress }, () => [
       ...showProgress(view, { answers: false }),
@@ -320,7 +356,12 @@ async function planCommand(ctx: Ctx, spec: ProcedureSpec, target: string | undef
   return exitCodeOf(view);
 }
 
-async function answerCommand(ctx: Ctx, kind: 'approve' | 'reject', id: string | undefined, opts: { by?: string; reason?: string; gate?: string; wait?: boolean; timeout?: string }) {
+async function answerCommand(
+  ctx: Ctx,
+  kind: 'approve' | 'reject',
+  id: string | undefined,
+  opts: { by?: string; reason?: string; gate?: string; wait?: boolean; timeout?: string },
+) {
   const { follow, exitCodeOf, resolveProcedure, viewProcedure, decideGate, noGateMessage } = await ops();
   const by = who(opts.by);
   const timeoutMs = seconds(opts.timeout, '--timeout', 600);
@@ -354,15 +395,23 @@ async function answerCommand(ctx: Ctx, kind: 'approve' | 'reject', id: string | 
 
 async function decideCommand(ctx: Ctx, id: string, decision: string, opts: { by?: string; reason?: string; gate?: string }) {
   const { decideGate } = await ops();
-  if (!DECISIONS.includes(decision as GateDecisionKind)) throw usage(`decision: ${JSON.stringify(decision)} must be one of ${DECISIONS.join(', ')} (and an option of the gate waiting)`);
+  if (!DECISIONS.includes(decision as GateDecisionKind))
+    throw usage(`decision: ${JSON.stringify(decision)} must be one of ${DECISIONS.join(', ')} (and an option of the gate waiting)`);
   const by = who(opts.by);
   const c = await ctx.client();
   const record = await decideGate(c, id, { decision: decision as GateDecisionKind, by, reason: opts.reason, gate: opts.gate });
-  ctx.print({ workflowId: id, gate: record }, () => [`${green('✔')} gate ${record.name} of ${id}: ${record.decision} by ${record.by}${record.reason ? ` — ${record.reason}` : ''}`]);
+  ctx.print({ workflowId: id, gate: record }, () => [
+    `${green('✔')} gate ${record.name} of ${id}: ${record.decision} by ${record.by}${record.reason ? ` — ${record.reason}` : ''}`,
+  ]);
   return ExitCode.OK;
 }
 
-async function controlCommand(ctx: Ctx, kind: 'pause' | 'resume' | 'abort', id: string, opts: { by?: string; reason?: string; wait?: boolean; timeout?: string }) {
+async function controlCommand(
+  ctx: Ctx,
+  kind: 'pause' | 'resume' | 'abort',
+  id: string,
+  opts: { by?: string; reason?: string; wait?: boolean; timeout?: string },
+) {
   const { follow, exitCodeOf, viewProcedure } = await ops();
   const by = who(opts.by);
   if (kind === 'abort' && !opts.reason?.trim()) throw usage('--reason: an abort must say why');
@@ -502,7 +551,13 @@ ${examples(
       .option('--gate <name>', 'the gate you mean (refused if another one waits)')
       .option('--wait', 'then follow the procedure until it closes or waits at another gate')
       .option('--timeout <seconds>', 'with --wait: how long (default 600)')
-      .addHelpText('after', examples(`hvflow ${kind} hvflow-ocean-evacuate-worker1-20250705T020000000Z --by bob --reason "ticket 42"`, `hvflow ${kind} --by bob --reason "${kind === 'approve' ? 'maintenance window' : 'not tonight'}"   # the gate waiting on the cluster`))
+      .addHelpText(
+        'after',
+        examples(
+          `hvflow ${kind} hvflow-ocean-evacuate-worker1-20250705T020000000Z --by bob --reason "ticket 42"`,
+          `hvflow ${kind} --by bob --reason "${kind === 'approve' ? 'maintenance window' : 'not tonight'}"   # the gate waiting on the cluster`,
+        ),
+      )
       .action(run((ctx, id, opts) => answerCommand(ctx, kind, id, opts)));
   }
 
@@ -510,11 +565,16 @@ ${examples(
     .command('decide')
     .argument('<ID>', 'workflow id')
     .argument('<DECISION>', `one of the options of the gate waiting: ${DECISIONS.join(', ')}`)
-    .description('Answer the gate waiting with any option it lists (retry, skip, override, abort...). Uses the decideGate update: a refused decision exits 2 with the reason.')
+    .description(
+      'Answer the gate waiting with any option it lists (retry, skip, override, abort...). Uses the decideGate update: a refused decision exits 2 with the reason.',
+    )
     .option('--by <who>', 'who decides (default: $USER)')
     .option('--reason <why>', 'why (required for override, reject, skip and abort)')
     .option('--gate <name>', 'the gate you mean (refused if another one waits)')
-    .addHelpText('after', examples('hvflow decide hvflow-ocean-evacuate-worker1-20250705T020000000Z override --by carol --reason "top2 is being replaced, quorum checked by hand"'))
+    .addHelpText(
+      'after',
+      examples('hvflow decide hvflow-ocean-evacuate-worker1-20250705T020000000Z override --by carol --reason "top2 is being replaced, quorum checked by hand"'),
+    )
     .action(run((ctx, id, decision, opts) => decideCommand(ctx, id, decision, opts)));
 
   program.commandsGroup('Operator controls:');
@@ -532,7 +592,12 @@ ${examples(
       .option('--reason <why>', kind === 'abort' ? 'why (required)' : 'why');
     if (kind === 'abort') cmd.option('--wait', 'wait until the procedure has stopped and print its final state (exit code: how it ended; aborted is 1)');
     cmd.option('--timeout <seconds>', 'how long to wait for the procedure to confirm (default 10; abort --wait: 600)');
-    cmd.addHelpText('after', examples(`hvflow ${kind} hvflow-ocean-evacuate-worker1-20250705T020000000Z --by bob${kind === 'resume' ? '' : ` --reason "${kind === 'abort' ? 'change freeze' : 'waiting for the DC technician'}"`}`));
+    cmd.addHelpText(
+      'after',
+      examples(
+        `hvflow ${kind} hvflow-ocean-evacuate-worker1-20250705T020000000Z --by bob${kind === 'resume' ? '' : ` --reason "${kind === 'abort' ? 'change freeze' : 'waiting for the DC technician'}"`}`,
+      ),
+    );
     cmd.action(run((ctx, id, opts) => controlCommand(ctx, kind, id, opts)));
   }
 
@@ -552,7 +617,7 @@ ${examples(
     .description(`Running procedures, those waiting at a gate first (search attribute ${SEARCH_ATTRIBUTE.awaitingApproval}), then oldest first.`)
     .option('--limit <n>', 'at most this many (default 100)')
     .option('--all-clusters', 'ignore --cluster / HVFLOW_CLUSTER')
-    .addHelpText('after', examples('hvflow list', 'hvflow list --json | jq -r \'.[] | select(.awaitingApproval) | .workflowId\''))
+    .addHelpText('after', examples('hvflow list', "hvflow list --json | jq -r '.[] | select(.awaitingApproval) | .workflowId'"))
     .action(run((ctx, opts) => listCommand(ctx, opts)));
 
   // Schedules.
@@ -560,11 +625,24 @@ ${examples(
   const schedule = program
     .command('schedule')
     .description('Maintenance windows on Temporal Schedules: create, list, show, pause, unpause, trigger, delete.')
-    .addHelpText('after', examples("hvflow schedule create evacuate worker1 --at 'sat 02:00' --tz Europe/Paris --by alice", 'hvflow schedule list', 'hvflow schedule pause hvflow-ocean-evacuate-worker1 --by bob --reason "change freeze"'));
+    .addHelpText(
+      'after',
+      examples(
+        "hvflow schedule create evacuate worker1 --at 'sat 02:00' --tz Europe/Paris --by alice",
+        'hvflow schedule list',
+        'hvflow schedule pause hvflow-ocean-evacuate-worker1 --by bob --reason "change freeze"',
+      ),
+    );
   const create = schedule
     .command('create')
     .description('Create a schedule whose action starts a procedure (requestedBy schedule:<id>). One subcommand per procedure.')
-    .addHelpText('after', examples("hvflow schedule create evacuate worker1 --at 'sat 02:00' --tz Europe/Paris", "hvflow schedule create status-report --cron '0 6 * * *' --id morning-report"));
+    .addHelpText(
+      'after',
+      examples(
+        "hvflow schedule create evacuate worker1 --at 'sat 02:00' --tz Europe/Paris",
+        "hvflow schedule create status-report --cron '0 6 * * *' --id morning-report",
+      ),
+    );
   for (const spec of PROCEDURES) {
     const cmd = create.command(spec.name).description(`schedule: ${spec.description}`);
     if (spec.target) targetMayLookLikeAnOption(cmd).argument(`<${spec.target.arg}>`, spec.target.description);
@@ -585,7 +663,8 @@ ${examples(
       .action(
         run(async (ctx, ...a) => {
           const target = spec.target ? (a[0] as string) : undefined;
-          const opts = (spec.target ? a[1] : a[0]) as Record<string, unknown> & CommonOptions & { id?: string; at: string[]; cron: string[]; tz: string; overlap: string; catchupWindow: string; paused?: boolean; note?: string };
+          const opts = (spec.target ? a[1] : a[0]) as Record<string, unknown> &
+            CommonOptions & { id?: string; at: string[]; cron: string[]; tz: string; overlap: string; catchupWindow: string; paused?: boolean; note?: string };
           const createdBy = who(opts.by);
           const at = opts.at;
           const cron = opts.cron.map(parseCron);
@@ -598,11 +677,25 @@ ${examples(
           const probe = procedureInput(ctx, spec, target, opts, { requestedBy: 'schedule:probe' });
           const id = checkScheduleId(opts.id ?? `hvflow-${ctx.cluster}-${spec.name}-${spec.targetOf(probe, ctx.cluster)}`);
           const input = procedureInput(ctx, spec, target, opts, { requestedBy: `schedule:${id}` });
-          if (input.shutdownWorkflowId === 'latest') throw usage("--from-shutdown latest would be resolved now, not when the schedule runs: give the shutdown's workflow id");
+          if (input.shutdownWorkflowId === 'latest')
+            throw usage("--from-shutdown latest would be resolved now, not when the schedule runs: give the shutdown's workflow id");
           if (!spec.common) delete input.requestedBy;
           const c = await ctx.client();
           const { createSchedule, describeSchedule, renderSchedule } = await schedules();
-          await createSchedule(c, { id, spec, input, cluster: ctx.cluster, at, cron, timeZone, overlap, catchupWindowMs, paused: opts.paused, createdBy, note: opts.note });
+          await createSchedule(c, {
+            id,
+            spec,
+            input,
+            cluster: ctx.cluster,
+            at,
+            cron,
+            timeZone,
+            overlap,
+            catchupWindowMs,
+            paused: opts.paused,
+            createdBy,
+            note: opts.note,
+          });
           const row = await describeSchedule(c, id);
           ctx.print(row, () => [`${green('✔')} schedule ${id} created`, ...renderSchedule(row)]);
         }),
@@ -640,7 +733,10 @@ ${examples(
       .description(kind === 'pause' ? 'Pause a schedule: no run starts until unpaused.' : 'Unpause a schedule.')
       .option('--by <who>', 'who (default: $USER)')
       .option('--reason <why>', 'why (kept as the schedule note)')
-      .addHelpText('after', examples(`hvflow schedule ${kind} hvflow-ocean-evacuate-worker1 --by bob --reason "${kind === 'pause' ? 'change freeze' : 'freeze over'}"`))
+      .addHelpText(
+        'after',
+        examples(`hvflow schedule ${kind} hvflow-ocean-evacuate-worker1 --by bob --reason "${kind === 'pause' ? 'change freeze' : 'freeze over'}"`),
+      )
       .action(
         run(async (ctx, id: string, opts: { by?: string; reason?: string }) => {
           const by = who(opts.by);

@@ -92,13 +92,16 @@ export function connectionSettings(flags: ConnectionFlags, env: NodeJS.ProcessEn
   const serverName = flags.tlsServerName ?? env.TEMPORAL_TLS_SERVER_NAME;
   const tlsOn = flags.tls || truthy(env.TEMPORAL_TLS) || !!certPath || !!keyPath || !!caPath || !!serverName;
   if (!!certPath !== !!keyPath) {
-    throw usage(`--tls-cert-path (TEMPORAL_TLS_CERT) and --tls-key-path (TEMPORAL_TLS_KEY) go together: ${certPath ? 'the key' : 'the certificate'} is missing`);
+    throw usage(
+      `--tls-cert-path (TEMPORAL_TLS_CERT) and --tls-key-path (TEMPORAL_TLS_KEY) go together: ${certPath ? 'the key' : 'the certificate'} is missing`,
+    );
   }
   const apiKey = flags.apiKey ?? env.TEMPORAL_API_KEY;
 
   const timeout = flags.connectTimeout ?? env.HVFLOW_CONNECT_TIMEOUT ?? '5';
   const seconds = Number(timeout);
-  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600) throw usage(`--connect-timeout: ${JSON.stringify(timeout)} must be a number of seconds (0 < s <= 600)`);
+  if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 600)
+    throw usage(`--connect-timeout: ${JSON.stringify(timeout)} must be a number of seconds (0 < s <= 600)`);
 
   return {
     address,

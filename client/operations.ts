@@ -58,7 +58,12 @@ export interface HvflowMemo {
 }
 
 /** Everything a start sets besides the input: id, search attributes, memo, summary. */
-export function startOptions(spec: ProcedureSpec, input: Record<string, unknown>, cluster: string, opts: { dryRun?: boolean; requestedBy?: string; scheduleId?: string }) {
+export function startOptions(
+  spec: ProcedureSpec,
+  input: Record<string, unknown>,
+  cluster: string,
+  opts: { dryRun?: boolean; requestedBy?: string; scheduleId?: string },
+) {
   const target = spec.targetOf(input, cluster);
   const command = opts.dryRun ? `${spec.name}-plan` : spec.name;
   const reason = typeof input.reason === 'string' ? input.reason : undefined;
@@ -189,9 +194,10 @@ export async function viewProcedure(c: Connected, workflowId: string, opts: { qu
     try {
       v.progress = await queryProgress(c, handle, opts.queryTimeoutMs ?? 5000);
     } catch (e) {
-      v.progressError = isGrpcDeadlineError(e) || /deadline/i.test(String((e as Error)?.message))
-        ? `no worker answered on task queue ${d.taskQueue} in time`
-        : failureMessage(e);
+      v.progressError =
+        isGrpcDeadlineError(e) || /deadline/i.test(String((e as Error)?.message))
+          ? `no worker answered on task queue ${d.taskQueue} in time`
+          : failureMessage(e);
     }
   }
   if (v.progress) {
@@ -309,7 +315,9 @@ export async function resolveProcedure(c: Connected, cluster: string, o: { await
   if (rows.length === 0) {
     throw notFound(o.awaiting ? `no procedure of cluster ${cluster} is waiting for a decision` : `no procedure is running on cluster ${cluster}`);
   }
-  throw usage(`${rows.length} procedures ${o.awaiting ? 'wait for a decision' : 'run'} on cluster ${cluster}; name one: ${rows.map((r) => r.workflowId).join(', ')}`);
+  throw usage(
+    `${rows.length} procedures ${o.awaiting ? 'wait for a decision' : 'run'} on cluster ${cluster}; name one: ${rows.map((r) => r.workflowId).join(', ')}`,
+  );
 }
 
 /** Answers the gate waiting now with the decideGate update: the validator's refusal comes back at once. */

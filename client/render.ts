@@ -83,7 +83,12 @@ function healCell(v: { type?: string; heals?: boolean; healEntries: number | nul
   return v.healEntries ?? 'unknown';
 }
 
-function loadLines(before: Record<string, number>, after?: Record<string, number>, highlight?: string, o: { only?: string[]; changedOnly?: boolean } = {}): string[] {
+function loadLines(
+  before: Record<string, number>,
+  after?: Record<string, number>,
+  highlight?: string,
+  o: { only?: string[]; changedOnly?: boolean } = {},
+): string[] {
   const hosts = [...new Set([...Object.keys(before), ...Object.keys(after ?? {})])]
     .filter((h) => !o.only || o.only.includes(h))
     .filter((h) => !o.changedOnly || h === highlight || (before[h] ?? 0) !== (after?.[h] ?? 0))
@@ -102,18 +107,38 @@ function evacuationPlanLines(p: EvacuationPlanView): string[] {
   const roles = [p.roles.glusterServer && 'GlusterFS server', p.roles.glusterClient && 'GlusterFS client', p.roles.etcdMember && 'etcd member'].filter(Boolean);
   const out = [`${bold('Host')} ${p.host} — roles: ${roles.join(', ') || 'fleet hypervisor only'}`, ''];
   out.push(bold(`Units / VMs to move off ${p.host}: ${p.units.length}, total weight ${p.evacuatedWeight}`));
-  if (p.units.length) out.push(...indent(table(['VM', 'UNIT', 'WEIGHT', 'MOVES TO'], p.units.map((u) => [u.vm, u.unit, u.weight, u.to ?? red('no room')]), [2])));
+  if (p.units.length)
+    out.push(
+      ...indent(
+        table(
+          ['VM', 'UNIT', 'WEIGHT', 'MOVES TO'],
+          p.units.map((u) => [u.vm, u.unit, u.weight, u.to ?? red('no room')]),
+          [2],
+        ),
+      ),
+    );
   if (p.stranded.length) {
     out.push('', red(bold(`Stranded (no hypervisor has room): ${p.stranded.length}`)));
     out.push(...indent(p.stranded.map((s) => `${s.vm}: ${s.reason}`)));
   }
   out.push('', bold('Load change per hypervisor (sum of unit Weight)'), ...indent(loadLines(p.loadBefore, p.loadAfter, p.host, { changedOnly: true })));
   if (p.etcd) {
-    out.push('', `${bold('etcd')}: ${p.etcd.healthy.length} healthy${p.etcd.unhealthy.length ? `, unhealthy: ${p.etcd.unhealthy.join(', ')}` : ''}; quorum ${p.etcd.quorum}; healthy without ${p.host}: ${p.etcd.healthyAfter.length}`);
+    out.push(
+      '',
+      `${bold('etcd')}: ${p.etcd.healthy.length} healthy${p.etcd.unhealthy.length ? `, unhealthy: ${p.etcd.unhealthy.join(', ')}` : ''}; quorum ${p.etcd.quorum}; healthy without ${p.host}: ${p.etcd.healthyAfter.length}`,
+    );
   }
   if (p.gluster) {
     out.push('', bold('GlusterFS volumes'));
-    out.push(...indent(table(['VOLUME', 'HEAL ENTRIES', 'REBALANCE', 'TIER DAEMON'], p.gluster.map((g) => [g.volume, healCell(g), g.rebalanceRunning ? 'running' : 'no', g.tierDaemon ? 'active' : 'no']), [1])));
+    out.push(
+      ...indent(
+        table(
+          ['VOLUME', 'HEAL ENTRIES', 'REBALANCE', 'TIER DAEMON'],
+          p.gluster.map((g) => [g.volume, healCell(g), g.rebalanceRunning ? 'running' : 'no', g.tierDaemon ? 'active' : 'no']),
+          [1],
+        ),
+      ),
+    );
   }
   out.push('', bold('Execution order (after the approval gate)'), ...indent(p.steps.map((s, i) => `${i + 1}. ${s}`)));
   return out;
@@ -151,24 +176,49 @@ export function renderEvacuationPlan(result: unknown): string[] {
 export function renderEvacuationResult(result: unknown): string[] {
   const r = result as EvacuationResult;
   const out = [bold(`${r.host} evacuated`)];
-  if (r.moved.length) out.push(...indent(table(['UNIT', 'NOW ON'], r.moved.map((m) => [m.unit, m.host ?? red('not running')]))));
+  if (r.moved.length)
+    out.push(
+      ...indent(
+        table(
+          ['UNIT', 'NOW ON'],
+          r.moved.map((m) => [m.unit, m.host ?? red('not running')]),
+        ),
+      ),
+    );
   return [...out, ...gatesLines(r.gates), ...skippedLines(r.skipped)];
 }
 
 function movesLines(moves: FailbackMove[], done = false): string[] {
   if (!moves.length) return [dim('no move: none lowers the weight spread')];
-  return table(['#', 'VM', 'WEIGHT', 'FROM', 'TO', ...(done ? ['RAN ON'] : [])], moves.map((m, i) => [i + 1, m.vm, m.weight, m.from, m.plannedTo, ...(done ? [m.to] : [])]), [0, 2]);
+  return table(
+    ['#', 'VM', 'WEIGHT', 'FROM', 'TO', ...(done ? ['RAN ON'] : [])],
+    moves.map((m, i) => [i + 1, m.vm, m.weight, m.from, m.plannedTo, ...(done ? [m.to] : [])]),
+    [0, 2],
+  );
 }
 
 function failbackPlanLines(f: NonNullable<ReintegrationResult['failback']>, prefer?: string): string[] {
   return [
-    bold(`Failback: ${f.planned.moves.length} move(s) over ${f.hosts.length} hypervisors (${f.hosts.join(', ')}); weight spread ${f.planned.spreadBefore} → ${f.planned.spreadAfter}`),
+    bold(
+      `Failback: ${f.planned.moves.length} move(s) over ${f.hosts.length} hypervisors (${f.hosts.join(', ')}); weight spread ${f.planned.spreadBefore} → ${f.planned.spreadAfter}`,
+    ),
     ...indent(movesLines(f.planned.moves)),
     '',
     bold('Load per hypervisor'),
     ...indent(loadLines(f.planned.loadBefore, f.planned.loadAfter, prefer, { only: f.hosts })),
     '',
-    ...(f.planned.held?.length ? ['', bold('Left where they run'), ...indent(table(['VM', 'WHY'], f.planned.held.map((h) => [h.vm, h.reason])))] : []),
+    ...(f.planned.held?.length
+      ? [
+          '',
+          bold('Left where they run'),
+          ...indent(
+            table(
+              ['VM', 'WHY'],
+              f.planned.held.map((h) => [h.vm, h.reason]),
+            ),
+          ),
+        ]
+      : []),
     '',
     dim('Each move restarts the VM: fleetctl unload, then fleetctl start, one at a time; each landing is checked and a'),
     dim('landing the plan did not expect re-plans the rest (asked again if the result is worse than approved).'),
@@ -177,19 +227,32 @@ function failbackPlanLines(f: NonNullable<ReintegrationResult['failback']>, pref
 
 function replanLines(replans: FailbackResult['replans'] | undefined): string[] {
   if (!replans?.length) return [];
-  return ['', bold('Re-planned while moving'), ...indent(replans.map((r) => `${r.after}: then ${r.moves.map((m) => `${m.vm} ${m.from}→${m.plannedTo}`).join(', ') || 'no more move'} (spread ${r.spreadAfter}${r.asked ? ', asked again' : ''})`))];
+  return [
+    '',
+    bold('Re-planned while moving'),
+    ...indent(
+      replans.map(
+        (r) =>
+          `${r.after}: then ${r.moves.map((m) => `${m.vm} ${m.from}→${m.plannedTo}`).join(', ') || 'no more move'} (spread ${r.spreadAfter}${r.asked ? ', asked again' : ''})`,
+      ),
+    ),
+  ];
 }
 
 export function renderReintegrationPlan(result: unknown): string[] {
   const r = result as ReintegrationResult;
   const out = [header('reintegrate', r.host, r.dryRun), ''];
-  out.push(bold('Order'), ...indent([
-    '1. wait until GlusterFS heal entries are 0 (bounded), GlusterFS healthy',
-    '2. wait until every etcd member is healthy',
-    `3. systemctl start fleet on ${r.host}`,
-    '4. measure the load of each hypervisor',
-    `5. failback: plan, approval gate ${GATE.approveFailback}, moves`,
-  ]), '');
+  out.push(
+    bold('Order'),
+    ...indent([
+      '1. wait until GlusterFS heal entries are 0 (bounded), GlusterFS healthy',
+      '2. wait until every etcd member is healthy',
+      `3. systemctl start fleet on ${r.host}`,
+      '4. measure the load of each hypervisor',
+      `5. failback: plan, approval gate ${GATE.approveFailback}, moves`,
+    ]),
+    '',
+  );
   out.push(bold(`Load per hypervisor once fleet runs on ${r.host}`), ...indent(loadLines(r.loadByHost, undefined, r.host, { only: r.failback?.hosts })), '');
   if (r.failback) out.push(...failbackPlanLines(r.failback, r.host));
   else out.push(dim('failback not asked (--skip-failback)'));
@@ -198,14 +261,30 @@ export function renderReintegrationPlan(result: unknown): string[] {
 
 export function renderReintegrationResult(result: unknown): string[] {
   const r = result as ReintegrationResult;
-  const out = [bold(`${r.host} reintegrated`), '', bold('Load per hypervisor'), ...indent(loadLines(r.loadByHost, r.failback?.loadAfter, r.host, { only: r.failback?.hosts }))];
-  if (r.failback) out.push('', bold(`Moves (${r.failback.moves.length} done)`), ...indent(movesLines(r.failback.moves, true)), ...replanLines(r.failback.replans), `weight spread now ${r.failback.spreadAfter}`);
+  const out = [
+    bold(`${r.host} reintegrated`),
+    '',
+    bold('Load per hypervisor'),
+    ...indent(loadLines(r.loadByHost, r.failback?.loadAfter, r.host, { only: r.failback?.hosts })),
+  ];
+  if (r.failback)
+    out.push(
+      '',
+      bold(`Moves (${r.failback.moves.length} done)`),
+      ...indent(movesLines(r.failback.moves, true)),
+      ...replanLines(r.failback.replans),
+      `weight spread now ${r.failback.spreadAfter}`,
+    );
   return [...out, ...gatesLines(r.gates), ...skippedLines(r.skipped)];
 }
 
 export function renderFailbackPlan(result: unknown): string[] {
   const r = result as FailbackResult;
-  return [header('failback', `over ${r.hosts.join(', ')}`, r.dryRun), '', ...failbackPlanLines({ hosts: r.hosts, planned: r.planned, moves: r.moves, replans: r.replans ?? [], spreadAfter: r.spreadAfter, loadAfter: r.loadAfter })];
+  return [
+    header('failback', `over ${r.hosts.join(', ')}`, r.dryRun),
+    '',
+    ...failbackPlanLines({ hosts: r.hosts, planned: r.planned, moves: r.moves, replans: r.replans ?? [], spreadAfter: r.spreadAfter, loadAfter: r.loadAfter }),
+  ];
 }
 
 export function renderFailbackResult(result: unknown): string[] {
@@ -226,15 +305,39 @@ export function renderClusterStatus(result: unknown): string[] {
   const s = result as ClusterStatus;
   const unitsOn = (h: string) => s.units.filter((u) => u.host === h && u.active === 'active').length;
   const out = [bold(`Cluster ${s.cluster}`), ''];
-  out.push(...table(['HOST', 'ROLE', 'FLEET', 'UNITS', 'WEIGHT'], s.machines.map((m) => [m.host, m.role, m.fleet ? green('up') : red('down'), unitsOn(m.host), s.loadByHost[m.host] ?? 0]), [3, 4]));
+  out.push(
+    ...table(
+      ['HOST', 'ROLE', 'FLEET', 'UNITS', 'WEIGHT'],
+      s.machines.map((m) => [m.host, m.role, m.fleet ? green('up') : red('down'), unitsOn(m.host), s.loadByHost[m.host] ?? 0]),
+      [3, 4],
+    ),
+  );
   out.push('', `weight spread (top and worker hypervisors): ${s.weightSpread}`);
   const notRunning = s.units.filter((u) => u.active !== 'active');
   out.push(`units: ${s.units.length}, not active: ${notRunning.length ? notRunning.map((u) => u.vm ?? u.unit).join(', ') : 'none'}`);
   if (s.gluster) {
     out.push('', bold(`GlusterFS (asked on ${s.gluster.ranOn})`));
-    out.push(...indent(table(['VOLUME', 'HEAL ENTRIES', 'REBALANCE', 'TIER DAEMON', 'BRICKS DOWN'], s.gluster.volumes.map((v) => [v.volume, healCell(v), v.rebalanceRunning ? 'running' : 'no', v.tierDaemon ? 'active' : 'no', v.bricks.filter((b) => !b.connected).length]), [1, 4])));
+    out.push(
+      ...indent(
+        table(
+          ['VOLUME', 'HEAL ENTRIES', 'REBALANCE', 'TIER DAEMON', 'BRICKS DOWN'],
+          s.gluster.volumes.map((v) => [
+            v.volume,
+            healCell(v),
+            v.rebalanceRunning ? 'running' : 'no',
+            v.tierDaemon ? 'active' : 'no',
+            v.bricks.filter((b) => !b.connected).length,
+          ]),
+          [1, 4],
+        ),
+      ),
+    );
   }
-  if (s.etcd) out.push('', `${bold('etcd')}: healthy ${s.etcd.healthyMembers.join(', ') || 'none'}${s.etcd.unhealthyMembers.length ? red(`; unhealthy ${s.etcd.unhealthyMembers.join(', ')}`) : ''}`);
+  if (s.etcd)
+    out.push(
+      '',
+      `${bold('etcd')}: healthy ${s.etcd.healthyMembers.join(', ') || 'none'}${s.etcd.unhealthyMembers.length ? red(`; unhealthy ${s.etcd.unhealthyMembers.join(', ')}`) : ''}`,
+    );
   out.push('', s.problems.length ? red(bold(`Problems (${s.problems.length})`)) : green('No problem found.'));
   out.push(...indent(s.problems.map((p) => `- ${p}`)));
   return out;
@@ -249,14 +352,22 @@ const numbered = (xs: string[] | undefined) => (xs ?? []).map((x, i) => `${i + 1
 function vmsByHost(vms: { vm: string; host?: string }[]): string[] {
   const by = new Map<string, string[]>();
   for (const v of vms) by.set(v.host ?? '?', [...(by.get(v.host ?? '?') ?? []), v.vm]);
-  return table(['HOST', 'VMS', 'RUNNING'], [...by.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([h, xs]) => [h, xs.length, xs.join(', ')]), [1]);
+  return table(
+    ['HOST', 'VMS', 'RUNNING'],
+    [...by.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([h, xs]) => [h, xs.length, xs.join(', ')]),
+    [1],
+  );
 }
 
 export function renderShutdownPlan(result: unknown): string[] {
   const r = result as ShutdownResult;
   const p = r.plan;
   const out = [header('shutdown of cluster', r.cluster, r.dryRun), ''];
-  out.push(bold(`Running VMs: ${r.vms?.length ?? 0}`) + dim(' (the saved list the start-up uses: hvflow startup --from-shutdown <this workflow id>)'), ...indent(vmsByHost(r.vms ?? [])), '');
+  out.push(
+    bold(`Running VMs: ${r.vms?.length ?? 0}`) + dim(' (the saved list the start-up uses: hvflow startup --from-shutdown <this workflow id>)'),
+    ...indent(vmsByHost(r.vms ?? [])),
+    '',
+  );
   out.push(bold('Order'), ...indent(numbered(p?.order)), '');
   out.push(
     `${bold('VM batches')}: ${p?.stopBatches?.length ?? 0} (${(p?.stopBatches ?? []).map((b) => b.length).join(' + ') || '0'} VMs), then DNS VMs last: ${list(p?.dns)}`,
@@ -334,7 +445,12 @@ function gatesLines(gates: GateRecord[]): string[] {
   return [
     '',
     bold('Gates passed'),
-    ...indent(gates.map((g) => `${g.name}: ${g.decision ?? 'no decision'}${g.by ? ` by ${g.by}` : ''}${g.decidedAt ? ` at ${g.decidedAt}` : ''}${g.reason ? ` — ${g.reason}` : ''}${g.timedOut ? ' (timed out)' : ''}`)),
+    ...indent(
+      gates.map(
+        (g) =>
+          `${g.name}: ${g.decision ?? 'no decision'}${g.by ? ` by ${g.by}` : ''}${g.decidedAt ? ` at ${g.decidedAt}` : ''}${g.reason ? ` — ${g.reason}` : ''}${g.timedOut ? ' (timed out)' : ''}`,
+      ),
+    ),
   ];
 }
 
@@ -424,7 +540,8 @@ export function renderPlanOutput(
   const out: string[] = [];
   const result = v.result;
   if (result !== undefined && spec.renderPlan) out.push(...spec.renderPlan(result));
-  else if (result !== undefined || v.progress?.plan !== undefined) out.push(bold(`Plan: ${spec.name}`) + dim(' (dry run)'), ...renderGeneric((result as { plan?: unknown })?.plan ?? v.progress?.plan ?? result));
+  else if (result !== undefined || v.progress?.plan !== undefined)
+    out.push(bold(`Plan: ${spec.name}`) + dim(' (dry run)'), ...renderGeneric((result as { plan?: unknown })?.plan ?? v.progress?.plan ?? result));
   if (v.progress?.steps.length) {
     out.push('', bold('Steps, in order'), ...indent(v.progress.steps.map((s) => stepLine(s, Date.now()))));
   }

@@ -15,13 +15,23 @@ import { usage } from './errors';
 const MONTHS: Month[] = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
 
 const DAY_NAMES: Record<string, DayOfWeek> = {
-  sun: 'SUNDAY', sunday: 'SUNDAY',
-  mon: 'MONDAY', monday: 'MONDAY',
-  tue: 'TUESDAY', tues: 'TUESDAY', tuesday: 'TUESDAY',
-  wed: 'WEDNESDAY', wednesday: 'WEDNESDAY',
-  thu: 'THURSDAY', thur: 'THURSDAY', thurs: 'THURSDAY', thursday: 'THURSDAY',
-  fri: 'FRIDAY', friday: 'FRIDAY',
-  sat: 'SATURDAY', saturday: 'SATURDAY',
+  sun: 'SUNDAY',
+  sunday: 'SUNDAY',
+  mon: 'MONDAY',
+  monday: 'MONDAY',
+  tue: 'TUESDAY',
+  tues: 'TUESDAY',
+  tuesday: 'TUESDAY',
+  wed: 'WEDNESDAY',
+  wednesday: 'WEDNESDAY',
+  thu: 'THURSDAY',
+  thur: 'THURSDAY',
+  thurs: 'THURSDAY',
+  thursday: 'THURSDAY',
+  fri: 'FRIDAY',
+  friday: 'FRIDAY',
+  sat: 'SATURDAY',
+  saturday: 'SATURDAY',
 };
 
 const AT_HELP = `must look like 'sat 02:00', 'mon-fri 22:30', 'sat,sun 01:15', 'daily 03:00', '03:00' or '2025-07-05 02:00'`;
@@ -53,7 +63,9 @@ export function parseAt(value: string, now: Date = new Date()): CalendarSpec {
     const start = DAY_NAMES[a ?? ''];
     const end = b === undefined ? undefined : DAY_NAMES[b];
     if (!start || extra !== undefined || (b !== undefined && !end)) {
-      throw usage(`--at: ${JSON.stringify(value)}: ${JSON.stringify(part)} is not a day of the week (mon, tue, ..., sun, or a range like mon-fri); the value ${AT_HELP}`);
+      throw usage(
+        `--at: ${JSON.stringify(value)}: ${JSON.stringify(part)} is not a day of the week (mon, tue, ..., sun, or a range like mon-fri); the value ${AT_HELP}`,
+      );
     }
     return end ? { start, end } : start;
   });

@@ -111,7 +111,11 @@ export function calendarText(c: CalendarSpecDescription): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const hour = rangeText(c.hour, pad, () => false) ?? '*';
   const minute = rangeText(c.minute, pad, () => false) ?? '*';
-  const days = rangeText(c.dayOfWeek, (d) => DOW_SHORT[d] ?? d, (r) => r.length === 1 && r[0]!.start === 'SUNDAY' && r[0]!.end === 'SATURDAY');
+  const days = rangeText(
+    c.dayOfWeek,
+    (d) => DOW_SHORT[d] ?? d,
+    (r) => r.length === 1 && r[0]!.start === 'SUNDAY' && r[0]!.end === 'SATURDAY',
+  );
   const dom = rangeText(c.dayOfMonth, String, (r) => r.length === 1 && r[0]!.start === 1 && r[0]!.end === 31);
   return `${days ?? (dom ? `day ${dom}` : 'daily')} ${hour}:${minute}`;
 }

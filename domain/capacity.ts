@@ -72,9 +72,7 @@ export function planEvacuation(s: ClusterSnapshot, host: string, opts: Evacuatio
   const loadBefore = loadByHost(s);
   const p = new Placement(s, opts);
   const target = p.host(host);
-  const onHost = s.vms
-    .filter((v) => v.running && v.host === host)
-    .sort(opts.order === 'by-name' ? (a, b) => byString(a.name, b.name) : heaviestFirst);
+  const onHost = s.vms.filter((v) => v.running && v.host === host).sort(opts.order === 'by-name' ? (a, b) => byString(a.name, b.name) : heaviestFirst);
   const evacuatedWeight = onHost.reduce((a, v) => a + v.weight, 0);
   if (!target) {
     const reason = `${host} is not a host of this cluster`;
@@ -199,6 +197,13 @@ export function checkNPlusOne(s: ClusterSnapshot, opts: NPlusOneOptions = {}): N
     ok,
     hosts,
     failing,
-    ...(ok ? {} : { reason: hosts.filter((h) => !h.ok).map((h) => `losing ${h.host}: ${h.reason}`).join('; ') }),
+    ...(ok
+      ? {}
+      : {
+          reason: hosts
+            .filter((h) => !h.ok)
+            .map((h) => `losing ${h.host}: ${h.reason}`)
+            .join('; '),
+        }),
   };
 }

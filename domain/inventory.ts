@@ -18,11 +18,9 @@ export type HypervisorRole = (typeof ROLES)[number];
 
 const named = (rule: NameRule) => z.string().regex(rule.pattern, { message: rule.description });
 
-const address = z
-  .string()
-  .regex(/^(?:\d{1,3}\.){3}\d{1,3}$|^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
-    message: 'must be an IPv4 address or a DNS name (letters, digits, dots, dashes)',
-  });
+const address = z.string().regex(/^(?:\d{1,3}\.){3}\d{1,3}$|^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/i, {
+  message: 'must be an IPv4 address or a DNS name (letters, digits, dots, dashes)',
+});
 const port = z.number().int().min(1).max(65535);
 const sshUser = z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'must be a POSIX user name' });
 /** A nodeset expression as ClusterShell writes it: `top[1-3],worker1`, `@top`. */
@@ -115,9 +113,7 @@ export const inventorySchema = z
     cluster: named(HOST_NAME_RULE),
     /** The host procedures run cluster-wide commands on (seed 001: top1); powered off last. */
     controlHost: named(HOST_NAME_RULE),
-    ssh: z
-      .strictObject({ user: sshUser.default('root'), port: port.default(22) })
-      .default({ user: 'root', port: 22 }),
+    ssh: z.strictObject({ user: sshUser.default('root'), port: port.default(22) }).default({ user: 'root', port: 22 }),
     hypervisors: z.array(hypervisorSchema).min(1).max(5000),
     /** Extra ClusterShell groups (`@island_worker`); each role is also a group (`@top`). */
     groups: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a group name' }), nodesetExpr).default({}),
@@ -152,14 +148,29 @@ export const inventorySchema = z
     const relayAddresses = new Map<string, number>();
     inv.bmcRelays.forEach((r, i) => {
       if (seen.name.has(r.name)) {
-        ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'name'], input: r.name, message: 'is a hypervisor of this inventory (a relay is a host hvflow does not manage)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bmcRelays', i, 'name'],
+          input: r.name,
+          message: 'is a hypervisor of this inventory (a relay is a host hvflow does not manage)',
+        });
       } else if (relayNames.has(r.name)) {
         ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'name'], input: r.name, message: `duplicates bmcRelays[${relayNames.get(r.name)}].name` });
       } else relayNames.set(r.name, i);
       if (seen.address.has(r.address)) {
-        ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'address'], input: r.address, message: `duplicates hypervisors[${seen.address.get(r.address)}].address` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bmcRelays', i, 'address'],
+          input: r.address,
+          message: `duplicates hypervisors[${seen.address.get(r.address)}].address`,
+        });
       } else if (relayAddresses.has(r.address)) {
-        ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'address'], input: r.address, message: `duplicates bmcRelays[${relayAddresses.get(r.address)}].address` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bmcRelays', i, 'address'],
+          input: r.address,
+          message: `duplicates bmcRelays[${relayAddresses.get(r.address)}].address`,
+        });
       } else relayAddresses.set(r.address, i);
     });
     inv.ipmiFrom.forEach((source, i) => {
@@ -237,10 +248,7 @@ function describeValue(v: unknown): string {
 }
 
 function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>(
-    (acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)),
-    '',
-  );
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
 }
 
 /** Validates a parsed document. The error names the field, the value and the rule. */
@@ -321,7 +329,11 @@ export function etcdMembers(inv: Inventory): string[] {
 
 export function etcdEndpoint(inv: Inventory, host: string): string {
   if (!inv.etcd) throw new InventoryError(inv.cluster, ['etcd: the inventory declares no etcd cluster']);
-  return inv.etcd.endpointPattern.split('%h').join(host).split('%a').join(hypervisor(inv, host, 'etcd.members').address);
+  return inv.etcd.endpointPattern
+    .split('%h')
+    .join(host)
+    .split('%a')
+    .join(hypervisor(inv, host, 'etcd.members').address);
 }
 
 /** Hosts serving a brick of any volume: stopping one of them touches replica safety. */

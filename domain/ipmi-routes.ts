@@ -26,7 +26,9 @@ export function ipmiRoutes(inv: Inventory, o: { first?: string[]; without?: stri
   if (o.only !== undefined) {
     const isHypervisor = inv.hypervisors.some((h) => h.name === o.only);
     if (!isHypervisor && !inv.bmcRelays.some((r) => r.name === o.only)) {
-      throw new InventoryError(inv.cluster, [`${o.field ?? 'ipmiVia'}: ${JSON.stringify(o.only)} is neither a hypervisor nor a BMC relay (bmcRelays) of cluster ${inv.cluster}`]);
+      throw new InventoryError(inv.cluster, [
+        `${o.field ?? 'ipmiVia'}: ${JSON.stringify(o.only)} is neither a hypervisor nor a BMC relay (bmcRelays) of cluster ${inv.cluster}`,
+      ]);
     }
     return [{ via: 'ssh', host: o.only }];
   }

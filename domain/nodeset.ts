@@ -200,8 +200,7 @@ class RangeSet {
           throw new NodeSetError('too many values to unpack (expected 4)');
         }
       }
-      const notAnInteger = () =>
-        rangeSetParseError(subrange, subrange.length === 0 ? 'empty range' : 'cannot convert string to integer');
+      const notAnInteger = () => rangeSetParseError(subrange, subrange.length === 0 ? 'empty range' : 'cannot convert string to integer');
       const beginValue = pyInt(begin);
       if (beginValue === undefined) throw notAnInteger();
       let pad = 0;
@@ -592,8 +591,7 @@ class RangeSetND {
 type Indexes = RangeSet | RangeSetND | null;
 
 /** Python truthiness of a pattern's indexes (a RangeSetND is true when it has raw vectors). */
-const truthy = (rs: Indexes): rs is RangeSet | RangeSetND =>
-  rs instanceof RangeSetND ? rs.truthy : rs !== null && rs.size > 0;
+const truthy = (rs: Indexes): rs is RangeSet | RangeSetND => (rs instanceof RangeSetND ? rs.truthy : rs !== null && rs.size > 0);
 const sizeOf = (rs: RangeSet | RangeSetND) => rs.size;
 
 class NodeSetBase {
@@ -721,8 +719,7 @@ function nextOp(s: string): [number, Operator | undefined] {
 }
 
 /** `_rsets4nsb()`: one index is a RangeSet, several a RangeSetND, none no indexes. */
-const indexesOf = (rsets: RangeSet[]): Indexes =>
-  rsets.length > 1 ? new RangeSetND([rsets], false) : rsets.length === 1 ? rsets[0] : null;
+const indexesOf = (rsets: RangeSet[]): Indexes => (rsets.length > 1 ? new RangeSetND([rsets], false) : rsets.length === 1 ? rsets[0] : null);
 
 /** `_scan_string_single()`: a name without brackets; each digit run is an index. */
 function scanSingle(s: string): [string, RangeSet[]] {
@@ -750,7 +747,12 @@ function amendLeadingDigits(outer: string, inner: string): [string, string] {
     const digits = outer.slice(outerstrip.length);
     inner = RangeSet.parse(inner)
       .contiguous()
-      .map((elem) => elem.split('-').map((bound) => digits + bound).join('-'))
+      .map((elem) =>
+        elem
+          .split('-')
+          .map((bound) => digits + bound)
+          .join('-'),
+      )
       .join(',');
   }
   return [outerstrip, inner];
@@ -764,7 +766,12 @@ function amendTrailingDigits(outer: string, inner: string): [string, string] {
     const digits = outer.slice(0, outer.length - outerstrip.length);
     inner = inner
       .split(',')
-      .map((elem) => elem.split('-').map((bound) => bound + digits).join('-'))
+      .map((elem) =>
+        elem
+          .split('-')
+          .map((bound) => bound + digits)
+          .join('-'),
+      )
       .map((s) => (s.includes('-') ? `${s}/1${'0'.repeat(digits.length)}` : s))
       .join(',');
   }

@@ -120,7 +120,12 @@ export const procedureInputSchemas = {
   clusterStartup: z
     .strictObject({
       ...base,
-      shutdownWorkflowId: z.string().min(1).max(255).regex(/^[A-Za-z0-9._:@-]+$/, { message: 'must be a workflow id (letters, digits, . _ : @ -)' }).optional(),
+      shutdownWorkflowId: z
+        .string()
+        .min(1)
+        .max(255)
+        .regex(/^[A-Za-z0-9._:@-]+$/, { message: 'must be a workflow id (letters, digits, . _ : @ -)' })
+        .optional(),
       vms: z.array(named(VM_NAME_RULE)).max(10_000).optional(),
       exclude: nodesetOf(VM_NAME_RULE, { groups: false }).optional(),
       parallelism: whole(1, 1000).optional(),
@@ -171,7 +176,11 @@ export function validateInput<S extends z.ZodType>(schema: S, input: unknown): z
   if (r.success) return r.data;
   throw new InvalidInputError(
     r.error.issues.map((i) => {
-      const field = i.path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[') || 'input';
+      const field =
+        i.path
+          .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+          .join('.')
+          .replace(/\.\[/g, '[') || 'input';
       const value = 'input' in i && i.input !== undefined ? `${describe(i.input)} ` : '';
       if (i.code === 'unrecognized_keys') return `${field}: unknown field(s) ${i.keys.join(', ')}`;
       return `${field}: ${value}${i.message}`;

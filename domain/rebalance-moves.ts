@@ -91,10 +91,18 @@ export function rebalanceInstance(s: ClusterSnapshot, opts: RebalanceOptions, p:
   const kinds = new Map<string, number>();
   for (const vm of movable) {
     const c = vm.constraints;
-    const labels = c.labels ? Object.keys(c.labels).sort(byString).map((k) => [k, [...c.labels![k]].sort(byString)]) : [];
+    const labels = c.labels
+      ? Object.keys(c.labels)
+          .sort(byString)
+          .map((k) => [k, [...c.labels![k]].sort(byString)])
+      : [];
     const sig = JSON.stringify([labels, c.pinnedHost ?? null]);
     signature.set(vm.name, sig);
-    if (!staticHosts.has(sig)) staticHosts.set(sig, s.hosts.filter((h) => p.staticallyEligible(vm, h)));
+    if (!staticHosts.has(sig))
+      staticHosts.set(
+        sig,
+        s.hosts.filter((h) => p.staticallyEligible(vm, h)),
+      );
     const k = `${vm.weight} ${sig}`;
     if (!kinds.has(k)) kinds.set(k, kinds.size);
     kind.set(vm.name, p.hasConflicts(vm.name) ? -1 : kinds.get(k)!);
@@ -144,7 +152,14 @@ export interface Candidate {
  * makes room for the second).
  * Returns the number of moves evaluated (the search's unit of work).
  */
-export function forEachCandidate(inst: RebalanceInstance, p: Placement, moved: ReadonlySet<string>, spread: number, wide: boolean, visit: (c: Candidate) => void): number {
+export function forEachCandidate(
+  inst: RebalanceInstance,
+  p: Placement,
+  moved: ReadonlySet<string>,
+  spread: number,
+  wide: boolean,
+  visit: (c: Candidate) => void,
+): number {
   const ext = extremes(inst.scope, (h) => p.loadOf(h));
   // Per constraint signature, its hosts by current load then the scheduler's tie-break.
   const sortedBySig = new Map<string, HostState[]>();
@@ -266,8 +281,7 @@ function fastChoice(p: Placement, vm: VmState, from: string, sorted: HostState[]
   const w = vm.weight;
   const conflicted = p.hasConflicts(vm.name);
   const room = (h: HostState, load: number) => h.capacity === undefined || load + w <= h.capacity;
-  const usable = (h: HostState, load: number) =>
-    (!p.capacityAware || room(h, load)) && !(conflicted && p.conflictOn(vm, h.name) !== undefined);
+  const usable = (h: HostState, load: number) => (!p.capacityAware || room(h, load)) && !(conflicted && p.conflictOn(vm, h.name) !== undefined);
   const fromHost = p.host(from);
   const own = fromHost && p.staticallyEligible(vm, fromHost) && usable(fromHost, p.loadOf(from) - w) ? p.loadOf(from) - w : undefined;
   let host: HostState | undefined;

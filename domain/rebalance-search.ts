@@ -99,7 +99,11 @@ export function spreadBound(inst: RebalanceInstance, p: Placement, moved: Readon
     out.get(from)!.push(vm.weight);
     for (const h of inst.staticHosts.get(inst.signature.get(vm.name)!)!) if (h.name !== from) into.get(h.name)?.push(vm.weight);
   }
-  const heaviest = (ws: number[]) => ws.sort((a, b) => b - a).slice(0, movesLeft).reduce((a, b) => a + b, 0);
+  const heaviest = (ws: number[]) =>
+    ws
+      .sort((a, b) => b - a)
+      .slice(0, movesLeft)
+      .reduce((a, b) => a + b, 0);
   let total = 0;
   let integral = inst.movable.every((vm) => Number.isInteger(vm.weight));
   let highestFloor = -Infinity;

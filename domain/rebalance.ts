@@ -46,7 +46,16 @@
  * Pure module: no Node APIs, workflows import it.
  */
 import { loadByHost, Placement, weightSpread, type ClusterSnapshot } from './cluster';
-import { better, forEachCandidate, planMove, rebalanceInstance, type Candidate, type RebalanceInstance, type RebalanceMove, type RebalanceOptions } from './rebalance-moves';
+import {
+  better,
+  forEachCandidate,
+  planMove,
+  rebalanceInstance,
+  type Candidate,
+  type RebalanceInstance,
+  type RebalanceMove,
+  type RebalanceOptions,
+} from './rebalance-moves';
 import { searchRebalance } from './rebalance-search';
 
 export type { RebalanceMove, RebalanceOptions } from './rebalance-moves';

@@ -125,7 +125,9 @@ export function batches<T>(items: T[], size: number): T[][] {
 export function runningVms(inv: Inventory, units: UnitView[]): RunningVm[] {
   const role = (h?: string) => inv.hypervisors.find((x) => x.name === h)?.role;
   const toRun = (u: UnitView) =>
-    (u.active === 'active' && u.sub === 'running') || u.active === 'activating' || (u.dstate === 'launched' && u.active !== 'failed' && u.active !== 'deactivating');
+    (u.active === 'active' && u.sub === 'running') ||
+    u.active === 'activating' ||
+    (u.dstate === 'launched' && u.active !== 'failed' && u.active !== 'deactivating');
   return units
     .filter((u) => u.vm !== undefined && toRun(u))
     .map((u) => ({ vm: u.vm!, unit: u.unit, host: u.host, role: role(u.host) }))
@@ -165,7 +167,7 @@ export function planShutdown(inv: Inventory, units: UnitView[], o: { parallelism
     ...(volumes.length
       ? [
           `umount -t fuse.glusterfs -a on ${glusterUnmount.join(' ')}`,
-          'wait until no client but the servers\' self-heal daemons is connected (gluster volume status all clients)',
+          "wait until no client but the servers' self-heal daemons is connected (gluster volume status all clients)",
           ...volumes.map((v) => `gluster --mode=script volume stop ${v}`),
           `systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on ${servers.join(' ')}`,
         ]
@@ -277,7 +279,8 @@ export function networkCheck(
     if (!h.alive) findings.push(`${h.host} ${h.error ? `does not resolve (${h.error})` : 'is unreachable'}`);
     else if (h.rttMs !== undefined && h.rttMs > maxRttMs) findings.push(`${h.host} answers in ${h.rttMs} ms (> ${maxRttMs} ms)`);
   }
-  if (report.elapsedMs > maxFpingMs) findings.push(`fping of ${report.hosts.length} host(s) took ${report.elapsedMs} ms (> ${maxFpingMs} ms): slow name resolution?`);
+  if (report.elapsedMs > maxFpingMs)
+    findings.push(`fping of ${report.hosts.length} host(s) took ${report.elapsedMs} ms (> ${maxFpingMs} ms): slow name resolution?`);
   return {
     ok: findings.length === 0,
     reason: findings.length ? `${findings.join('; ')}. Anything that slows communications must be investigated (DNS timeouts, failing links)` : undefined,

@@ -13,7 +13,9 @@ import { listNames } from './cluster';
 export function reasonsNotToGoOnWithout(inv: Inventory, hosts: string[], alreadyOut: string[] = []): string[] {
   const reasons: string[] = [];
   if (hosts.includes(inv.controlHost)) {
-    reasons.push(`${inv.controlHost} is the control host: the start-up runs its cluster-wide commands there (to start without it, name another controlHost in the inventory)`);
+    reasons.push(
+      `${inv.controlHost} is the control host: the start-up runs its cluster-wide commands there (to start without it, name another controlHost in the inventory)`,
+    );
   }
   const servers = glusterServers(inv).filter((h) => hosts.includes(h));
   if (servers.length) {
@@ -27,7 +29,9 @@ export function reasonsNotToGoOnWithout(inv: Inventory, hosts: string[], already
   const left = members.filter((m) => !out.has(m));
   const quorum = quorumSize(members.length);
   if (members.length && left.length < quorum) {
-    reasons.push(`without ${listNames(members.filter((m) => out.has(m)))}, ${left.length} of ${members.length} etcd members are left, below the quorum of ${quorum}: fleet cannot run`);
+    reasons.push(
+      `without ${listNames(members.filter((m) => out.has(m)))}, ${left.length} of ${members.length} etcd members are left, below the quorum of ${quorum}: fleet cannot run`,
+    );
   }
   return reasons;
 }

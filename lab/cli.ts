@@ -68,15 +68,20 @@ async function main(argv: string[]): Promise<void> {
   if (cmd === 'start') {
     const timeScale = Number(option(rest, '--time-scale') ?? 1);
     const gluster = option(rest, '--gluster');
-    if (gluster !== undefined && gluster !== 'simulated' && gluster !== 'real') throw new Error(`--gluster: ${JSON.stringify(gluster)} must be simulated or real`);
+    if (gluster !== undefined && gluster !== 'simulated' && gluster !== 'real')
+      throw new Error(`--gluster: ${JSON.stringify(gluster)} must be simulated or real`);
     const lab = await startLab({ dir, timeScale, gluster });
     const top = lab.inventory.hypervisors[0];
     console.log(`hvflow lab running in ${dir} (${Object.keys(lab.hosts).length} hosts, ${lab.gluster ? 'real' : 'simulated'} GlusterFS)`);
     console.log(`inventory:   ${lab.inventoryPath}`);
     console.log(`ssh key:     ${lab.privateKeyPath}`);
     console.log(`known_hosts: ${lab.knownHostsPath}`);
-    console.log(`point the worker at it: HVFLOW_INVENTORY=${lab.inventoryPath} HVFLOW_SSH_KEY=${lab.privateKeyPath} HVFLOW_KNOWN_HOSTS=${lab.knownHostsPath} npm run worker`);
-    console.log(`try:         ssh -i ${lab.privateKeyPath} -o UserKnownHostsFile=${lab.knownHostsPath} -p ${top.sshPort ?? lab.inventory.ssh.port} ${lab.inventory.ssh.user}@${top.address} fleetctl list-machines`);
+    console.log(
+      `point the worker at it: HVFLOW_INVENTORY=${lab.inventoryPath} HVFLOW_SSH_KEY=${lab.privateKeyPath} HVFLOW_KNOWN_HOSTS=${lab.knownHostsPath} npm run worker`,
+    );
+    console.log(
+      `try:         ssh -i ${lab.privateKeyPath} -o UserKnownHostsFile=${lab.knownHostsPath} -p ${top.sshPort ?? lab.inventory.ssh.port} ${lab.inventory.ssh.user}@${top.address} fleetctl list-machines`,
+    );
     console.log('Ctrl-C stops the lab.');
     const stop = () => void lab.stop().then(() => process.exit(0));
     process.on('SIGINT', stop);
@@ -88,7 +93,11 @@ async function main(argv: string[]): Promise<void> {
     const [kind, ...params] = rest;
     const op = FAULTS[kind];
     if (!op) throw new Error(`unknown fault ${kind}; one of ${Object.keys(FAULTS).join(', ')}`);
-    await control(dir, op, params.map((p) => (/^\d+(\.\d+)?$/.test(p) ? Number(p) : p)));
+    await control(
+      dir,
+      op,
+      params.map((p) => (/^\d+(\.\d+)?$/.test(p) ? Number(p) : p)),
+    );
     console.log(`${kind} ${params.join(' ')}: done`);
     return;
   }

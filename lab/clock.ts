@@ -17,10 +17,13 @@ export class RealClock implements Clock {
     return this.t0 + (Date.now() - this.t0) / this.timeScale;
   }
   after(ms: number, fn: () => void) {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, Math.max(0, ms * this.timeScale));
+    const t = setTimeout(
+      () => {
+        this.timers.delete(t);
+        fn();
+      },
+      Math.max(0, ms * this.timeScale),
+    );
     t.unref(); // a pending VM transition never keeps the process alive
     this.timers.add(t);
     return {

@@ -383,8 +383,7 @@ export async function startEtcdCluster(o: EtcdClusterOptions): Promise<EtcdClust
     const p = m.proc;
     if (m.spawnError) return new Error(`etcd lab: cannot start member ${m.spec.name}: ${m.spawnError.message}`);
     return new Error(
-      `etcd lab: member ${m.spec.name} exited (code ${p?.exitCode}, signal ${p?.signalCode}) while starting; ` +
-        `log ${m.logFile}:\n${logTail(m.logFile)}`,
+      `etcd lab: member ${m.spec.name} exited (code ${p?.exitCode}, signal ${p?.signalCode}) while starting; ` + `log ${m.logFile}:\n${logTail(m.logFile)}`,
     );
   };
 

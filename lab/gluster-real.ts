@@ -216,10 +216,14 @@ export class RealGluster {
     // gsync` of stop-all-gluster-processes.sh, which would then kill the host's init.
     const scriptFile = path.join(h.dir, 'init.sh');
     fs.writeFileSync(scriptFile, initScript(h.spec, h.dir, this.hostsFile, this.gsyncd));
-    const child = spawn('ip', ['netns', 'exec', h.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--mount-proc', '--propagation', 'private', 'bash', scriptFile], {
-      stdio: 'ignore',
-      detached: true,
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', h.netns, 'unshare', '--mount', '--uts', '--pid', '--fork', '--mount-proc', '--propagation', 'private', 'bash', scriptFile],
+      {
+        stdio: 'ignore',
+        detached: true,
+      },
+    );
     child.unref();
     const deadline = Date.now() + 10_000;
     while (!fs.existsSync(ready)) {
@@ -450,7 +454,11 @@ export class RealGluster {
   /** Writes `count` small files through the host's FUSE mount (what a VM's writes do to its image). */
   async write(host: string, volume: string, count: number, prefix = 'f'): Promise<void> {
     const at = this.mountPoint(host, volume);
-    await this.runOk(host, ['sh', '-c', 'i=0; while [ $i -lt "$2" ]; do i=$((i+1)); echo "$3$i" > "$1/$3$i"; done', 'sh', at, String(count), prefix], `writing to ${volume}`);
+    await this.runOk(
+      host,
+      ['sh', '-c', 'i=0; while [ $i -lt "$2" ]; do i=$((i+1)); echo "$3$i" > "$1/$3$i"; done', 'sh', at, String(count), prefix],
+      `writing to ${volume}`,
+    );
   }
 
   /** `gluster volume set VOL cluster.self-heal-daemon on|off`: off keeps heal entries pending. */

@@ -117,7 +117,12 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     hosts[h.name] = { name: h.name, address: `${base}.${10 + i}`, port, binDir: path.join(dir, 'hosts', h.name, 'bin') };
   });
   // BMC relays: after the hosts, on no host of the model (nothing powers them off).
-  const relayHosts: LabHost[] = relays.map((name, i) => ({ name, address: `${base}.${10 + topology.hosts.length + i}`, port, binDir: path.join(dir, 'relays', name, 'bin') }));
+  const relayHosts: LabHost[] = relays.map((name, i) => ({
+    name,
+    address: `${base}.${10 + topology.hosts.length + i}`,
+    port,
+    binDir: path.join(dir, 'relays', name, 'bin'),
+  }));
 
   let server: LabServer | undefined;
   let etcd: EtcdCluster | undefined;
@@ -208,7 +213,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       sshd: async (host, action) => {
         const h = hosts[host];
         if (action === 'stop') await h.sshd?.stop();
-        else if (action === 'start') h.sshd = await startSshd(sshdOptions(h)); // same host key file
+        else if (action === 'start')
+          h.sshd = await startSshd(sshdOptions(h)); // same host key file
         // the listener and every connection process: a pooled connection must stop answering too
         else if (action === 'pause') h.sshd?.pause();
         else h.sshd?.resume();
@@ -221,7 +227,12 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     };
 
     const knownHostsPath = path.join(keyDir, 'known_hosts');
-    await fsp.writeFile(knownHostsPath, [...Object.values(hosts), ...relayHosts].map((h) => knownHostsLine({ address: h.address, port: h.port, hostKeyPublic: h.sshd!.hostKeyPublic }) + '\n').join(''));
+    await fsp.writeFile(
+      knownHostsPath,
+      [...Object.values(hosts), ...relayHosts]
+        .map((h) => knownHostsLine({ address: h.address, port: h.port, hostKeyPublic: h.sshd!.hostKeyPublic }) + '\n')
+        .join(''),
+    );
 
     const inventoryText = inventoryYaml(topology, hosts, relayHosts, port, etcdClientPort, stopAllScript);
     const inventoryPath = path.join(dir, 'inventory.yaml');

@@ -228,7 +228,10 @@ export class LabModel extends EventEmitter {
   /** Fault: places ipmitool runs from (a lab host, a BMC relay, the worker) that reach no BMC. */
   readonly bmcCutOff = new Set<string>();
 
-  constructor(readonly topology: Topology, o: ModelOptions = {}) {
+  constructor(
+    readonly topology: Topology,
+    o: ModelOptions = {},
+  ) {
     super();
     this.setMaxListeners(0);
     this.clock = o.clock ?? new ManualClock();

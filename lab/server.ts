@@ -13,7 +13,21 @@ import type { ToolContext } from './tools/types';
 
 export interface ControlRequest {
   kind: 'control';
-  op: 'crash' | 'unreachable' | 'restore' | 'hangOnStop' | 'slowHeal' | 'slowStart' | 'glusterBusy' | 'fleetUnavailable' | 'log' | 'powerOn' | 'bmcDown' | 'bmcUp' | 'cutOffFromBmcs' | 'reconnectToBmcs';
+  op:
+    | 'crash'
+    | 'unreachable'
+    | 'restore'
+    | 'hangOnStop'
+    | 'slowHeal'
+    | 'slowStart'
+    | 'glusterBusy'
+    | 'fleetUnavailable'
+    | 'log'
+    | 'powerOn'
+    | 'bmcDown'
+    | 'bmcUp'
+    | 'cutOffFromBmcs'
+    | 'reconnectToBmcs';
   args: (string | number)[];
 }
 

@@ -73,19 +73,14 @@ function run(
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    execFile(
-      file,
-      args,
-      { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 600_000, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
-          reject(err); // spawn failure (ENOENT, ...)
-          return;
-        }
-        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-      },
-    );
+    execFile(file, args, { env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 600_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && typeof (err as NodeJS.ErrnoException).code === 'string') {
+        reject(err); // spawn failure (ENOENT, ...)
+        return;
+      }
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
   });
 }
 
@@ -166,11 +161,7 @@ async function aptInstall(packages: string[]): Promise<void> {
   const deadline = Date.now() + 10 * 60_000;
   let updated = false;
   for (;;) {
-    const r = await run(
-      'apt-get',
-      ['-o', 'DPkg::Lock::Timeout=120', 'install', '-y', '--no-install-recommends', ...packages],
-      { env },
-    );
+    const r = await run('apt-get', ['-o', 'DPkg::Lock::Timeout=120', 'install', '-y', '--no-install-recommends', ...packages], { env });
     if (r.code === 0 && existsSync(SSHD)) return;
     const out = r.stderr + r.stdout;
     if (/Could not get lock|Unable to acquire|is another process using it|dpkg frontend lock/i.test(out) && Date.now() < deadline) {
@@ -190,10 +181,7 @@ async function aptInstall(packages: string[]): Promise<void> {
 // keys
 
 /** Generates a key pair without passphrase (`ssh-keygen -N ''`); overwrites an existing one. */
-export async function generateKeyPair(
-  keyPath: string,
-  type: 'ed25519' = 'ed25519',
-): Promise<{ privateKeyPath: string; publicKey: string }> {
+export async function generateKeyPair(keyPath: string, type: 'ed25519' = 'ed25519'): Promise<{ privateKeyPath: string; publicKey: string }> {
   await ensureSshd();
   await fsp.mkdir(path.dirname(keyPath), { recursive: true });
   await fsp.rm(keyPath, { force: true });

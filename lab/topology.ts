@@ -101,7 +101,16 @@ const pin = (...hosts: string[]) => hosts.map((h) => `hostname=${h}`);
  * that the management hosts' loads are seed 000's measurement (top1 20000, top2 24000, top3 20000,
  * worker1 20000, worker2 58000, worker3 50000) and islet55 / irene271 match seed 002's clush figures.
  */
-const SEED_UNITS: [vm: string, host: string | undefined, weight: number, constraint: string[], jobId: number, uptime: string, hash?: string, dstate?: TopoUnit['dstate']][] = [
+const SEED_UNITS: [
+  vm: string,
+  host: string | undefined,
+  weight: number,
+  constraint: string[],
+  jobId: number,
+  uptime: string,
+  hash?: string,
+  dstate?: TopoUnit['dstate'],
+][] = [
   ['admin1', 'top1', 4000, TOP, 524, '4 days, 3:08:50', '7b97047'],
   ['batch1', 'top1', 4000, TOP, 518, '4 days, 3:08:53', 'f31950f'],
   ['infra1', 'top1', 2000, TOP, 529, '4 days, 3:08:48'],
@@ -184,7 +193,6 @@ export function seedTopology(): Topology {
   };
 }
 
-
 /**
  * A cluster of the given size for scale tests: 3 top hosts (etcd, GlusterFS servers), the rest
  * workers (fleet role=top, as in the seeds); VMs with Weights 1000-8000 spread on the least loaded
@@ -203,7 +211,13 @@ export function generateTopology(o: { hypervisors: number; vms: number; seed?: n
     hosts.push({
       name,
       role: top ? 'top' : 'worker',
-      machineId: machineIdFrom(createHash('sha1').update(`${o.seed ?? 1}/${name}`).digest('hex').slice(0, 8), name),
+      machineId: machineIdFrom(
+        createHash('sha1')
+          .update(`${o.seed ?? 1}/${name}`)
+          .digest('hex')
+          .slice(0, 8),
+        name,
+      ),
       ip,
       metadata: { hostname: name, role: 'top' },
       bmc: ip.replace(/^10\.(\d+)\./, (_, b: string) => `10.${Number(b) + 100}.`),
@@ -216,7 +230,15 @@ export function generateTopology(o: { hypervisors: number; vms: number; seed?: n
     const weight = 1000 * (1 + Math.floor(rand() * 8));
     const host = [...load.entries()].reduce((a, b) => (b[1] < a[1] ? b : a))[0];
     load.set(host, load.get(host)! + weight);
-    units.push({ vm: `vm${i}`, host, weight, machineMetadata: TOP, jobId: 1000 + i, uptimeSeconds: 3600 + Math.floor(rand() * 86400 * 10), dstate: 'launched' });
+    units.push({
+      vm: `vm${i}`,
+      host,
+      weight,
+      machineMetadata: TOP,
+      jobId: 1000 + i,
+      uptimeSeconds: 3600 + Math.floor(rand() * 86400 * 10),
+      dstate: 'launched',
+    });
   }
   const names = hosts.map((h) => h.name);
   const etcdMembers = names.slice(0, 3);

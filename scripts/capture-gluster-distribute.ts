@@ -65,7 +65,12 @@ async function main() {
     await save('heal-volscratch-distribute', ['volume', 'heal', v]);
     await save('status-volscratch', ['volume', 'status', v]);
     await save('status-volscratch-clients', ['volume', 'status', v, 'clients']);
-    await save('status-volspoms1-lab', ['volume', 'status', 'volspoms1'], 'top1', 'a replicated volume of the lab: self-heal daemons listed, brick names wrapped at 43 columns');
+    await save(
+      'status-volspoms1-lab',
+      ['volume', 'status', 'volspoms1'],
+      'top1',
+      'a replicated volume of the lab: self-heal daemons listed, brick names wrapped at 43 columns',
+    );
     await save('rebalance-status-volscratch-never-started', ['volume', 'rebalance', v, 'status']);
     await save('tier-status-volscratch', ['volume', 'tier', v, 'status']);
 

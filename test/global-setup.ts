@@ -57,7 +57,9 @@ async function startSuite(maxWorkers: number): Promise<Suite> {
       logFile: openSync(path.join(dir, 'server.log'), 'a'),
       namespaces: Array.from({ length: maxWorkers }, (_, i) => testNamespace(i + 1)),
     }),
-    bundleWorkflows({ workflowInterceptorModules: [path.join(__dirname, 'helpers', 'fast-timing-interceptor.ts')] }).then((b) => writeFileSync(bundlePath, b.code)),
+    bundleWorkflows({ workflowInterceptorModules: [path.join(__dirname, 'helpers', 'fast-timing-interceptor.ts')] }).then((b) =>
+      writeFileSync(bundlePath, b.code),
+    ),
   ]);
   process.env.HVFLOW_WORKFLOW_BUNDLE = bundlePath;
   return {

@@ -57,7 +57,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
   }
   const ipmitool = env.HVFLOW_IPMITOOL ?? 'ipmitool';
   if (!/^[A-Za-z0-9_./+-]+$/.test(ipmitool) || ipmitool.startsWith('-')) {
-    throw new ConfigError(`HVFLOW_IPMITOOL: ${JSON.stringify(env.HVFLOW_IPMITOOL)} must be a program name or path (letters, digits, _ . / + -, not starting with -)`);
+    throw new ConfigError(
+      `HVFLOW_IPMITOOL: ${JSON.stringify(env.HVFLOW_IPMITOOL)} must be a program name or path (letters, digits, _ . / + -, not starting with -)`,
+    );
   }
   return {
     temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',

@@ -32,7 +32,11 @@ export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts'
  * `workflowInterceptorModules`: extra interceptors compiled into the bundle (the tests' timing one).
  */
 export function bundleWorkflows(o: { workflowsPath?: string; workflowInterceptorModules?: string[] } = {}): Promise<WorkflowBundleWithSourceMap> {
-  return bundleWorkflowCode({ workflowsPath: o.workflowsPath ?? WORKFLOWS_PATH, logger: quietBundlerLogger, workflowInterceptorModules: o.workflowInterceptorModules });
+  return bundleWorkflowCode({
+    workflowsPath: o.workflowsPath ?? WORKFLOWS_PATH,
+    logger: quietBundlerLogger,
+    workflowInterceptorModules: o.workflowInterceptorModules,
+  });
 }
 
 const noop = () => undefined;

@@ -38,7 +38,13 @@ function jsonSafe(value: unknown, seen = new WeakSet<object>(), depth = 0): unkn
   if (value instanceof Date) return value.toISOString();
   if (value instanceof Error) {
     const e = value as Error & { type?: string; cause?: unknown };
-    return { name: e.name, message: e.message, ...(e.type ? { type: e.type } : {}), ...(e.cause ? { cause: jsonSafe(e.cause, seen, depth + 1) } : {}), stack: e.stack };
+    return {
+      name: e.name,
+      message: e.message,
+      ...(e.type ? { type: e.type } : {}),
+      ...(e.cause ? { cause: jsonSafe(e.cause, seen, depth + 1) } : {}),
+      stack: e.stack,
+    };
   }
   if (typeof value === 'object') {
     if (seen.has(value)) return '[Circular]';

@@ -7,16 +7,7 @@
  * way (completed, failed, terminated, its worker killed for good) the server ends the lock too:
  * no stale lock can outlive its holder, and nothing is stored on a worker.
  */
-import {
-  ApplicationFailure,
-  ParentClosePolicy,
-  condition,
-  defineSignal,
-  proxyActivities,
-  setHandler,
-  startChild,
-  workflowInfo,
-} from '@temporalio/workflow';
+import { ApplicationFailure, ParentClosePolicy, condition, defineSignal, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type * as activities from '../activities/temporal-info';
 import { clusterBusyMessage, FAILURE, lockWorkflowId, MEMO, type LockHolder } from '../domain/contract';

@@ -91,7 +91,9 @@ function etcdAllHealthy(inv: Inventory, e: EtcdHealth): CheckResult {
   const members = etcdMembers(inv);
   return {
     ok: e.unhealthyMembers.length === 0,
-    reason: e.unhealthyMembers.length ? `etcd member(s) not healthy: ${e.unhealthyMembers.join(', ')}; investigate before shutting the cluster down` : undefined,
+    reason: e.unhealthyMembers.length
+      ? `etcd member(s) not healthy: ${e.unhealthyMembers.join(', ')}; investigate before shutting the cluster down`
+      : undefined,
     evidence: { members, healthy: e.healthyMembers, unhealthy: e.unhealthyMembers },
   };
 }
@@ -128,12 +130,25 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
     upsertMemo({ [MEMO.shutdown]: saved });
   };
   saveList();
-  proc.markDone('plan', 'Plan the order (seed 001)', `${plan.stopBatches.length} batch(es), then ${plan.dns.length} DNS VM(s)${plan.warnings.length ? `; ${plan.warnings.length} warning(s)` : ''}`);
+  proc.markDone(
+    'plan',
+    'Plan the order (seed 001)',
+    `${plan.stopBatches.length} batch(es), then ${plan.dns.length} DNS VM(s)${plan.warnings.length ? `; ${plan.warnings.length} warning(s)` : ''}`,
+  );
   proc.plan([], plan);
 
   const hung: HungVm[] = [];
   const poweredOff: string[] = [];
-  const result = (): ShutdownResult => ({ cluster: inv.cluster, dryRun: !!input.dryRun, vms, plan, hung, poweredOff, gates: proc.progress.gates, skipped: skippedSteps(proc) });
+  const result = (): ShutdownResult => ({
+    cluster: inv.cluster,
+    dryRun: !!input.dryRun,
+    vms,
+    plan,
+    hung,
+    poweredOff,
+    gates: proc.progress.gates,
+    skipped: skippedSteps(proc),
+  });
 
   if (input.dryRun) {
     for (const s of EXECUTION) proc.markSkipped(s.id, s.title, 'dry run: the plan is shown, nothing is changed');
@@ -212,7 +227,13 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
           await act.stopUnits.executeWithOptions({ startToCloseTimeout: '5m', summary: `fleetctl stop --no-block ${units.join(' ')} again` }, [{ units }]);
           await act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }]);
           for (const unit of units) {
-            if (!hung.some((x) => x.unit === unit)) hung.push({ unit, vm: vms.find((v) => v.unit === unit)?.vm ?? unit, host, remedy: `systemctl stop fleet on ${host}; fleetctl stop --no-block ${unit}; systemctl start fleet on ${host}` });
+            if (!hung.some((x) => x.unit === unit))
+              hung.push({
+                unit,
+                vm: vms.find((v) => v.unit === unit)?.vm ?? unit,
+                host,
+                remedy: `systemctl stop fleet on ${host}; fleetctl stop --no-block ${unit}; systemctl start fleet on ${host}`,
+              });
           }
         }
         const units = pending.map((p) => p.unit);
@@ -231,11 +252,19 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
     );
   }
 
-  const firstPending = (await proc.step('stop-vms', `Stop ${plan.stopBatches.flat().length} VM(s) but DNS VMs, ${input.parallelism ?? 10} at a time`, () => stopInBatches('stop-vms', plan.stopBatches), { changes: true, skippable: false }))!;
+  const firstPending = (await proc.step(
+    'stop-vms',
+    `Stop ${plan.stopBatches.flat().length} VM(s) but DNS VMs, ${input.parallelism ?? 10} at a time`,
+    () => stopInBatches('stop-vms', plan.stopBatches),
+    { changes: true, skippable: false },
+  ))!;
   await remedy('remedy-vms', 'Hung VMs: stop fleet on the hypervisor, stop the VM again, start fleet', firstPending);
 
   if (plan.dns.length) {
-    const dnsPending = (await proc.step('stop-dns', `Stop the DNS VMs ${plan.dns.join(' ')}`, () => stopInBatches('stop-dns', [plan.dns]), { changes: true, skippable: false }))!;
+    const dnsPending = (await proc.step('stop-dns', `Stop the DNS VMs ${plan.dns.join(' ')}`, () => stopInBatches('stop-dns', [plan.dns]), {
+      changes: true,
+      skippable: false,
+    }))!;
     await remedy('remedy-dns', 'Hung DNS VMs: stop fleet on the hypervisor, stop the VM again, start fleet', dnsPending);
   } else {
     proc.markSkipped('stop-dns', 'Stop the DNS VMs', 'no DNS VM running');
@@ -252,9 +281,18 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   // ---- GlusterFS --------------------------------------------------------------------------------
   if (inv.gluster) {
     proc.setPhase('stopping GlusterFS');
-    await proc.step('unmount-gluster', `umount -a -t fuse.glusterfs on ${plan.glusterUnmount.join(' ')}`, async () => {
-      await Promise.all(plan.glusterUnmount.map((host) => act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }])));
-    }, { changes: true });
+    await proc.step(
+      'unmount-gluster',
+      `umount -a -t fuse.glusterfs on ${plan.glusterUnmount.join(' ')}`,
+      async () => {
+        await Promise.all(
+          plan.glusterUnmount.map((host) =>
+            act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }]),
+          ),
+        );
+      },
+      { changes: true },
+    );
     const clientsTimeoutMs = (input.clientsTimeoutSeconds ?? 120) * 1000;
     await proc.ensure('check-gluster-clients', 'No GlusterFS client left but self-heal daemons', async () => {
       const deadline = Date.now() + clientsTimeoutMs;
@@ -263,19 +301,39 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
         if (!clients.length) return { ok: true };
         if (Date.now() >= deadline) {
           const who = [...new Set(clients.map((c) => c.client))];
-          return { ok: false, reason: `GlusterFS client(s) still connected ${Math.round(clientsTimeoutMs / 1000)} s after the unmount: ${who.join(', ')}; stopping the volumes now would cut them off`, evidence: { clients, ranOn } };
+          return {
+            ok: false,
+            reason: `GlusterFS client(s) still connected ${Math.round(clientsTimeoutMs / 1000)} s after the unmount: ${who.join(', ')}; stopping the volumes now would cut them off`,
+            evidence: { clients, ranOn },
+          };
         }
         await sleep('3s');
       }
     });
-    await proc.step('stop-volumes', `gluster --mode=script volume stop ${plan.volumes.join(', ')}`, async () => {
-      for (const volume of plan.volumes) await act.glusterVolume.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume stop ${volume}` }, [{ volume, op: 'stop' }]);
-    }, { changes: true });
-    await proc.step('stop-gluster', `systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on ${plan.glusterServers.join(' ')}`, async () => {
-      await Promise.all(plan.glusterServers.map((host) => act.stopGlusterProcesses.executeWithOptions({ startToCloseTimeout: '5m', summary: `stop GlusterFS processes on ${host}` }, [{ host }])));
-    }, { changes: true });
+    await proc.step(
+      'stop-volumes',
+      `gluster --mode=script volume stop ${plan.volumes.join(', ')}`,
+      async () => {
+        for (const volume of plan.volumes)
+          await act.glusterVolume.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume stop ${volume}` }, [{ volume, op: 'stop' }]);
+      },
+      { changes: true },
+    );
+    await proc.step(
+      'stop-gluster',
+      `systemctl stop glusterd; pkill glusterfs; pkill glusterfsd on ${plan.glusterServers.join(' ')}`,
+      async () => {
+        await Promise.all(
+          plan.glusterServers.map((host) =>
+            act.stopGlusterProcesses.executeWithOptions({ startToCloseTimeout: '5m', summary: `stop GlusterFS processes on ${host}` }, [{ host }]),
+          ),
+        );
+      },
+      { changes: true },
+    );
   } else {
-    for (const id of ['unmount-gluster', 'check-gluster-clients', 'stop-volumes', 'stop-gluster']) proc.markSkipped(id, STEPS.find((s) => s.id === id)!.title, 'no GlusterFS in the inventory');
+    for (const id of ['unmount-gluster', 'check-gluster-clients', 'stop-volumes', 'stop-gluster'])
+      proc.markSkipped(id, STEPS.find((s) => s.id === id)!.title, 'no GlusterFS in the inventory');
   }
 
   // ---- hypervisors ------------------------------------------------------------------------------
@@ -304,7 +362,9 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   async function powerOff(hosts: string[], via: string | undefined): Promise<void> {
     await Promise.all(
       hosts.map((host) =>
-        act.powerOffHost.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemd-run --on-active=${delaySeconds} poweroff on ${host}` }, [{ host, delaySeconds, via }]),
+        act.powerOffHost.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemd-run --on-active=${delaySeconds} poweroff on ${host}` }, [
+          { host, delaySeconds, via },
+        ]),
       ),
     );
     const w = await waits.waitHostsDown.executeWithOptions(
@@ -312,7 +372,10 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
       [{ hosts, via, timeoutMs: downTimeoutMs }],
     );
     if (w.pending.length) {
-      throw ApplicationFailure.create({ type: 'HostsStillOn', message: `still on ${Math.round(w.elapsedMs / 1000)} s after poweroff: ${w.pending.join(', ')}` });
+      throw ApplicationFailure.create({
+        type: 'HostsStillOn',
+        message: `still on ${Math.round(w.elapsedMs / 1000)} s after poweroff: ${w.pending.join(', ')}`,
+      });
     }
   }
 }

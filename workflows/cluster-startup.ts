@@ -137,7 +137,11 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   if (input.vms) await refuseUnknownVms(input.vms, inv, input);
   proc.note('vm-list', `${vms.length} VM(s): ${vms.join(', ') || 'none'}`);
   const plan = checked(() => planStartup(inv, vms, { exclude: input.exclude, parallelism: input.parallelism }));
-  proc.markDone('plan', 'Plan the order (seed 001)', `${plan.dhcp.length} DHCP, ${plan.dns.length} DNS, ${plan.restBatches.flat().length} other VM(s); ${plan.excluded.length} not started`);
+  proc.markDone(
+    'plan',
+    'Plan the order (seed 001)',
+    `${plan.dhcp.length} DHCP, ${plan.dns.length} DNS, ${plan.restBatches.flat().length} other VM(s); ${plan.excluded.length} not started`,
+  );
   proc.plan([], plan);
 
   const hostsNotBack: string[] = [];
@@ -183,7 +187,11 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
    */
   async function hostsGate(name: string, hosts: string[], what: string, retry: string, evidence: Record<string, unknown>): Promise<'retry' | 'skip'> {
     const them = hosts.length > 1 ? 'them' : 'it';
-    const cannot = reasonsNotToGoOnWithout(inv, hosts, leftOut.map((x) => x.host));
+    const cannot = reasonsNotToGoOnWithout(
+      inv,
+      hosts,
+      leftOut.map((x) => x.host),
+    );
     const gate = await proc.gate({
       name,
       kind: 'host',
@@ -206,7 +214,9 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     const powered: string[] = [];
     let todo = hosts;
     if (checkFirst) {
-      const up = await waits.waitHostsUp.executeWithOptions({ startToCloseTimeout: '5m', summary: `do ${hosts.join(' ')} answer SSH already?` }, [{ hosts, timeoutMs: 0 }]);
+      const up = await waits.waitHostsUp.executeWithOptions({ startToCloseTimeout: '5m', summary: `do ${hosts.join(' ')} answer SSH already?` }, [
+        { hosts, timeoutMs: 0 },
+      ]);
       powered.push(...up.done);
       todo = up.pending;
     }
@@ -214,14 +224,20 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     const routes = ipmiRoutes(inv, { only: input.ipmiVia, first: [...plan.powerOn, ...plan.islets], without: leftOut.map((x) => x.host) });
     let via: IpmiRoute;
     try {
-      via = await act.pickIpmiRoute.executeWithOptions({ startToCloseTimeout: '10m', summary: 'find where ipmitool reaches the BMCs' }, [{ routes, probe: todo }]);
+      via = await act.pickIpmiRoute.executeWithOptions({ startToCloseTimeout: '10m', summary: 'find where ipmitool reaches the BMCs' }, [
+        { routes, probe: todo },
+      ]);
     } catch (e) {
       if (isCancellation(e)) throw e;
       return { powered, failed: todo.map((host) => ({ host, error: failureMessage(e) })) };
     }
     proc.note(stepId, `ipmitool runs on ${routeName(via)}`);
     const results = await Promise.allSettled(
-      todo.map((host) => act.ipmiPower.executeWithOptions({ startToCloseTimeout: '5m', summary: `ipmitool power on ${host} (from ${routeName(via)})` }, [{ host, action: 'on', via }])),
+      todo.map((host) =>
+        act.ipmiPower.executeWithOptions({ startToCloseTimeout: '5m', summary: `ipmitool power on ${host} (from ${routeName(via)})` }, [
+          { host, action: 'on', via },
+        ]),
+      ),
     );
     const failed: { host: string; error: string }[] = [];
     results.forEach((r, i) => {
@@ -242,10 +258,15 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       if (toPower.length) {
         const batch = toPower;
         const byHand = toWait.filter((h) => !hasBmc(h));
-        const r = (await proc.step(powerId, `ipmitool power on ${batch.join(' ')}${byHand.length ? `; by hand: ${byHand.join(' ')}` : ''}`, () => powerOn(powerId, batch, checkFirst), {
-          changes: true,
-          skippable: false,
-        }))!;
+        const r = (await proc.step(
+          powerId,
+          `ipmitool power on ${batch.join(' ')}${byHand.length ? `; by hand: ${byHand.join(' ')}` : ''}`,
+          () => powerOn(powerId, batch, checkFirst),
+          {
+            changes: true,
+            skippable: false,
+          },
+        ))!;
         toWait = [...new Set([...toWait, ...r.powered])];
         toPower = [];
         if (r.failed.length) {
@@ -267,11 +288,14 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       }
       if (!toWait.length) return;
       const waiting = toWait;
-      const w = (await proc.step(waitId, `Wait until ${waiting.join(' ')} answer${waiting.length > 1 ? '' : 's'} SSH (at most ${Math.round(upTimeoutMs / 1000)} s)`, () =>
-        waits.waitHostsUp.executeWithOptions(
-          { startToCloseTimeout: `${Math.ceil(upTimeoutMs / 1000) + 300}s`, summary: `wait until ${waiting.join(' ')} answer SSH` },
-          [{ hosts: waiting, timeoutMs: upTimeoutMs }],
-        ),
+      const w = (await proc.step(
+        waitId,
+        `Wait until ${waiting.join(' ')} answer${waiting.length > 1 ? '' : 's'} SSH (at most ${Math.round(upTimeoutMs / 1000)} s)`,
+        () =>
+          waits.waitHostsUp.executeWithOptions(
+            { startToCloseTimeout: `${Math.ceil(upTimeoutMs / 1000) + 300}s`, summary: `wait until ${waiting.join(' ')} answer SSH` },
+            [{ hosts: waiting, timeoutMs: upTimeoutMs }],
+          ),
         { skippable: false },
       ))!;
       if (!w.pending.length) return;
@@ -303,7 +327,9 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     const members = present('check-etcd', etcdMembers(inv));
     const ignore = etcdMembers(inv).filter((m) => !members.includes(m));
     await proc.ensure('check-etcd', 'etcd: every member healthy', async () => {
-      const e = await waits.waitEtcdHealthy.executeWithOptions({ startToCloseTimeout: '10m', summary: 'wait until every etcd member is healthy' }, [{ timeoutMs: 5 * 60_000, ignore }]);
+      const e = await waits.waitEtcdHealthy.executeWithOptions({ startToCloseTimeout: '10m', summary: 'wait until every etcd member is healthy' }, [
+        { timeoutMs: 5 * 60_000, ignore },
+      ]);
       const unhealthy = e.unhealthyMembers.filter((m) => members.includes(m));
       return {
         ok: unhealthy.length === 0,
@@ -319,7 +345,9 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       const bad = peers.filter((p) => !p.connected || p.state !== 'Peer in Cluster');
       return {
         ok: bad.length === 0,
-        reason: bad.length ? `GlusterFS peer(s) not connected (as ${ranOn} sees them): ${bad.map((p) => `${p.hostname} (${p.state}${p.connected ? '' : ', Disconnected'})`).join(', ')}` : undefined,
+        reason: bad.length
+          ? `GlusterFS peer(s) not connected (as ${ranOn} sees them): ${bad.map((p) => `${p.hostname} (${p.state}${p.connected ? '' : ', Disconnected'})`).join(', ')}`
+          : undefined,
         evidence: { ranOn, peers },
       };
     });
@@ -328,19 +356,32 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   const maxRtt = input.maxRttMs ?? 100;
   const maxFping = input.maxFpingMs ?? 2000;
   const pingHosts = present('check-network', plan.pingHosts);
-  await proc.ensure('check-network', `time fping ${pingHosts.join(' ')} (round trip ≤ ${maxRtt} ms, whole run ≤ ${maxFping} ms)`, async () => networkCheck(await act.fpingHosts({ hosts: pingHosts }), maxRtt, maxFping));
+  await proc.ensure('check-network', `time fping ${pingHosts.join(' ')} (round trip ≤ ${maxRtt} ms, whole run ≤ ${maxFping} ms)`, async () =>
+    networkCheck(await act.fpingHosts({ hosts: pingHosts }), maxRtt, maxFping),
+  );
 
   if (inv.gluster) {
     proc.setPhase('starting GlusterFS');
-    await proc.step('start-volumes', `gluster volume start ${plan.volumes.join(', ')}`, async () => {
-      for (const volume of plan.volumes) await act.glusterVolume.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume start ${volume}` }, [{ volume, op: 'start' }]);
-    }, { changes: true });
-    await proc.step('heal', `gluster volume heal ${plan.volumes.join(', ')}`, async () => {
-      for (const volume of plan.volumes) {
-        const r = await act.glusterHeal.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume heal ${volume}` }, [{ volume }]);
-        if (!r.triggered) proc.note('heal', `no heal sent: ${r.reason}`);
-      }
-    }, { changes: true });
+    await proc.step(
+      'start-volumes',
+      `gluster volume start ${plan.volumes.join(', ')}`,
+      async () => {
+        for (const volume of plan.volumes)
+          await act.glusterVolume.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume start ${volume}` }, [{ volume, op: 'start' }]);
+      },
+      { changes: true },
+    );
+    await proc.step(
+      'heal',
+      `gluster volume heal ${plan.volumes.join(', ')}`,
+      async () => {
+        for (const volume of plan.volumes) {
+          const r = await act.glusterHeal.executeWithOptions({ startToCloseTimeout: '5m', summary: `gluster volume heal ${volume}` }, [{ volume }]);
+          if (!r.triggered) proc.note('heal', `no heal sent: ${r.reason}`);
+        }
+      },
+      { changes: true },
+    );
     const minutes = input.healWaitMinutes ?? 30;
     await proc.step('wait-heal', `gluster volume heal info: wait until 0 entries (at most ${minutes} min)`, () =>
       waits.waitHealDrained.executeWithOptions(
@@ -351,13 +392,24 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     await proc.ensure('recheck-gluster', 'GlusterFS healthy (heal 0, no rebalance, no tier daemon)', async () => glusterCheck(await act.glusterHealth({})));
     // The volumes were stopped when the hosts booted: their fstab mounts failed. VM images live there.
     const clients = present('mount-gluster', glusterClients(inv));
-    await proc.step('mount-gluster', `mount -a -t glusterfs on the GlusterFS clients ${clients.join(' ') || '(none)'}`, async () => {
-      await Promise.all(clients.map((host) => act.startHostServices.executeWithOptions({ startToCloseTimeout: '5m', summary: `mount the GlusterFS volumes on ${host}` }, [{ host }])));
-    }, { changes: true });
+    await proc.step(
+      'mount-gluster',
+      `mount -a -t glusterfs on the GlusterFS clients ${clients.join(' ') || '(none)'}`,
+      async () => {
+        await Promise.all(
+          clients.map((host) =>
+            act.startHostServices.executeWithOptions({ startToCloseTimeout: '5m', summary: `mount the GlusterFS volumes on ${host}` }, [{ host }]),
+          ),
+        );
+      },
+      { changes: true },
+    );
     await proc.ensure('check-mounts', 'Every GlusterFS client mounts the volumes', async () =>
       readinessCheck(await act.hostReadiness({ hosts: clients }), { mountsOnly: true, why: 'VMs started there would find no image' }),
     );
-  } else for (const id of ['start-volumes', 'heal', 'wait-heal', 'recheck-gluster', 'mount-gluster', 'check-mounts']) proc.markSkipped(id, STEPS.find((s) => s.id === id)!.title, 'no GlusterFS in the inventory');
+  } else
+    for (const id of ['start-volumes', 'heal', 'wait-heal', 'recheck-gluster', 'mount-gluster', 'check-mounts'])
+      proc.markSkipped(id, STEPS.find((s) => s.id === id)!.title, 'no GlusterFS in the inventory');
 
   // ---- islet workers ------------------------------------------------------------------------------
   if (plan.islets.length) {
@@ -371,9 +423,16 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   // ---- fleet ------------------------------------------------------------------------------------
   proc.setPhase('starting fleet');
   const fleetHosts = present('start-fleet', plan.fleetHosts);
-  await proc.step('start-fleet', `systemctl start fleet on ${fleetHosts.join(' ')}`, async () => {
-    await Promise.all(fleetHosts.map((host) => act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }])));
-  }, { changes: true });
+  await proc.step(
+    'start-fleet',
+    `systemctl start fleet on ${fleetHosts.join(' ')}`,
+    async () => {
+      await Promise.all(
+        fleetHosts.map((host) => act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }])),
+      );
+    },
+    { changes: true },
+  );
 
   const wanted = [...plan.dhcp, ...plan.dns, ...plan.restBatches.flat()];
   let unknown: string[] = [];
@@ -403,12 +462,21 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   // nothing runs (moving a VM that does not run is free); only a placement that fits is started.
   proc.setPhase('placing VMs');
   await proc.ensure('place-vms', 'Place every VM on a host with room (fleetctl load; re-placed while not running)', async () => {
-    const p = await waits.placeVms.executeWithOptions({ startToCloseTimeout: '30m', summary: `schedule ${known(wanted).length} VM(s) on hosts with room` }, [{ vms: known(wanted) }]);
-    const hosts = Object.entries(p.loadAfter).filter(([, l]) => l > 0).map(([h, l]) => `${h} ${l}`);
-    proc.note('place-vms', `${p.rounds} round(s); weight per host once started: ${hosts.join(', ')}${p.unscheduled.length ? `; not scheduled: ${p.unscheduled.join(', ')}` : ''}`);
+    const p = await waits.placeVms.executeWithOptions({ startToCloseTimeout: '30m', summary: `schedule ${known(wanted).length} VM(s) on hosts with room` }, [
+      { vms: known(wanted) },
+    ]);
+    const hosts = Object.entries(p.loadAfter)
+      .filter(([, l]) => l > 0)
+      .map(([h, l]) => `${h} ${l}`);
+    proc.note(
+      'place-vms',
+      `${p.rounds} round(s); weight per host once started: ${hosts.join(', ')}${p.unscheduled.length ? `; not scheduled: ${p.unscheduled.join(', ')}` : ''}`,
+    );
     return {
       ok: p.ok,
-      reason: p.reason && `${p.reason}; fleet's scheduler found no placement that fits after ${p.rounds} round(s) of re-placing (override: start them where they are scheduled)`,
+      reason:
+        p.reason &&
+        `${p.reason}; fleet's scheduler found no placement that fits after ${p.rounds} round(s) of re-placing (override: start them where they are scheduled)`,
       evidence: { overflow: p.overflow, loadAfter: p.loadAfter, unscheduled: p.unscheduled },
     };
   });
@@ -442,12 +510,17 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
   }
   const rest = plan.restBatches.map(known).filter((b) => b.length);
   if (rest.length) {
-    await proc.step('start-vms', `Start the ${rest.flat().length} other VM(s), ${input.parallelism ?? 10} at a time`, async () => {
-      for (const [i, batch] of rest.entries()) {
-        await startTier(batch);
-        proc.note('start-vms', `batch ${i + 1}/${rest.length} running`);
-      }
-    }, { changes: true });
+    await proc.step(
+      'start-vms',
+      `Start the ${rest.flat().length} other VM(s), ${input.parallelism ?? 10} at a time`,
+      async () => {
+        for (const [i, batch] of rest.entries()) {
+          await startTier(batch);
+          proc.note('start-vms', `batch ${i + 1}/${rest.length} running`);
+        }
+      },
+      { changes: true },
+    );
   } else proc.markSkipped('start-vms', 'Start the other VMs of the list', 'no other VM in the list');
 
   // ---- health -----------------------------------------------------------------------------------
@@ -464,7 +537,9 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     warnings.length = 0;
     for (const h of inv.hypervisors) {
       if (h.capacity !== undefined && (load[h.name] ?? 0) > h.capacity) {
-        warnings.push(`${h.name} carries ${load[h.name]} of weight for a capacity of ${h.capacity}: fleet placed the VMs as fleetd joined and does not rebalance; run failback to spread them`);
+        warnings.push(
+          `${h.name} carries ${load[h.name]} of weight for a capacity of ${h.capacity}: fleet placed the VMs as fleetd joined and does not rebalance; run failback to spread them`,
+        );
       }
     }
     started.length = 0;
@@ -503,14 +578,17 @@ async function refuseUnknownVms(vms: string[], inv: Inventory, input: ClusterSta
     source = `a VM of cluster ${inv.cluster} (its inventory names no such VM, fleet has no unit for it)`;
     try {
       // one try: a cold cluster has no fleet to ask, and the start-up must not wait on it
-      const fleet = await act.fleetState.executeWithOptions({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 }, summary: 'which VMs fleet knows' }, [{}]);
+      const fleet = await act.fleetState.executeWithOptions({ startToCloseTimeout: '2m', retry: { maximumAttempts: 1 }, summary: 'which VMs fleet knows' }, [
+        {},
+      ]);
       known = new Set([...named, ...fleet.units.map((u) => u.vm).filter((v): v is string => !!v)]);
     } catch {
       return; // fleet does not answer (a cold cluster): check-fleet says which VMs it does not know
     }
   }
   const bad = vms.map((vm, i) => [vm, i] as const).filter(([vm]) => !known!.has(vm));
-  if (bad.length) checked(() => {
-    throw new Error(bad.map(([vm, i]) => `vms[${i}]: ${JSON.stringify(vm)} is not ${source}`).join('; '));
-  });
+  if (bad.length)
+    checked(() => {
+      throw new Error(bad.map(([vm, i]) => `vms[${i}]: ${JSON.stringify(vm)} is not ${source}`).join('; '));
+    });
 }

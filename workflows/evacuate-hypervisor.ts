@@ -80,20 +80,38 @@ const EXECUTION = STEPS.slice(STEPS.findIndex((s) => s.id === 'approve') + 1);
 export function hostRoles(inv: Inventory, host: string) {
   const clients = glusterClients(inv);
   const servers = glusterServers(inv);
-  return { glusterServer: servers.includes(host), glusterClient: clients.includes(host) || servers.includes(host), etcdMember: etcdMembers(inv).includes(host) };
+  return {
+    glusterServer: servers.includes(host),
+    glusterClient: clients.includes(host) || servers.includes(host),
+    etcdMember: etcdMembers(inv).includes(host),
+  };
 }
 
 /** etcd quorum with `host` down. */
 export function etcdCheck(inv: Inventory, etcd: EtcdHealth, host: string): CheckResult {
   const c = checkMemberStop({ members: etcdMembers(inv), healthy: etcd.healthyMembers, stopping: host, service: 'etcd' });
-  return { ok: c.ok, reason: c.reason, evidence: { members: etcdMembers(inv), healthy: etcd.healthyMembers, unhealthy: etcd.unhealthyMembers, quorum: c.quorum, healthyAfter: c.healthyAfter } };
+  return {
+    ok: c.ok,
+    reason: c.reason,
+    evidence: { members: etcdMembers(inv), healthy: etcd.healthyMembers, unhealthy: etcd.unhealthyMembers, quorum: c.quorum, healthyAfter: c.healthyAfter },
+  };
 }
 
 export function glusterCheck(g: GlusterHealth): CheckResult {
   return {
     ok: g.healthy,
     reason: g.problems.join('; ') || undefined,
-    evidence: { ranOn: g.ranOn, volumes: g.volumes.map((v) => ({ volume: v.volume, type: v.type, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon, bricks: v.bricks })) },
+    evidence: {
+      ranOn: g.ranOn,
+      volumes: g.volumes.map((v) => ({
+        volume: v.volume,
+        type: v.type,
+        healEntries: v.healEntries,
+        rebalanceRunning: v.rebalanceRunning,
+        tierDaemon: v.tierDaemon,
+        bricks: v.bricks,
+      })),
+    },
   };
 }
 
@@ -129,7 +147,9 @@ export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promis
 
   let gluster: GlusterHealth | undefined;
   if (roles.glusterServer) {
-    gluster = (await proc.step('gluster-health', 'GlusterFS health check (tier, rebalance, heal)', () => act.glusterHealth({ avoid: [host] }), { skippable: false }))!;
+    gluster = (await proc.step('gluster-health', 'GlusterFS health check (tier, rebalance, heal)', () => act.glusterHealth({ avoid: [host] }), {
+      skippable: false,
+    }))!;
   } else proc.markSkipped('gluster-health', 'GlusterFS health check (tier, rebalance, heal)', `${host} is not a GlusterFS server`);
 
   let etcd: EtcdHealth | undefined;
@@ -179,10 +199,16 @@ export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promis
   await proc.ensure('recheck-fleet', 'Re-check before stopping fleet: same units, still room', async () => {
     const now = await act.fleetState({ avoid: [host] });
     const before = onHost.map((u) => u.unit).sort();
-    const after = unitsOn(now, host).map((u) => u.unit).sort();
+    const after = unitsOn(now, host)
+      .map((u) => u.unit)
+      .sort();
     evacuation = planEvacuation(now.snapshot, host, { neverTouch });
     if (before.join() !== after.join()) {
-      return { ok: false, reason: `the units on ${host} changed since the plan was approved (was: ${before.join(', ') || 'none'}; now: ${after.join(', ') || 'none'})`, evidence: { before, after } };
+      return {
+        ok: false,
+        reason: `the units on ${host} changed since the plan was approved (was: ${before.join(', ') || 'none'}; now: ${after.join(', ') || 'none'})`,
+        evidence: { before, after },
+      };
     }
     return capacityCheck(evacuation);
   });
@@ -204,25 +230,34 @@ export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promis
 
   if (roles.glusterServer) {
     await proc.ensure('recheck-gluster', 'Re-check GlusterFS before stopping the server', async () => glusterCheck(await act.glusterHealth({ avoid: [host] })));
-    await proc.step('stop-gluster', `GlusterFS shutdown on ${host}: stop daemons, stop-all-gluster-processes.sh -g`, () =>
-      act.stopGlusterServer.executeWithOptions({ startToCloseTimeout: '5m', summary: `stop GlusterFS on ${host}` }, [{ host }]),
-    { changes: true });
+    await proc.step(
+      'stop-gluster',
+      `GlusterFS shutdown on ${host}: stop daemons, stop-all-gluster-processes.sh -g`,
+      () => act.stopGlusterServer.executeWithOptions({ startToCloseTimeout: '5m', summary: `stop GlusterFS on ${host}` }, [{ host }]),
+      { changes: true },
+    );
   } else {
     proc.markSkipped('recheck-gluster', 'Re-check GlusterFS before stopping the server', `${host} is not a GlusterFS server`);
     proc.markSkipped('stop-gluster', 'GlusterFS shutdown: stop daemons, stop-all-gluster-processes.sh', `${host} is not a GlusterFS server`);
   }
 
   if (roles.glusterClient) {
-    await proc.step('unmount-gluster', `Gluster client stop on ${host}: umount -t fuse.glusterfs -a`, () =>
-      act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }]),
-    { changes: true });
+    await proc.step(
+      'unmount-gluster',
+      `Gluster client stop on ${host}: umount -t fuse.glusterfs -a`,
+      () => act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }]),
+      { changes: true },
+    );
   } else proc.markSkipped('unmount-gluster', 'Gluster client stop: umount -t fuse.glusterfs -a', `${host} mounts no GlusterFS volume`);
 
   if (roles.etcdMember) {
     await proc.ensure('recheck-etcd', 'Re-check etcd quorum before stopping the member', async () => etcdCheck(inv, await act.etcdHealth({}), host));
-    await proc.step('stop-etcd', `Etcd shutdown on ${host}: systemctl stop etcd`, () =>
-      act.stopEtcd.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl stop etcd on ${host}` }, [{ host }]),
-    { changes: true });
+    await proc.step(
+      'stop-etcd',
+      `Etcd shutdown on ${host}: systemctl stop etcd`,
+      () => act.stopEtcd.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl stop etcd on ${host}` }, [{ host }]),
+      { changes: true },
+    );
   } else {
     proc.markSkipped('recheck-etcd', 'Re-check etcd quorum before stopping the member', `${host} is not an etcd member`);
     proc.markSkipped('stop-etcd', 'Etcd shutdown: systemctl stop etcd', `${host} is not an etcd member`);
@@ -254,8 +289,16 @@ function planView(
     evacuatedWeight: evacuation.evacuatedWeight,
     loadBefore: evacuation.loadBefore,
     loadAfter: evacuation.loadAfter,
-    gluster: gluster?.volumes.map((v) => ({ volume: v.volume, type: v.type, heals: v.heals, healEntries: v.healEntries, rebalanceRunning: v.rebalanceRunning, tierDaemon: v.tierDaemon })),
-    etcd: etcd && etcdC ? { healthy: etcd.healthyMembers, unhealthy: etcd.unhealthyMembers, quorum: etcdC.quorum, healthyAfter: etcdC.healthyAfter } : undefined,
+    gluster: gluster?.volumes.map((v) => ({
+      volume: v.volume,
+      type: v.type,
+      heals: v.heals,
+      healEntries: v.healEntries,
+      rebalanceRunning: v.rebalanceRunning,
+      tierDaemon: v.tierDaemon,
+    })),
+    etcd:
+      etcd && etcdC ? { healthy: etcd.healthyMembers, unhealthy: etcd.unhealthyMembers, quorum: etcdC.quorum, healthyAfter: etcdC.healthyAfter } : undefined,
     steps: [
       `systemctl stop fleet on ${host}`,
       ...(roles.glusterServer ? [`systemctl stop glusterfsd glusterd on ${host}`, `${inv.gluster?.stopAllScript} -g on ${host}`] : []),

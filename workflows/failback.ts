@@ -98,7 +98,11 @@ export function balancedHosts(inv: Inventory, expr: string | undefined): string[
 /** DHCP, DNS and critical VMs: they serve the others, a failback moves them only when named. */
 export function infraVms(inv: Inventory): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [key, what] of [['dhcp', 'a DHCP VM'], ['dns', 'a DNS VM'], ['critical', 'a critical VM (vms.critical)']] as const) {
+  for (const [key, what] of [
+    ['dhcp', 'a DHCP VM'],
+    ['dns', 'a DNS VM'],
+    ['critical', 'a critical VM (vms.critical)'],
+  ] as const) {
     for (const vm of vmSet(inv, key)) if (!out.has(vm)) out.set(vm, what);
   }
   return out;
@@ -108,7 +112,8 @@ export function infraVms(inv: Inventory): Map<string, string> {
 export function checkMoveInfra(inv: Inventory, names: string[] | undefined): void {
   const infra = infraVms(inv);
   (names ?? []).forEach((vm, i) => {
-    if (!infra.has(vm)) throw new Error(`moveInfra[${i}]: ${JSON.stringify(vm)} is not an infrastructure VM (DHCP, DNS or vms.critical) of cluster ${inv.cluster}`);
+    if (!infra.has(vm))
+      throw new Error(`moveInfra[${i}]: ${JSON.stringify(vm)} is not an infrastructure VM (DHCP, DNS or vms.critical) of cluster ${inv.cluster}`);
   });
 }
 
@@ -162,10 +167,21 @@ export async function runFailback(
   // fleet may start any moved VM on any host it schedules on: each must have the VM images (mounts).
   const destinations = (s: ClusterSnapshot) => balancedHosts(inv, o.hosts).filter((h) => s.hosts.some((x) => x.name === h && x.up && x.schedulable));
   const mountsCheck = async (s: ClusterSnapshot) =>
-    readinessCheck(await act.hostReadiness({ hosts: destinations(s) }), { mountsOnly: true, why: 'fleet would start VMs there without their images; mount the volumes (or stop fleetd there) first' });
+    readinessCheck(await act.hostReadiness({ hosts: destinations(s) }), {
+      mountsOnly: true,
+      why: 'fleet would start VMs there without their images; mount the volumes (or stop fleetd there) first',
+    });
   await proc.ensure('check-destinations', 'Every host fleet may start a VM on mounts the GlusterFS volumes', () => mountsCheck(fleet.snapshot));
   let { hosts, plan, moves, held } = planFailback(inv, fleet.snapshot, o);
-  const view = (): FailbackPlanned => ({ moves, spreadBefore: plan.spreadBefore, spreadAfter: plan.spreadAfter, loadBefore: plan.loadBefore, loadAfter: plan.loadAfter, held, optimal: plan.optimal });
+  const view = (): FailbackPlanned => ({
+    moves,
+    spreadBefore: plan.spreadBefore,
+    spreadAfter: plan.spreadAfter,
+    loadBefore: plan.loadBefore,
+    loadAfter: plan.loadAfter,
+    held,
+    optimal: plan.optimal,
+  });
   let planned = view();
   const summary = () =>
     `${moves.length} move(s): weight spread over ${hosts.length} hypervisors ${plan.spreadBefore} → ${plan.spreadAfter} (${plan.optimal ? 'optimal' : 'best found, not proven optimal'})`;
@@ -203,7 +219,11 @@ export async function runFailback(
     if (sameMoves(moves, approved)) break;
     proc.plan([], { ...(proc.progress.plan as object | undefined), failback: planned });
     if (moves.length === 0) {
-      proc.markSkipped('move-vms', 'Move VMs: fleetctl unload, fleetctl start', `the cluster changed since the approval and no move lowers the spread now (approved: ${movesText(approved)})`);
+      proc.markSkipped(
+        'move-vms',
+        'Move VMs: fleetctl unload, fleetctl start',
+        `the cluster changed since the approval and no move lowers the spread now (approved: ${movesText(approved)})`,
+      );
       return none();
     }
     message = `The cluster changed while the plan waited for approval (approved: ${movesText(approved)}). New plan: ${summary()}: ${movesText(moves)}.`;
@@ -214,38 +234,56 @@ export async function runFailback(
   const budget = o.maxMoves;
   const done: FailbackMove[] = [];
   let todo = [...moves];
-  await proc.step('move-vms', `Move ${moves.length} VM(s): fleetctl unload, fleetctl start, one at a time`, async () => {
-    // A retry of this step goes on from the move in flight: `done` and `todo` are the workflow's record.
-    while (todo.length) {
-      await proc.checkpoint();
-      const m = todo[0]!;
-      const r = await waits.moveUnit.executeWithOptions({ startToCloseTimeout: '10m', summary: `move ${m.vm} from ${m.from} (planned: ${m.plannedTo})` }, [{ unit: m.unit, from: m.from }]);
-      done.push({ ...m, to: r.to });
-      todo.shift();
-      proc.note('move-vms', `${done.length} moved: ${done.map((d) => `${d.vm} ${d.from}→${d.to}${d.to === d.plannedTo ? '' : ` (planned ${d.plannedTo})`}`).join(', ')}`);
-      if (r.to === m.plannedTo) continue;
-      // It landed elsewhere: the rest of the plan assumed another state. Plan it again from what is.
-      const now = await act.fleetState({});
-      const left = budget === undefined ? undefined : budget - done.length;
-      const re = left === 0 ? undefined : planFailback(inv, now.snapshot, { ...o, maxMoves: left }, done.map((d) => d.vm));
-      const after = `${m.vm} landed on ${r.to ?? 'no host'}, not ${m.plannedTo}`;
-      const rest = re?.moves ?? [];
-      const spreadAfter = re ? re.plan.spreadAfter : weightSpread(loadByHost(now.snapshot), hosts);
-      // Worse than approved: the operator decides whether the new rest runs (nothing left: the result says it).
-      const worse = spreadAfter > approvedSpread && rest.length > 0;
-      replans.push({ after, moves: rest, spreadAfter, asked: worse });
-      if (worse) {
-        await proc.gate({
-          name: GATE.failbackReplanned,
-          kind: 'approval',
-          message: `${after}. The rest of the plan, made again: ${movesText(rest)}; weight spread ${spreadAfter}, worse than the ${approvedSpread} approved. Approve to go on with it, reject to stop here (the VMs already moved stay where they run).`,
-          evidence: { after, approvedSpreadAfter: approvedSpread, spreadAfter, moves: rest, done },
-          options: ['approve', 'reject'],
-        });
+  await proc.step(
+    'move-vms',
+    `Move ${moves.length} VM(s): fleetctl unload, fleetctl start, one at a time`,
+    async () => {
+      // A retry of this step goes on from the move in flight: `done` and `todo` are the workflow's record.
+      while (todo.length) {
+        await proc.checkpoint();
+        const m = todo[0]!;
+        const r = await waits.moveUnit.executeWithOptions({ startToCloseTimeout: '10m', summary: `move ${m.vm} from ${m.from} (planned: ${m.plannedTo})` }, [
+          { unit: m.unit, from: m.from },
+        ]);
+        done.push({ ...m, to: r.to });
+        todo.shift();
+        proc.note(
+          'move-vms',
+          `${done.length} moved: ${done.map((d) => `${d.vm} ${d.from}→${d.to}${d.to === d.plannedTo ? '' : ` (planned ${d.plannedTo})`}`).join(', ')}`,
+        );
+        if (r.to === m.plannedTo) continue;
+        // It landed elsewhere: the rest of the plan assumed another state. Plan it again from what is.
+        const now = await act.fleetState({});
+        const left = budget === undefined ? undefined : budget - done.length;
+        const re =
+          left === 0
+            ? undefined
+            : planFailback(
+                inv,
+                now.snapshot,
+                { ...o, maxMoves: left },
+                done.map((d) => d.vm),
+              );
+        const after = `${m.vm} landed on ${r.to ?? 'no host'}, not ${m.plannedTo}`;
+        const rest = re?.moves ?? [];
+        const spreadAfter = re ? re.plan.spreadAfter : weightSpread(loadByHost(now.snapshot), hosts);
+        // Worse than approved: the operator decides whether the new rest runs (nothing left: the result says it).
+        const worse = spreadAfter > approvedSpread && rest.length > 0;
+        replans.push({ after, moves: rest, spreadAfter, asked: worse });
+        if (worse) {
+          await proc.gate({
+            name: GATE.failbackReplanned,
+            kind: 'approval',
+            message: `${after}. The rest of the plan, made again: ${movesText(rest)}; weight spread ${spreadAfter}, worse than the ${approvedSpread} approved. Approve to go on with it, reject to stop here (the VMs already moved stay where they run).`,
+            evidence: { after, approvedSpreadAfter: approvedSpread, spreadAfter, moves: rest, done },
+            options: ['approve', 'reject'],
+          });
+        }
+        todo = rest;
       }
-      todo = rest;
-    }
-  }, { skippable: false, changes: true });
+    },
+    { skippable: false, changes: true },
+  );
   const after = await act.fleetState({});
   const loadAfter = loadByHost(after.snapshot);
   return { hosts, planned, moves: done, replans, spreadAfter: weightSpread(loadAfter, hosts), loadAfter };

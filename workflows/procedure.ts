@@ -43,7 +43,6 @@ import { awaitDecision, decisionError, type GateState } from './gate';
 import { AWAITING_APPROVAL, CLUSTER, PHASE, PROCEDURE, TARGET } from './search-attributes';
 import { notifyGateOpened } from './notify';
 
-
 export interface GateSpec {
   name: string;
   kind: GateRecord['kind'];
@@ -335,7 +334,8 @@ export class Procedure {
 
   /** Opens a gate and waits for its decision. abort / reject end the procedure. */
   async gate(spec: GateSpec): Promise<GateRecord> {
-    if (this.progress.dryRun) throw ApplicationFailure.nonRetryable(`dry run reached gate ${spec.name}: a dry run never waits for a decision`, FAILURE.dryRunFailed);
+    if (this.progress.dryRun)
+      throw ApplicationFailure.nonRetryable(`dry run reached gate ${spec.name}: a dry run never waits for a decision`, FAILURE.dryRunFailed);
     const record: GateRecord = {
       name: spec.name,
       kind: spec.kind,
@@ -388,7 +388,10 @@ export class Procedure {
     const gate = this.gates.current;
     if (gate) {
       lines.push(`**Waiting at gate \`${gate.name}\`**: ${md(gate.message)}`);
-      lines.push(`Answer with: ${gate.options.join(', ')} (signal \`approve\`/\`reject\`, or \`decide\` with {"decision": ..., "by": ..., "reason": ...}).`, '');
+      lines.push(
+        `Answer with: ${gate.options.join(', ')} (signal \`approve\`/\`reject\`, or \`decide\` with {"decision": ..., "by": ..., "reason": ...}).`,
+        '',
+      );
     }
     if (p.dryRun && this.failedChecks.length) {
       lines.push(`**${this.failedChecks.length} safety check(s) failed** — a real run would park on each:`);

@@ -78,7 +78,8 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
       ['check-etcd', 'Etcd start-up check: every member healthy'],
       ['recheck-host-ready', 'Re-check before fleet starts: daemons running, volumes mounted'],
       ['start-fleet', 'Fleet start-up: systemctl start fleet'],
-    ] as const) proc.markSkipped(id, title, 'dry run');
+    ] as const)
+      proc.markSkipped(id, title, 'dry run');
   } else {
     if (roles.glusterClient || roles.glusterServer) {
       const minutes = input.healWaitMinutes ?? 30;
@@ -109,15 +110,24 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
     // fleet places VMs on the host as soon as fleetd runs: its images must be there.
     await ensureHostReady(proc, 'recheck-host-ready', host);
     proc.setPhase('starting fleet');
-    await proc.step('start-fleet', `Fleet start-up on ${host}: systemctl start fleet`, () =>
-      act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }]),
-    { changes: true });
+    await proc.step(
+      'start-fleet',
+      `Fleet start-up on ${host}: systemctl start fleet`,
+      () => act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }]),
+      { changes: true },
+    );
   }
 
   const fleet = (await proc.step('measure-load', 'Measure the load of each hypervisor (unit Weights)', () => act.fleetState({}), { skippable: false }))!;
   if (input.dryRun) fleet.snapshot = asIfFleetRuns(fleet.snapshot, host);
   const load = loadByHost(fleet.snapshot);
-  proc.note('measure-load', Object.entries(load).filter(([, w]) => w > 0 || fleet.snapshot.hosts.some((x) => x.name === host)).map(([h, w]) => `${h} ${w}`).join(', '));
+  proc.note(
+    'measure-load',
+    Object.entries(load)
+      .filter(([, w]) => w > 0 || fleet.snapshot.hosts.some((x) => x.name === host))
+      .map(([h, w]) => `${h} ${w}`)
+      .join(', '),
+  );
 
   let failbackResult: ReintegrationResult['failback'];
   if (input.noFailback) {
@@ -126,12 +136,20 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
       ['plan-failback', 'Plan the moves'],
       [GATE.approveFailback, 'Approval of the failback moves'],
       ['move-vms', 'Move VMs'],
-    ] as const) proc.markSkipped(id, title, 'failback not asked (noFailback)');
+    ] as const)
+      proc.markSkipped(id, title, 'failback not asked (noFailback)');
   } else {
     proc.setPhase('failback');
     failbackResult = await runFailback(proc, inv, fleet, { ...input, prefer: host, gateOptions: ['approve', 'skip', 'abort'] });
   }
-  const result: ReintegrationResult = { host, dryRun: !!input.dryRun, loadByHost: load, failback: failbackResult, gates: proc.progress.gates, skipped: skippedSteps(proc) };
+  const result: ReintegrationResult = {
+    host,
+    dryRun: !!input.dryRun,
+    loadByHost: load,
+    failback: failbackResult,
+    gates: proc.progress.gates,
+    skipped: skippedSteps(proc),
+  };
   return proc.finish(result);
 }
 

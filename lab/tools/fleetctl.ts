@@ -179,7 +179,17 @@ async function waitForSystemdActive(ctx: ToolContext, units: UnitState[], attemp
 }
 
 export const fleetctl: Tool = async (ctx) => {
-  const { flags, rest } = takeFlags(ctx.args, ['fields', 'block-attempts', 'endpoint', 'driver', 'tunnel', 'request-timeout', 'etcd-key-prefix', 'ssh-port', 'known-hosts-file']);
+  const { flags, rest } = takeFlags(ctx.args, [
+    'fields',
+    'block-attempts',
+    'endpoint',
+    'driver',
+    'tunnel',
+    'request-timeout',
+    'etcd-key-prefix',
+    'ssh-port',
+    'known-hosts-file',
+  ]);
   const [cmd, ...names] = rest;
   const model = ctx.model;
   const me = model.machine(ctx.host);
@@ -221,7 +231,14 @@ export const fleetctl: Tool = async (ctx) => {
 
   switch (cmd) {
     case 'list-machines':
-      return listing(ctx, model.fleetMachines(), machineFields(model), model.fleetVariant === 'seeds' ? 'machine,hostname,ip,metadata' : 'machine,ip,metadata', flags, cmd);
+      return listing(
+        ctx,
+        model.fleetMachines(),
+        machineFields(model),
+        model.fleetVariant === 'seeds' ? 'machine,hostname,ip,metadata' : 'machine,ip,metadata',
+        flags,
+        cmd,
+      );
     case 'list-units': {
       // registry UnitStates: the units an agent reports, by unit name then machine id
       const units = [...model.units.values()].filter((u) => u.host).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));

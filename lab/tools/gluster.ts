@@ -255,7 +255,12 @@ export function volumeStatus(model: LabModel, v: VolumeState, host: string): str
     out += 'Hot Bricks:\n';
     for (const b of v.hotTier.bricks) {
       const m = model.machine(b.host);
-      out += statusRow(`Brick ${brickName(model, b.host, b.path)}`, 49152 + index + 32, v.status === 'Started' && m.power && m.glusterfsd, brickPid(model, b.host, index + 32));
+      out += statusRow(
+        `Brick ${brickName(model, b.host, b.path)}`,
+        49152 + index + 32,
+        v.status === 'Started' && m.power && m.glusterfsd,
+        brickPid(model, b.host, index + 32),
+      );
     }
     out += 'Cold Bricks:\n';
   }
@@ -269,7 +274,8 @@ export function volumeStatus(model: LabModel, v: VolumeState, host: string): str
       const m = model.machine(s);
       return servers.includes(s) && m.power && m.glusterd && m.glusterfs;
     });
-    for (const s of shds) out += statusRow(`Self-heal Daemon on ${s === host ? 'localhost' : storageName(model.machine(s))}`, undefined, true, shdPid(model, s));
+    for (const s of shds)
+      out += statusRow(`Self-heal Daemon on ${s === host ? 'localhost' : storageName(model.machine(s))}`, undefined, true, shdPid(model, s));
   }
   out += ` \nTask Status of Volume ${v.name}\n${STATUS_LINE}\n`;
   if (v.rebalance === 'not started') return `${out}There are no active volume tasks\n \n`;
@@ -318,14 +324,25 @@ export function rebalanceStatus(model: LabModel, v: VolumeState, host: string): 
   const given = v.rebalanceNodes;
   const nodes: RebalanceNode[] =
     given ??
-    servers.map((h) => ({ host: h, status: v.rebalance === 'completed' ? 'completed' : 'in progress', files: 0, bytes: 0, scanned: 0, failures: 0, skipped: 0, runSeconds: 0, timeLeftSeconds: 0 }));
+    servers.map((h) => ({
+      host: h,
+      status: v.rebalance === 'completed' ? 'completed' : 'in progress',
+      files: 0,
+      bytes: 0,
+      scanned: 0,
+      failures: 0,
+      skipped: 0,
+      runSeconds: 0,
+      timeLeftSeconds: 0,
+    }));
   // the peers that answer in peer order (a node down is skipped), the local node last ("localhost"),
   // as real GlusterFS 10.3 prints it (test/fixtures/gluster-real/rebalance-status-*)
   const ordered = [...nodes.filter((n) => n.host !== host), ...nodes.filter((n) => n.host === host)].filter((n) => {
     const m = model.machines.get(n.host);
     return !m || (m.power && m.glusterd);
   });
-  const f = (cells: string[]) => `${cells[0].padStart(40)} ${cells[1].padStart(16)} ${cells[2].padStart(13)} ${cells[3].padStart(13)} ${cells[4].padStart(13)} ${cells[5].padStart(13)} ${cells[6].padStart(20)} ${cells[7].padStart(18)}`;
+  const f = (cells: string[]) =>
+    `${cells[0].padStart(40)} ${cells[1].padStart(16)} ${cells[2].padStart(13)} ${cells[3].padStart(13)} ${cells[4].padStart(13)} ${cells[5].padStart(13)} ${cells[6].padStart(20)} ${cells[7].padStart(18)}`;
   const lines = [
     f(['Node', 'Rebalanced-files', 'size', 'scanned', 'failures', 'skipped', 'status', 'run time in h:m:s']),
     f(['---------', '-----------', '-----------', '-----------', '-----------', '-----------', '------------', '--------------']),
@@ -373,7 +390,9 @@ export function tierStatus(model: LabModel, v: VolumeState, host: string): strin
     Array(5).fill(col('---------')).join(' '),
     ...answering.map((h) => `${col(h === host ? 'localhost' : storageName(model.machine(h)))} ${col('0')} ${col('0')} ${col(v.hotTier!.daemon)} 0:0:0`),
     ...(answering.length < ordered.length
-      ? ["WARNING: glusterd might be down on one or more nodes. Please check the nodes that are down using 'gluster peer status' and start the glusterd on those nodes."]
+      ? [
+          "WARNING: glusterd might be down on one or more nodes. Please check the nodes that are down using 'gluster peer status' and start the glusterd on those nodes.",
+        ]
       : []),
     `Tiering Migration Functionality: ${v.name}: success`,
   ];

@@ -46,10 +46,15 @@ export const pkill: Tool = async (ctx) => {
 export const stopAllGluster: Tool = async (ctx) => {
   const model = ctx.model;
   const m = model.machine(ctx.host);
-  const opts = ctx.args.filter((a) => a.startsWith('-')).join('').replace(/-/g, '');
+  const opts = ctx.args
+    .filter((a) => a.startsWith('-'))
+    .join('')
+    .replace(/-/g, '');
   for (const o of opts) {
     if (o !== 'g') {
-      ctx.out(`Usage: ${ctx.tool} [-g] [-h]\n    options:\n    -g  Terminate in graceful mode\n    -h  Show this message, then exit\n\neg:\n 1. ${ctx.tool}\n 2. ${ctx.tool} -g\n`);
+      ctx.out(
+        `Usage: ${ctx.tool} [-g] [-h]\n    options:\n    -g  Terminate in graceful mode\n    -h  Show this message, then exit\n\neg:\n 1. ${ctx.tool}\n 2. ${ctx.tool} -g\n`,
+      );
       return o === 'h' ? 0 : 127;
     }
     if (m.glusterd) {
@@ -64,7 +69,10 @@ export const stopAllGluster: Tool = async (ctx) => {
   const vols = [...model.volumes.values()];
   const lines: string[] = [];
   if (m.glusterfs) vols.forEach((v, i) => m.mounts.has(v.name) && lines.push(`sending SIGTERM to mount process with pid: ${5000 + index * 20 + i}`));
-  if (m.glusterfsd) vols.forEach((v, i) => v.status === 'Started' && v.bricks.some((b) => b.host === ctx.host) && lines.push(`sending SIGTERM to pid: ${brickPid(model, ctx.host, i)}`));
+  if (m.glusterfsd)
+    vols.forEach(
+      (v, i) => v.status === 'Started' && v.bricks.some((b) => b.host === ctx.host) && lines.push(`sending SIGTERM to pid: ${brickPid(model, ctx.host, i)}`),
+    );
   // the self-heal daemon runs on a server of a started replicated volume
   const shd = vols.some((v) => v.status === 'Started' && v.type === 'replicate' && v.bricks.some((b) => b.host === ctx.host));
   if (m.glusterfs && shd) lines.push(`sending SIGTERM to pid: ${shdPid(model, ctx.host)}`);

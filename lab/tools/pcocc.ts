@@ -77,7 +77,15 @@ export function pcoccPs(model: LabModel, now = Date.now()): string {
     ...order.map((id) => byJob.get(id)!).map((u) => [String(u.jobId), u.vm, 'root', 'N/A', u.host!, pyDuration((now - u.startedAt) / 1000), 'N/A']),
   ];
   const widths = header.map((_, i) => Math.max(...rows.map((r) => r[i].length)) + 4);
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]))).join('').trimEnd() + '\n').join('');
+  return rows
+    .map(
+      (r) =>
+        r
+          .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i])))
+          .join('')
+          .trimEnd() + '\n',
+    )
+    .join('');
 }
 
 export const pcocc: Tool = async (ctx) => {

@@ -39,9 +39,21 @@ function service(model: LabModel, host: string, arg: string, real?: RealGluster)
   });
   switch (name) {
     case 'fleet.service':
-      return { name, description: 'fleet daemon', ...flag(() => m.fleetd, 'running', 1200), start: () => model.startFleetd(host), stop: () => model.stopFleetd(host) };
+      return {
+        name,
+        description: 'fleet daemon',
+        ...flag(() => m.fleetd, 'running', 1200),
+        start: () => model.startFleetd(host),
+        stop: () => model.stopFleetd(host),
+      };
     case 'glusterd.service':
-      return { name, description: 'GlusterFS, a clustered file-system server', ...flag(() => m.glusterd, 'running', 1300), start: () => model.startGlusterd(host), stop: () => model.stopGlusterd(host) };
+      return {
+        name,
+        description: 'GlusterFS, a clustered file-system server',
+        ...flag(() => m.glusterd, 'running', 1300),
+        start: () => model.startGlusterd(host),
+        stop: () => model.stopGlusterd(host),
+      };
     case 'glusterfsd.service':
       return {
         name,
@@ -118,7 +130,9 @@ function since(ms: number): string {
 function status(ctx: ToolContext, svc: Svc): number {
   const u = vmUnit(ctx.model, svc.name);
   const active = svc.active();
-  const loaded = u ? `loaded (/run/fleet/units/${svc.name}; linked-runtime; vendor preset: disabled)` : `loaded (/usr/lib/systemd/system/${svc.name}; enabled; vendor preset: disabled)`;
+  const loaded = u
+    ? `loaded (/run/fleet/units/${svc.name}; linked-runtime; vendor preset: disabled)`
+    : `loaded (/usr/lib/systemd/system/${svc.name}; enabled; vendor preset: disabled)`;
   const lines = [`  ${svc.name} - ${svc.description}`, `   Loaded: ${loaded}`];
   lines.push(`   Active: ${active} (${svc.sub()})${active === 'active' && u ? ` since ${since(u.startedAt)}` : ''}`);
   if (u && active === 'active') {

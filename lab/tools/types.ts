@@ -47,14 +47,15 @@ export function tabTable(rows: string[][]): string {
   const widths: number[] = [];
   for (const r of rows) r.forEach((c, i) => i < r.length - 1 && (widths[i] = Math.max(widths[i] ?? 0, c.length)));
   return rows
-    .map((r) =>
-      r
-        .map((c, i) => {
-          if (i === r.length - 1) return c;
-          const cellw = Math.ceil((widths[i] + 1) / 8) * 8;
-          return c + '\t'.repeat(Math.ceil((cellw - c.length) / 8));
-        })
-        .join('') + '\n',
+    .map(
+      (r) =>
+        r
+          .map((c, i) => {
+            if (i === r.length - 1) return c;
+            const cellw = Math.ceil((widths[i] + 1) / 8) * 8;
+            return c + '\t'.repeat(Math.ceil((cellw - c.length) / 8));
+          })
+          .join('') + '\n',
     )
     .join('');
 }

@@ -35,7 +35,9 @@ describe('nothing is left running', () => {
   });
   it('no glusterd, brick or FUSE client of a real-GlusterFS lab, and none of its namespaces', () => {
     expect(processes('^/?[a-z/]*gluster(d|fs|fsd)( |$)')).toEqual([]);
-    const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(NETNS_PREFIX));
+    const namespaces = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.startsWith(NETNS_PREFIX));
     expect(namespaces).toEqual([]);
   });
 });

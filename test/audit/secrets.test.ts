@@ -13,7 +13,10 @@ let clients: Client[];
 beforeAll(async () => {
   connection = await Connection.connect({ address: inject('temporalAddress') });
   const { namespaces } = await connection.workflowService.listNamespaces({ pageSize: 1000 });
-  clients = namespaces.map((n) => n.namespaceInfo!.name!).filter((n) => n !== 'temporal-system').map((namespace) => new Client({ connection, namespace }));
+  clients = namespaces
+    .map((n) => n.namespaceInfo!.name!)
+    .filter((n) => n !== 'temporal-system')
+    .map((namespace) => new Client({ connection, namespace }));
 });
 afterAll(async () => {
   await connection?.close();
@@ -44,8 +47,17 @@ describe('secrets never reach Temporal', () => {
     const { mkdtempSync } = await import('node:fs');
     const dir = mkdtempSync('/tmp/hvflow-audit-');
     const key = await generateKeyPair(`${dir}/id`);
-    const samples = [readFileSync(key.privateKeyPath, 'utf8'), Buffer.from(readFileSync(key.privateKeyPath)).toString('base64'), 'pw lab-bmc-password', '{"password": "x"}'];
-    for (const sample of samples) expect(SECRETS.some(([, re]) => re.test(sample)), sample.slice(0, 40)).toBe(true);
+    const samples = [
+      readFileSync(key.privateKeyPath, 'utf8'),
+      Buffer.from(readFileSync(key.privateKeyPath)).toString('base64'),
+      'pw lab-bmc-password',
+      '{"password": "x"}',
+    ];
+    for (const sample of samples)
+      expect(
+        SECRETS.some(([, re]) => re.test(sample)),
+        sample.slice(0, 40),
+      ).toBe(true);
   });
 
   it('no history, memo or search attribute of any procedure run in this suite holds a secret', async () => {

@@ -99,17 +99,27 @@ const json = <T = any>(r: Run): T => {
 /** Runs at most `n` at a time. */
 async function limited<T>(items: T[], n: number, fn: (t: T) => Promise<void>) {
   const queue = [...items];
-  await Promise.all(Array.from({ length: n }, async () => {
-    for (let t = queue.shift(); t !== undefined; t = queue.shift()) await fn(t);
-  }));
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (let t = queue.shift(); t !== undefined; t = queue.shift()) await fn(t);
+    }),
+  );
 }
 
 // Procedures and schedules a test leaves behind must not hold the cluster's lock for the next.
 const startedIds: string[] = [];
 const scheduleIds: string[] = [];
 afterEach(async () => {
-  for (const id of startedIds.splice(0)) await h.client.workflow.getHandle(id).terminate('test over').catch(() => undefined);
-  for (const id of scheduleIds.splice(0)) await h.client.schedule.getHandle(id).delete().catch(() => undefined);
+  for (const id of startedIds.splice(0))
+    await h.client.workflow
+      .getHandle(id)
+      .terminate('test over')
+      .catch(() => undefined);
+  for (const id of scheduleIds.splice(0))
+    await h.client.schedule
+      .getHandle(id)
+      .delete()
+      .catch(() => undefined);
   await lockReleased();
 });
 
@@ -122,7 +132,10 @@ async function listScheduleIds(): Promise<string[]> {
 async function lockReleased() {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
-    const d = await h.client.workflow.getHandle(lockWorkflowId('ocean')).describe().catch(() => undefined);
+    const d = await h.client.workflow
+      .getHandle(lockWorkflowId('ocean'))
+      .describe()
+      .catch(() => undefined);
     if (d?.status.name !== 'RUNNING') return;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -141,7 +154,9 @@ describe('hvflow CLI', () => {
     expect(out).toMatch(/roles: GlusterFS client, etcd member/);
     expect(out).toMatch(/Units \/ VMs to move off worker1: 3, total weight 20000/);
     for (const vm of ['i0conf1', 'ns1', 'ns2']) expect(out).toMatch(new RegExp(`^\\s+${vm}\\s+pcocc-vm-${vm}\\.service\\s+\\d+\\s+(top|worker)\\d`, 'm'));
-    expect(out).toMatch(/Execution order[^\n]*\n\s+1\. systemctl stop fleet on worker1\n\s+2\. umount -t fuse\.glusterfs -a on worker1\n\s+3\. systemctl stop etcd on worker1/);
+    expect(out).toMatch(
+      /Execution order[^\n]*\n\s+1\. systemctl stop fleet on worker1\n\s+2\. umount -t fuse\.glusterfs -a on worker1\n\s+3\. systemctl stop etcd on worker1/,
+    );
     expect(out).toMatch(/↷ Approval of the evacuation plan — dry run/);
     expect(out).toMatch(/approve-evacuation \(approve \/ reject\)/);
     // The cluster shutdown's plan (seed 001 order), from the same table.
@@ -183,7 +198,10 @@ describe('hvflow CLI', () => {
     expect(badHost.code).toBe(2);
     expect(badHost.stderr).toMatch(/host: "top1;reboot" must be a lowercase DNS label/);
     expect(badHostJson.code).toBe(2);
-    expect(json(badHostJson).error).toMatchObject({ exitCode: 2, message: expect.stringMatching(/invalid input: host: "top1;reboot" must be a lowercase DNS label/) });
+    expect(json(badHostJson).error).toMatchObject({
+      exitCode: 2,
+      message: expect.stringMatching(/invalid input: host: "top1;reboot" must be a lowercase DNS label/),
+    });
     expect(badNumber.code).toBe(2);
     expect(badNumber.stderr).toMatch(/maxMoves \(--max-moves\): "lots" must be a whole number from 1 to 10000/);
     expect(badDecision.code).toBe(2);
@@ -226,12 +244,14 @@ describe('hvflow CLI', () => {
     });
   });
 
-  it('an input only the workflow can check (a host or VM the cluster does not have) is refused like the CLI\'s own refusals: exit 2, the field named', async () => {
+  it("an input only the workflow can check (a host or VM the cluster does not have) is refused like the CLI's own refusals: exit 2, the field named", async () => {
     const seq = lastSeq();
     const [host, vm] = await Promise.all([hvflow(['plan', 'evacuate', 'top9']), hvflow(['--json', 'plan', 'startup', '--vms', 'ns1,nosuchvm'])]);
     expect(host.code, host.stdout + host.stderr).toBe(2);
     expect(host.stderr).toMatch(/^error: /);
-    expect(host.stderr).toMatch(/host: "top9" is not a hypervisor of cluster ocean \(refused by hvflow-ocean-evacuate-plan-top9-\d{8}T\d{9}Z; nothing was done\)$/m);
+    expect(host.stderr).toMatch(
+      /host: "top9" is not a hypervisor of cluster ocean \(refused by hvflow-ocean-evacuate-plan-top9-\d{8}T\d{9}Z; nothing was done\)$/m,
+    );
     // Neither in a saved list nor a VM of the cluster: not planned, refused (the start-up's own check, workflows/cluster-startup.ts).
     expect(vm.code, vm.stdout + vm.stderr).toBe(2);
     expect(json(vm).error).toMatchObject({
@@ -254,7 +274,9 @@ describe('hvflow CLI', () => {
       expect(asJson.code).toBe(1);
       const r = json(asJson);
       expect(r.status).toBe('COMPLETED');
-      expect(r.failedChecks).toEqual(expect.arrayContaining([expect.objectContaining({ reason: expect.stringMatching(/volspoms1: 36 heal entries pending/) })]));
+      expect(r.failedChecks).toEqual(
+        expect.arrayContaining([expect.objectContaining({ reason: expect.stringMatching(/volspoms1: 36 heal entries pending/) })]),
+      );
       // The dry run ended on its own: no gate was opened, nobody (not even the CLI) decided anything.
       const progress = await h.client.workflow.getHandle(r.workflowId).query(progressQuery);
       expect(progress.gates).toEqual([]);
@@ -304,7 +326,23 @@ describe('hvflow CLI', () => {
     const id = 'cli-test-window';
     scheduleIds.push(id);
     const created = await hvflow([
-      '--json', 'schedule', 'create', 'evacuate', 'worker1', '--id', id, '--at', 'sat 02:00', '--tz', 'Europe/Paris', '--by', 'alice', '--reason', 'disk swap', '--gate-timeout', '4h',
+      '--json',
+      'schedule',
+      'create',
+      'evacuate',
+      'worker1',
+      '--id',
+      id,
+      '--at',
+      'sat 02:00',
+      '--tz',
+      'Europe/Paris',
+      '--by',
+      'alice',
+      '--reason',
+      'disk swap',
+      '--gate-timeout',
+      '4h',
     ]);
     expect(created.code, created.stderr + created.stdout).toBe(0);
     expect(json(created)).toMatchObject({ scheduleId: id, procedure: 'evacuate', target: 'worker1', timeZone: 'Europe/Paris', overlap: 'SKIP', paused: false });
@@ -328,7 +366,9 @@ describe('hvflow CLI', () => {
     expect(d.action.args).toEqual([{ cluster: 'ocean', host: 'worker1', requestedBy: `schedule:${id}`, reason: 'disk swap', gatePolicy: { timeout: '4h' } }]);
     // The next run is a Saturday at 02:00 in Paris.
     const next = d.info.nextActionTimes[0]!;
-    const paris = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', weekday: 'short', hour: '2-digit', minute: '2-digit', hour12: false }).format(next);
+    const paris = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Paris', weekday: 'short', hour: '2-digit', minute: '2-digit', hour12: false }).format(
+      next,
+    );
     expect(paris).toBe('Sat 02:00');
 
     const [list, paused] = [await hvflow(['schedule', 'list']), await hvflow(['--json', 'schedule', 'pause', id, '--by', 'bob', '--reason', 'change freeze'])];
@@ -385,8 +425,14 @@ describe('hvflow CLI', () => {
     // No ID: the procedure of the cluster waiting at a gate.
     const rejected = await hvflow(['--json', 'reject', '--by', 'bob', '--reason', 'not tonight']);
     expect(rejected.code, rejected.stderr).toBe(0);
-    expect(json(rejected)).toMatchObject({ workflowId: s.workflowId, gate: { name: 'approve-evacuation', decision: 'reject', by: 'bob', reason: 'not tonight' } });
-    const err = await h.client.workflow.getHandle(s.workflowId).result().catch((e) => e);
+    expect(json(rejected)).toMatchObject({
+      workflowId: s.workflowId,
+      gate: { name: 'approve-evacuation', decision: 'reject', by: 'bob', reason: 'not tonight' },
+    });
+    const err = await h.client.workflow
+      .getHandle(s.workflowId)
+      .result()
+      .catch((e) => e);
     expect(err).toBeInstanceOf(WorkflowFailedError);
     expect(String(err.cause?.message)).toMatch(/rejected at gate approve-evacuation by bob: not tonight; nothing was changed on the cluster/);
 
@@ -483,7 +529,10 @@ describe('hvflow CLI', () => {
 
     const watched = await watch.done;
     expect(watched.code, watched.stderr).toBe(0);
-    const views = watched.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const views = watched.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(views.length).toBeGreaterThan(1);
     expect(views.every((v) => v.workflowId === id)).toBe(true);
     expect(views[0].progress.gate.name).toBe('approve-evacuation');
@@ -497,15 +546,30 @@ describe('hvflow CLI', () => {
       ...procs.map((p) => [p]),
       ['plan'],
       ...procs.filter((p) => p !== 'status-report').map((p) => ['plan', p]),
-      ['approve'], ['reject'], ['decide'], ['pause'], ['resume'], ['abort'], ['status'], ['list'],
-      ['schedule'], ['schedule', 'create'], ...procs.map((p) => ['schedule', 'create', p]),
-      ['schedule', 'list'], ['schedule', 'show'], ['schedule', 'pause'], ['schedule', 'unpause'], ['schedule', 'trigger'], ['schedule', 'delete'],
+      ['approve'],
+      ['reject'],
+      ['decide'],
+      ['pause'],
+      ['resume'],
+      ['abort'],
+      ['status'],
+      ['list'],
+      ['schedule'],
+      ['schedule', 'create'],
+      ...procs.map((p) => ['schedule', 'create', p]),
+      ['schedule', 'list'],
+      ['schedule', 'show'],
+      ['schedule', 'pause'],
+      ['schedule', 'unpause'],
+      ['schedule', 'trigger'],
+      ['schedule', 'delete'],
     ];
     const failures: string[] = [];
     await limited(commands, 4, async (c) => {
       const r = await hvflow([...c, '--help'], { TEMPORAL_ADDRESS: '127.0.0.1:1' });
       if (r.code !== 0) failures.push(`${c.join(' ')}: exit ${r.code} ${r.stderr}`);
-      else if (!/Usage: hvflow/.test(r.stdout) || !/Examples?:\n\s+\$ hvflow /.test(r.stdout)) failures.push(`${c.join(' ')}: no usage or example:\n${r.stdout}`);
+      else if (!/Usage: hvflow/.test(r.stdout) || !/Examples?:\n\s+\$ hvflow /.test(r.stdout))
+        failures.push(`${c.join(' ')}: no usage or example:\n${r.stdout}`);
     });
     expect(failures).toEqual([]);
     const top = await hvflow(['--help']);

@@ -42,7 +42,16 @@ beforeAll(async () => {
     chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
       viewport: { width: 1400, height: 1000 },
       timezoneId: 'UTC',
     }),
@@ -182,7 +191,22 @@ describe('Temporal Web UI', () => {
       // As an operator types it (plus --address for the test server).
       execFileSync(
         temporal,
-        ['workflow', 'start', '--address', inject('temporalAddress'), '--namespace', testNamespace(), '--type', type, '--task-queue', h.taskQueue, '--workflow-id', workflowId, '--input', JSON.stringify(input)],
+        [
+          'workflow',
+          'start',
+          '--address',
+          inject('temporalAddress'),
+          '--namespace',
+          testNamespace(),
+          '--type',
+          type,
+          '--task-queue',
+          h.taskQueue,
+          '--workflow-id',
+          workflowId,
+          '--input',
+          JSON.stringify(input),
+        ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const handle = h.client.workflow.getHandle(workflowId);
@@ -267,10 +291,14 @@ describe('Temporal Web UI', () => {
     const payload = '{"by":"ui-operator","reason":"approved from the Web UI"}';
     const editor = dialog.locator('[contenteditable="true"][role="textbox"]');
     // The editor may still be settling when the dialog opens: type until it holds the payload.
-    await eventually('the signal payload in the dialog editor', async () => {
-      await typeInEditor(editor, payload);
-      return (await editor.innerText()).replace(/\s+/g, '') === payload.replace(/\s+/g, '');
-    }, 10_000);
+    await eventually(
+      'the signal payload in the dialog editor',
+      async () => {
+        await typeInEditor(editor, payload);
+        return (await editor.innerText()).replace(/\s+/g, '') === payload.replace(/\s+/g, '');
+      },
+      10_000,
+    );
     await dialog.getByTestId('confirm-modal-button').click();
     await dialog.waitFor({ state: 'hidden' });
 
@@ -281,12 +309,16 @@ describe('Temporal Web UI', () => {
     const r = await resultWithin(handle, 90_000);
 
     // The UI shows it completed (reloaded every few seconds: the page's own refresh is not awaited).
-    await eventually('status Completed in the UI', async () => {
-      if (await status('Completed').isVisible()) return true;
-      await page.reload();
-      await page.locator('main header').waitFor();
-      return false;
-    }, 30_000);
+    await eventually(
+      'status Completed in the UI',
+      async () => {
+        if (await status('Completed').isVisible()) return true;
+        await page.reload();
+        await page.locator('main header').waitFor();
+        return false;
+      },
+      30_000,
+    );
     const done = await currentDetails('phase: done');
     expect(done).toContain('phase: done');
     expect(done).not.toContain('Waiting at gate');
@@ -306,6 +338,4 @@ describe('Temporal Web UI', () => {
       return false;
     });
   });
-
 });
-

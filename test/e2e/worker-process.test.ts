@@ -89,7 +89,9 @@ describe('the worker process', () => {
       if ((sample(text, 'temporal_workflow_completed', { task_queue: taskQueue, workflow_type: 'clusterStatus' }) ?? 0) >= 1) break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    expect(sample(text, 'temporal_workflow_completed', { task_queue: taskQueue, workflow_type: 'clusterStatus', namespace: testNamespace() })).toBeGreaterThanOrEqual(1);
+    expect(
+      sample(text, 'temporal_workflow_completed', { task_queue: taskQueue, workflow_type: 'clusterStatus', namespace: testNamespace() }),
+    ).toBeGreaterThanOrEqual(1);
     // Activities of the procedure: executed, with their latency histogram.
     expect(sample(text, 'temporal_activity_execution_latency_count', { task_queue: taskQueue, activity_type: 'fleetState' })).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^# TYPE temporal_activity_execution_latency histogram$/m);
@@ -123,12 +125,21 @@ describe('the worker process', () => {
     });
     // The worker's own start line, with its configuration (no secret: the webhook is only on/off).
     const started = entries.find((e) => e.message === 'hvflow worker started');
-    expect(started).toMatchObject({ level: 'INFO', meta: { cluster: 'ocean', taskQueue, namespace: testNamespace(), metrics: `http://127.0.0.1:${metricsPort}/metrics`, webhook: 'off' } });
+    expect(started).toMatchObject({
+      level: 'INFO',
+      meta: { cluster: 'ocean', taskQueue, namespace: testNamespace(), metrics: `http://127.0.0.1:${metricsPort}/metrics`, webhook: 'off' },
+    });
     // The SDK's own messages carry their context as meta (worker state, workflow and activity ids).
     expect(entries.some((e) => e.meta?.sdkComponent === 'worker' && e.meta?.taskQueue === taskQueue)).toBe(true);
     expect(entries.some((e) => e.message === 'Workflow started' && e.meta?.workflowType === 'clusterStatus' && e.meta?.taskQueue === taskQueue)).toBe(true);
     expect(
-      entries.some((e) => e.message === 'Activity completed' && e.meta?.activityType === 'fleetState' && e.meta?.workflowType === 'clusterStatus' && typeof e.meta?.durationMs === 'number'),
+      entries.some(
+        (e) =>
+          e.message === 'Activity completed' &&
+          e.meta?.activityType === 'fleetState' &&
+          e.meta?.workflowType === 'clusterStatus' &&
+          typeof e.meta?.durationMs === 'number',
+      ),
     ).toBe(true);
     // No secret in the logs either.
     expect(stdout.join('\n')).not.toMatch(/PRIVATE KEY|lab-bmc-password/);

@@ -196,8 +196,14 @@ export function useHarness(labOptions: LabOptions = {}, workerOptions: HarnessWo
       return handle;
     },
     /** Sequence number of the lab's last command: mark a point in time. */
-    lastSeq: () => get().lab.commandLog().reduce((m, e) => Math.max(m, e.seq), 0),
+    lastSeq: () =>
+      get()
+        .lab.commandLog()
+        .reduce((m, e) => Math.max(m, e.seq), 0),
     /** State-changing commands the lab received since `seq`. */
-    mutatingSince: (seq: number) => get().lab.commandLog({ mutating: true }).filter((e) => e.seq > seq),
+    mutatingSince: (seq: number) =>
+      get()
+        .lab.commandLog({ mutating: true })
+        .filter((e) => e.seq > seq),
   };
 }

@@ -57,7 +57,10 @@ export async function startIpmiSim(o: { dir: string; address: string; user: stri
   await fsp.writeFile(path.join(o.dir, 'sim.emu'), 'mc_setbmc 0x20\nmc_add 0x20 0 no-device-sdrs 0x23 9 8 0x9f 0x1291 0xf02\nmc_enable 0x20\n');
   const log = await fsp.open(path.join(o.dir, 'ipmi_sim.log'), 'w');
   // -n: no console on stdin (it would need a terminal).
-  const child: ChildProcess = spawn(IPMI_SIM, ['-c', 'lan.conf', '-f', 'sim.emu', '-s', path.join(o.dir, 'state'), '-n'], { cwd: o.dir, stdio: ['ignore', log.fd, log.fd] });
+  const child: ChildProcess = spawn(IPMI_SIM, ['-c', 'lan.conf', '-f', 'sim.emu', '-s', path.join(o.dir, 'state'), '-n'], {
+    cwd: o.dir,
+    stdio: ['ignore', log.fd, log.fd],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await log.close();
   await waitListening(o.address, child, o.dir);
@@ -76,7 +79,8 @@ export async function startIpmiSim(o: { dir: string; address: string; user: stri
 async function waitListening(address: string, child: ChildProcess, dir: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`ipmi_sim exited at start: ${existsSync(path.join(dir, 'ipmi_sim.log')) ? readFileSync(path.join(dir, 'ipmi_sim.log'), 'utf8') : ''}`);
+    if (child.exitCode !== null)
+      throw new Error(`ipmi_sim exited at start: ${existsSync(path.join(dir, 'ipmi_sim.log')) ? readFileSync(path.join(dir, 'ipmi_sim.log'), 'utf8') : ''}`);
     if (execFileSync('ss', ['-Huln', 'src', `${address}:623`], { encoding: 'utf8' }).trim()) return;
     if (Date.now() > deadline) throw new Error(`ipmi_sim does not listen on ${address}:623`);
     await new Promise((r) => setTimeout(r, 100));

@@ -16,7 +16,7 @@ export interface RandomClusterShape {
 
 export function randomCluster(seedValue: number, shape: RandomClusterShape): ClusterSnapshot {
   const r = rng(seedValue);
-  const pick = <T,>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
+  const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
   const nHosts = shape.hosts[0] + Math.floor(r() * (shape.hosts[1] - shape.hosts[0] + 1));
   const hosts: HostState[] = Array.from({ length: nHosts }, (_, i) => ({
     name: `h${i}`,

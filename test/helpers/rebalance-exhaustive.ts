@@ -25,10 +25,14 @@ export interface ExhaustiveBest {
 }
 
 export function exhaustiveRebalance(s: ClusterSnapshot, opts: RebalanceOptions = {}): ExhaustiveBest {
-  const scope = opts.hosts ? [...new Set(opts.hosts)].filter((h) => s.hosts.some((x) => x.name === h)) : s.hosts.filter((h) => h.up && h.schedulable).map((h) => h.name);
+  const scope = opts.hosts
+    ? [...new Set(opts.hosts)].filter((h) => s.hosts.some((x) => x.name === h))
+    : s.hosts.filter((h) => h.up && h.schedulable).map((h) => h.name);
   const inScope = new Set(scope);
   const neverTouch = new Set(opts.neverTouch ?? []);
-  const movable = s.vms.filter((v) => v.running && v.host !== undefined && inScope.has(v.host) && !neverTouch.has(v.name) && v.constraints.pinnedHost === undefined);
+  const movable = s.vms.filter(
+    (v) => v.running && v.host !== undefined && inScope.has(v.host) && !neverTouch.has(v.name) && v.constraints.pinnedHost === undefined,
+  );
   const fixed = s.vms.filter((v) => !movable.includes(v));
   const positive = movable.map((v) => v.weight).filter((w) => w > 0);
   const minGain = opts.minGain ?? (positive.length ? Math.min(...positive) : 1);

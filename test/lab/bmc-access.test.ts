@@ -37,7 +37,11 @@ afterAll(async () => {
 describe("the worker's ipmitool", () => {
   it('powers a host on and reads its status as ipmitool prints it, logged as run by the worker', async () => {
     await lab.model.shutdown('islet12');
-    expect(await workerIpmitool(lanplus('islet12', 'status'), { IPMI_PASSWORD: 'x' })).toEqual({ code: 0, stdout: fixture('power-status-off.stdout.txt'), stderr: '' });
+    expect(await workerIpmitool(lanplus('islet12', 'status'), { IPMI_PASSWORD: 'x' })).toEqual({
+      code: 0,
+      stdout: fixture('power-status-off.stdout.txt'),
+      stderr: '',
+    });
     expect(await workerIpmitool(lanplus('islet12', 'on'), { IPMI_PASSWORD: 'x' })).toEqual({ code: 0, stdout: fixture('power-on.stdout.txt'), stderr: '' });
     expect(lab.model.machine('islet12').power).toBe(true);
     const log = lab.commandLog({ tool: 'ipmitool' }).slice(-2);
@@ -59,7 +63,9 @@ describe("the worker's ipmitool", () => {
 describe('a BMC relay of the inventory', () => {
   const relay = () => lab.inventory.bmcRelays[0]!;
   const onRelay = (argv: string[]) =>
-    pool.run({ host: relay().name, address: relay().address, port: relay().sshPort ?? lab.inventory.ssh.port, user: lab.inventory.ssh.user }, argv, { okExitCodes: [0, 1, 127] });
+    pool.run({ host: relay().name, address: relay().address, port: relay().sshPort ?? lab.inventory.ssh.port, user: lab.inventory.ssh.user }, argv, {
+      okExitCodes: [0, 1, 127],
+    });
 
   it('is in the inventory, answers SSH and reaches the BMCs; cut off from them, it reaches none', async () => {
     expect(lab.inventory.bmcRelays.map((r) => r.name)).toEqual(['bmcgw1']);

@@ -7,7 +7,13 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SshPool, type SshTarget } from '../../activities/ssh';
-import { foreignGlusterClients, parseGlusterHealInfo, parseGlusterPeerStatus, parseGlusterVolumeInfo, parseGlusterVolumeStatusClients } from '../../activities/gluster-parse';
+import {
+  foreignGlusterClients,
+  parseGlusterHealInfo,
+  parseGlusterPeerStatus,
+  parseGlusterVolumeInfo,
+  parseGlusterVolumeStatusClients,
+} from '../../activities/gluster-parse';
 import { startLab, type Lab } from '../../lab';
 import { NETNS_PREFIX } from '../../lab/gluster-real';
 import { until } from '../helpers/until';
@@ -17,7 +23,6 @@ let pool: SshPool;
 const target = (host: string): SshTarget => ({ host, address: lab.hosts[host].address, port: lab.hosts[host].port, user: lab.inventory.ssh.user });
 const run = (host: string, argv: string[]) => pool.run(target(host), argv, { okExitCodes: [0, 1, 2, 3, 64, 65, 251], timeoutMs: 60_000 });
 const g = () => lab.gluster!;
-
 
 async function heal(volume: string) {
   const r = await run('top1', ['gluster', '--mode=script', 'volume', 'heal', volume, 'info']);
@@ -45,7 +50,11 @@ describe('the lab with real GlusterFS', () => {
     expect(volumes[0]!.bricks.map((b) => b.host)).toEqual(['top1-data', 'top2-data', 'top3-data']);
 
     const peers = await run('top2', ['gluster', 'peer', 'status']);
-    expect(parseGlusterPeerStatus(peers.stdout, peers.stderr).map((p) => [p.hostname, p.connected]).sort()).toEqual([
+    expect(
+      parseGlusterPeerStatus(peers.stdout, peers.stderr)
+        .map((p) => [p.hostname, p.connected])
+        .sort(),
+    ).toEqual([
       ['top1-data', true],
       ['top3-data', true],
     ]);
@@ -59,7 +68,8 @@ describe('the lab with real GlusterFS', () => {
   });
 
   it('the FUSE clients are the hypervisors: status clients names the workers, not the servers’ self-heal daemons', async () => {
-    for (const host of ['top1', 'worker2']) expect((await g().mounts(host)).sort(), host).toEqual([g().mountPoint(host, 'volspoms1'), g().mountPoint(host, 'volspoms2')]);
+    for (const host of ['top1', 'worker2'])
+      expect((await g().mounts(host)).sort(), host).toEqual([g().mountPoint(host, 'volspoms1'), g().mountPoint(host, 'volspoms2')]);
     const r = await run('top1', ['gluster', 'volume', 'status', 'all', 'clients']);
     const status = parseGlusterVolumeStatusClients(r.stdout, r.stderr);
     const servers = ['10.5.0.1', '10.5.0.2', '10.5.0.3'];
@@ -136,7 +146,9 @@ describe('the lab with real GlusterFS', () => {
   it('stop() leaves no GlusterFS process and no namespace behind', async () => {
     await pool.closeAll();
     await lab.stop();
-    const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(NETNS_PREFIX));
+    const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.startsWith(NETNS_PREFIX));
     expect(left).toEqual([]);
     let procs = '';
     try {

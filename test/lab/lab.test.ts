@@ -30,7 +30,6 @@ let startMs = 0;
 const target = (host: string): SshTarget => ({ host, address: lab.hosts[host].address, port: lab.hosts[host].port, user: lab.inventory.ssh.user });
 const run = (host: string, argv: string[]) => pool.run(target(host), argv, { okExitCodes: [0, 1, 3, 5] });
 
-
 async function placement(): Promise<Map<string, string>> {
   const r = await run('top1', ['fleetctl', 'list-units', '--no-legend', '--fields', 'unit,hostname,active,sub']);
   const map = new Map<string, string>();
@@ -64,8 +63,16 @@ describe('seed lab', () => {
   it('fleetctl list-machines over SSH matches seed 002', async () => {
     const r = await run('top1', ['fleetctl', 'list-machines']);
     expect(r.exitCode).toBe(0);
-    const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.split(/\s+/).join(' '));
-    expect(rows).toEqual(SEED_MACHINES.trim().split('\n').map((l) => l.split(/\s+/).join(' ')));
+    const rows = r.stdout
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(/\s+/).join(' '));
+    expect(rows).toEqual(
+      SEED_MACHINES.trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/).join(' ')),
+    );
     const parsed = parseFleetListMachines(r.stdout);
     expect(parsed.find((m) => m.hostname === 'worker1')).toMatchObject({ id: 'a1ff44e6', ip: '10.1.0.4', metadata: { role: 'top' } });
   });
@@ -112,7 +119,20 @@ describe('seed lab', () => {
     expect(report.members.find((m) => m.url === worker2Url)?.healthy).toBe(false);
     expect(report.members.filter((m) => m.healthy)).toHaveLength(5);
 
-    const on = await run('top1', ['env', 'IPMI_PASSWORD=lab', 'ipmitool', '-I', 'lanplus', '-H', lab.inventory.hypervisors.find((h) => h.name === 'worker2')!.bmc!, '-U', 'admin', '-E', 'power', 'on']);
+    const on = await run('top1', [
+      'env',
+      'IPMI_PASSWORD=lab',
+      'ipmitool',
+      '-I',
+      'lanplus',
+      '-H',
+      lab.inventory.hypervisors.find((h) => h.name === 'worker2')!.bmc!,
+      '-U',
+      'admin',
+      '-E',
+      'power',
+      'on',
+    ]);
     expect(on.stdout).toBe('Chassis Power Control: Up/On\n');
     // same host key: known_hosts verification still passes
     expect((await pool.run(target('worker2'), ['systemctl', 'is-active', 'fleet'], { okExitCodes: [3] })).stdout).toBe('inactive\n');
@@ -126,7 +146,12 @@ describe('seed lab', () => {
   it('list-units output parses with the activities parser', async () => {
     const r = await run('top1', ['fleetctl', 'list-units']);
     const units = parseFleetListUnits(r.stdout);
-    expect(units.find((u) => u.unit === 'pcocc-vm-admin1.service')).toMatchObject({ machineId: '944cd548', hostname: 'top1', active: 'active', sub: 'running' });
+    expect(units.find((u) => u.unit === 'pcocc-vm-admin1.service')).toMatchObject({
+      machineId: '944cd548',
+      hostname: 'top1',
+      active: 'active',
+      sub: 'running',
+    });
   });
 
   it('the command log records argv and exit codes in order', () => {

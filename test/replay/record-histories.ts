@@ -43,12 +43,13 @@ async function recordLock(name: string, scenario: string) {
   await record(name, t.h.client.workflow.getHandle(lockWorkflowId(t.h.lab.inventory.cluster)), scenario);
 }
 
-const failed = (handle: WorkflowHandle) => handle.result().then(
-  () => {
-    throw new Error(`${handle.workflowId} completed; it was meant to fail`);
-  },
-  (e: Error) => e,
-);
+const failed = (handle: WorkflowHandle) =>
+  handle.result().then(
+    () => {
+      throw new Error(`${handle.workflowId} completed; it was meant to fail`);
+    },
+    (e: Error) => e,
+  );
 const by = (reason: string) => ({ by: 'bob', reason });
 
 describe('record the histories of every procedure', () => {

@@ -1,13 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  eligibleHosts,
-  loadByHost,
-  Placement,
-  weightSpread,
-  type ClusterSnapshot,
-  type HostState,
-  type VmState,
-} from '../../domain/cluster';
+import { eligibleHosts, loadByHost, Placement, weightSpread, type ClusterSnapshot, type HostState, type VmState } from '../../domain/cluster';
 import { checkNPlusOne, planEvacuation } from '../../domain/capacity';
 import { randomCluster, rng, type RandomClusterShape } from '../helpers/random-cluster';
 
@@ -34,12 +26,7 @@ function seed(capacity = 100000): ClusterSnapshot {
     constraints,
   });
   return {
-    hosts: [
-      ...TOPS.map((n) => host(n, 'top', capacity)),
-      host('islet54', 'islet', 60000),
-      host('islet55', 'islet', 60000),
-      host('irene271', 'router', 200000),
-    ],
+    hosts: [...TOPS.map((n) => host(n, 'top', capacity)), host('islet54', 'islet', 60000), host('islet55', 'islet', 60000), host('irene271', 'router', 200000)],
     vms: [
       vm('admin1', 'top1', 4000),
       vm('batch1', 'top1', 4000),
@@ -85,8 +72,6 @@ function withHost(s: ClusterSnapshot, name: string, change: Partial<HostState>):
 // ---- random clusters for properties (deterministic PRNG: same seed, same cluster) --------------
 
 const SHAPE: RandomClusterShape = { hosts: [3, 10], vms: 30, capacity: { chance: 0.8, min: 10, spread: 40 }, hostUp: 0.9, maxWeight: 8, zoneWithRole: true };
-
-
 
 // ---- cluster.ts -------------------------------------------------------------------------------
 
@@ -181,7 +166,10 @@ describe('planEvacuation on the seed cluster', () => {
   it('places heaviest first by default, or in name order for an engine that walks units by name', () => {
     const host = (name: string): HostState => ({ name, labels: {}, schedulable: true, up: true });
     const vm = (name: string, on: string, weight: number): VmState => ({ name, host: on, weight, running: true, constraints: {} });
-    const s: ClusterSnapshot = { hosts: [host('a'), host('b'), host('c')], vms: [vm('big', 'a', 5), vm('alpha', 'a', 1), vm('b1', 'b', 10), vm('c1', 'c', 12)] };
+    const s: ClusterSnapshot = {
+      hosts: [host('a'), host('b'), host('c')],
+      vms: [vm('big', 'a', 5), vm('alpha', 'a', 1), vm('b1', 'b', 10), vm('c1', 'c', 12)],
+    };
     expect(planEvacuation(s, 'a').moves.map((m) => [m.vm, m.to])).toEqual([
       ['big', 'b'],
       ['alpha', 'c'],
@@ -228,7 +216,12 @@ describe('planEvacuation on the seed cluster', () => {
     const plan = planEvacuation(withHost(seed(), 'islet54', { up: false }), 'islet55');
     expect(plan.ok).toBe(false);
     expect(plan.stranded).toHaveLength(5);
-    expect(plan.stranded[0]).toEqual({ vm: 'i54dkless1', weight: 12000, expected: false, reason: 'i54dkless1 (weight 12000) has nowhere to go: islet54 is down' });
+    expect(plan.stranded[0]).toEqual({
+      vm: 'i54dkless1',
+      weight: 12000,
+      expected: false,
+      reason: 'i54dkless1 (weight 12000) has nowhere to go: islet54 is down',
+    });
   });
 
   it('pinned VMs are stranded: they stop with the host, which the plan says, and ok stays true', () => {

@@ -30,7 +30,9 @@ describe('CLI options become input fields as written', () => {
   });
 
   it('--exclude is checked by the schema the workflow applies: a path, a blank, a group are refused', () => {
-    expect(refusal('startup', { values: { vms: 'ns1', exclude: '../x' } })).toMatch(/exclude \(--exclude\): "\.\.\/x" names "\.\.\/x", which must be a lowercase letter/);
+    expect(refusal('startup', { values: { vms: 'ns1', exclude: '../x' } })).toMatch(
+      /exclude \(--exclude\): "\.\.\/x" names "\.\.\/x", which must be a lowercase letter/,
+    );
     expect(refusal('startup', { values: { vms: 'ns1', exclude: 'ns1 ' } })).toMatch(/exclude \(--exclude\): "ns1 " must not contain blanks/);
     expect(build('startup', { values: { vms: 'ns1', exclude: 'lnet[1-4]' } }).exclude).toBe('lnet[1-4]');
   });
@@ -48,7 +50,9 @@ describe('CLI options become input fields as written', () => {
     expect(refusal('evacuate', { target: 'worker1 ' })).toMatch(/host: "worker1 " must be a lowercase DNS label/);
     expect(refusal('failback', { values: { prefer: 'worker1 ' } })).toMatch(/prefer \(--prefer\): "worker1 " must be a lowercase DNS label/);
     expect(refusal('evacuate', { target: 'worker1', requestedBy: 'alice ' })).toMatch(/requestedBy \(--by\): "alice " must not start or end with a blank/);
-    expect(refusal('evacuate', { target: 'worker1', gatePolicy: { approvers: ['bob', ' carol'] } })).toMatch(/gatePolicy\.approvers\[1\] \(--approvers\): " carol" must not start/);
+    expect(refusal('evacuate', { target: 'worker1', gatePolicy: { approvers: ['bob', ' carol'] } })).toMatch(
+      /gatePolicy\.approvers\[1\] \(--approvers\): " carol" must not start/,
+    );
     expect(build('evacuate', { target: 'worker1', reason: ' disk swap ' }).reason).toBe(' disk swap ');
   });
 });

@@ -10,7 +10,12 @@ import type { ProcedureView } from '../../client/views';
 import { renderPlanOutput, renderProgress } from '../../client/render';
 
 const CHECKS: FailedCheck[] = [
-  { id: 'check-etcd-quorum', title: 'etcd quorum without top2', reason: 'would leave 3 healthy members of 6; quorum is 4', evidence: { healthy: ['top1', 'top3', 'worker1'], quorum: 4 } },
+  {
+    id: 'check-etcd-quorum',
+    title: 'etcd quorum without top2',
+    reason: 'would leave 3 healthy members of 6; quorum is 4',
+    evidence: { healthy: ['top1', 'top3', 'worker1'], quorum: 4 },
+  },
   { id: 'check-gluster', title: 'GlusterFS: no heal, rebalance or tier daemon', reason: 'volspoms1: 36 heal entries pending', evidence: {} },
 ];
 
@@ -58,7 +63,9 @@ describe('an unsafe dry run', () => {
   it('reads the checks from the progress too (hvflow status of the dry run)', () => {
     const v = dryRun({ inProgress: CHECKS.slice(1) });
     expect(failedChecksOf(v)).toEqual(CHECKS.slice(1));
-    expect(renderProgress(v).join('\n')).toMatch(/Unsafe: 1 safety check failed[^\n]*\n\s+✖ GlusterFS: no heal, rebalance or tier daemon \(check-gluster\): volspoms1: 36 heal entries pending/);
+    expect(renderProgress(v).join('\n')).toMatch(
+      /Unsafe: 1 safety check failed[^\n]*\n\s+✖ GlusterFS: no heal, rebalance or tier daemon \(check-gluster\): volspoms1: 36 heal entries pending/,
+    );
     expect(exitCodeOf(v)).toBe(1);
   });
 

@@ -86,7 +86,14 @@ describe('docker-compose.yml', () => {
     }
     execFileSync('docker', ['compose', '-f', 'docker-compose.yml', 'config', '--quiet'], {
       cwd: ROOT,
-      env: { ...process.env, ...env, HVFLOW_INVENTORY_FILE: 'config/ocean.example.yaml', HVFLOW_KNOWN_HOSTS_FILE: 'package.json', HVFLOW_SSH_KEY_FILE: 'package.json', HVFLOW_IPMI_PASSWORD_FILE: 'package.json' },
+      env: {
+        ...process.env,
+        ...env,
+        HVFLOW_INVENTORY_FILE: 'config/ocean.example.yaml',
+        HVFLOW_KNOWN_HOSTS_FILE: 'package.json',
+        HVFLOW_SSH_KEY_FILE: 'package.json',
+        HVFLOW_IPMI_PASSWORD_FILE: 'package.json',
+      },
       stdio: 'pipe',
     });
   });
@@ -123,7 +130,10 @@ describe('docker-compose.yml', () => {
 
   it('starts in order, gated by health checks and one-shot set-ups', () => {
     const deps = Object.fromEntries(
-      Object.entries(services).map(([name, s]) => [name, Array.isArray(s.depends_on) ? {} : Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([d, c]) => [d, c.condition]))]),
+      Object.entries(services).map(([name, s]) => [
+        name,
+        Array.isArray(s.depends_on) ? {} : Object.fromEntries(Object.entries(s.depends_on ?? {}).map(([d, c]) => [d, c.condition])),
+      ]),
     );
     expect(deps).toEqual({
       postgresql: {},

@@ -45,7 +45,8 @@ function memoKeysSpelled(sf: ts.SourceFile): string[] {
     const line = () => sf.getLineAndCharacterOfPosition(n.getStart()).line + 1;
     if (ts.isPropertyAccessExpression(n) && keys.has(n.name.text) && isMemo(n.expression)) out.push(`${file}:${line()} ${n.getText()}`);
     if (ts.isPropertyAssignment(n) && ts.isIdentifier(n.name) && n.name.text === 'memo' && ts.isObjectLiteralExpression(n.initializer)) {
-      for (const p of n.initializer.properties) if (p.name && ts.isIdentifier(p.name) && keys.has(p.name.text)) out.push(`${file}:${line()} memo: { ${p.name.text} }`);
+      for (const p of n.initializer.properties)
+        if (p.name && ts.isIdentifier(p.name) && keys.has(p.name.text)) out.push(`${file}:${line()} memo: { ${p.name.text} }`);
     }
     ts.forEachChild(n, visit);
   };
@@ -87,7 +88,8 @@ describe('the contract (domain/contract.ts)', () => {
   it('has no name nobody uses', () => {
     const unused: string[] = [];
     for (const [group, names] of Object.entries({ GATE, SEARCH_ATTRIBUTE, MEMO, FAILURE })) {
-      for (const key of Object.keys(names)) if (![...sources.values()].some((text) => new RegExp(`\\b${group}\\.${key}\\b`).test(text))) unused.push(`${group}.${key}`);
+      for (const key of Object.keys(names))
+        if (![...sources.values()].some((text) => new RegExp(`\\b${group}\\.${key}\\b`).test(text))) unused.push(`${group}.${key}`);
     }
     for (const name of Object.keys(contract)) if (![...sources.values()].some((text) => new RegExp(`\\b${name}\\b`).test(text))) unused.push(name);
     expect(unused).toEqual([]);

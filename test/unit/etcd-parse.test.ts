@@ -28,8 +28,16 @@ function fixture(scenario: string): Fixture {
 
 const ALL = ['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3'];
 const named = (r: EtcdHealthReport, f: Fixture) => withMemberNames(r, f.meta.endpoints);
-const healthyNames = (r: EtcdHealthReport) => r.members.filter((m) => m.healthy).map((m) => m.name).sort();
-const unhealthyNames = (r: EtcdHealthReport) => r.members.filter((m) => !m.healthy).map((m) => m.name).sort();
+const healthyNames = (r: EtcdHealthReport) =>
+  r.members
+    .filter((m) => m.healthy)
+    .map((m) => m.name)
+    .sort();
+const unhealthyNames = (r: EtcdHealthReport) =>
+  r.members
+    .filter((m) => !m.healthy)
+    .map((m) => m.name)
+    .sort();
 
 describe('parseClusterHealthV2 (etcdctl cluster-health, v2 API)', () => {
   it('parses the seed sample (host names, https, no verdict line)', () => {
@@ -97,7 +105,9 @@ describe('parseClusterHealthV2 (etcdctl cluster-health, v2 API)', () => {
     const r = parseClusterHealthV2(f.stdout, f.stderr);
     expect(r.members).toEqual([]);
     expect(r.clusterHealthy).toBe(false);
-    expect(r.error).toMatch(/^failed to list members: client: etcd cluster is unavailable or misconfigured; error #0: dial tcp 127\.0\.3\.14:2379: connect: connection refused$/);
+    expect(r.error).toMatch(
+      /^failed to list members: client: etcd cluster is unavailable or misconfigured; error #0: dial tcp 127\.0\.3\.14:2379: connect: connection refused$/,
+    );
     expect(parseClusterHealthV2(f.stdout).error).toBe('failed to list members');
   });
 
@@ -193,9 +203,7 @@ describe('parseEndpointHealthV3 (etcdctl endpoint health --cluster, v3 API)', ()
 
   it('names members from host names', () => {
     const r = parseEndpointHealthV3('', 'https://top2.mg1.hpc.domain.fr:2379 is healthy: successfully committed proposal: took = 1.2ms\n');
-    expect(r.members).toEqual([
-      { id: 'https://top2.mg1.hpc.domain.fr:2379', name: 'top2', url: 'https://top2.mg1.hpc.domain.fr:2379', healthy: true },
-    ]);
+    expect(r.members).toEqual([{ id: 'https://top2.mg1.hpc.domain.fr:2379', name: 'top2', url: 'https://top2.mg1.hpc.domain.fr:2379', healthy: true }]);
     expect(r.clusterHealthy).toBe(true);
   });
 });

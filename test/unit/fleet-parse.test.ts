@@ -65,14 +65,12 @@ describe('fleetctl list-machines', () => {
     expect(ms).toHaveLength(13);
     const w3 = ms.find((m) => m.hostname === 'worker3')!;
     expect(w3).toEqual({ id: '9dde1b72', idTruncated: true, hostname: 'worker3', ip: '10.1.0.6', metadata: { hostname: 'worker3', role: 'top' } });
-    expect(ms.filter((m) => m.metadata['role'] === 'top').map((m) => m.hostname).sort()).toEqual([
-      'top1',
-      'top2',
-      'top3',
-      'worker1',
-      'worker2',
-      'worker3',
-    ]);
+    expect(
+      ms
+        .filter((m) => m.metadata['role'] === 'top')
+        .map((m) => m.hostname)
+        .sort(),
+    ).toEqual(['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3']);
     expect(ms.find((m) => m.hostname === 'irene271')).toMatchObject({ id: '70b8f750', ip: '10.8.0.171', metadata: { role: 'router' } });
   });
 
@@ -171,7 +169,7 @@ describe('fleetctl list-units', () => {
     ]);
   });
 
-  it('parses seed 000\'s `--no-legend --fields hostname,unit`', () => {
+  it("parses seed 000's `--no-legend --fields hostname,unit`", () => {
     const us = parseFleetListUnits(run('list-units-no-legend-fields-hostname-unit')[0], { legend: false, fields: 'hostname,unit' });
     expect(us).toHaveLength(18);
     expect(us[0]).toEqual({ unit: 'pcocc-vm-admin1.service', hostname: 'top1' });
@@ -179,7 +177,7 @@ describe('fleetctl list-units', () => {
     expect(us.filter((u) => u.hostname === 'top1')).toHaveLength(5);
   });
 
-  it('parses seed 001\'s `--fields unit,sub --no-legend`', () => {
+  it("parses seed 001's `--fields unit,sub --no-legend`", () => {
     const us = parseFleetListUnits(run('list-units-no-legend-fields-unit-sub')[0], { legend: false, fields: ['unit', 'sub'] });
     expect(us).toHaveLength(18);
     expect(us.filter((u) => u.sub === 'running')).toHaveLength(16);
@@ -189,13 +187,25 @@ describe('fleetctl list-units', () => {
   it('parses --full ids and an unscheduled unit ("-")', () => {
     const us = parseFleetListUnits(run('list-units-full')[0]);
     expect(us).toHaveLength(19);
-    expect(us[5]).toMatchObject({ unit: 'pcocc-vm-i0conf1.service', machineId: 'a1ff44e6b7c8d9e0f1a2b3c4d5e6f7a8', machineIdTruncated: false, hostname: 'worker1' });
+    expect(us[5]).toMatchObject({
+      unit: 'pcocc-vm-i0conf1.service',
+      machineId: 'a1ff44e6b7c8d9e0f1a2b3c4d5e6f7a8',
+      machineIdTruncated: false,
+      hostname: 'worker1',
+    });
     expect(us[18]).toEqual({ unit: 'pcocc-vm-i42log1.service', active: 'inactive', sub: 'dead' });
   });
 
   it('parses upstream legends "<id>.../<ip>"', () => {
     const us = parseFleetListUnits(run('list-units-upstream-ip')[0]);
-    expect(us[0]).toEqual({ unit: 'pcocc-vm-admin1.service', machineId: '944cd548', machineIdTruncated: true, ip: '10.1.0.1', active: 'active', sub: 'running' });
+    expect(us[0]).toEqual({
+      unit: 'pcocc-vm-admin1.service',
+      machineId: '944cd548',
+      machineIdTruncated: true,
+      ip: '10.1.0.1',
+      active: 'active',
+      sub: 'running',
+    });
     expect(us.every((u) => u.hostname === undefined)).toBe(true);
   });
 
@@ -252,7 +262,7 @@ describe('fleetctl list-unit-files', () => {
     });
   });
 
-  it('parses seed 000\'s `list-unit-files | grep worker1$` (no legend)', () => {
+  it("parses seed 000's `list-unit-files | grep worker1$` (no legend)", () => {
     const fs = parseFleetListUnitFiles(seed('seed000-list-unit-files-grep-worker1.txt'), { legend: false });
     expect(fs.map((f) => [f.unit, f.hash, f.targetHost])).toEqual([
       ['pcocc-vm-admin2.service', 'c5985fc', 'worker1'],
@@ -267,7 +277,8 @@ describe('fleetctl list-unit-files', () => {
   });
 
   it('keeps a free-text DESC with spaces when it is the last column', () => {
-    const text = 'UNIT                 HASH    DSTATE   STATE    TARGET           DESC\nhello.service        2b7ba6f launched launched a858697c.../islet54 Hello World\n';
+    const text =
+      'UNIT                 HASH    DSTATE   STATE    TARGET           DESC\nhello.service        2b7ba6f launched launched a858697c.../islet54 Hello World\n';
     expect(parseFleetListUnitFiles(text)[0]).toMatchObject({ unit: 'hello.service', desc: 'Hello World', targetHost: 'islet54' });
   });
 

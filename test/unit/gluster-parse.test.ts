@@ -92,8 +92,16 @@ describe('gluster volume info', () => {
 
   it('rejects malformed output naming the line', () => {
     const [out] = run('volume-info');
-    expectParseError(() => parseGlusterVolumeInfo(out.replace('Brick6: worker3-data:/gluster/volspoms1/brick\n', '')), 'Options Reconfigured:', /5 brick lines/);
-    expectParseError(() => parseGlusterVolumeInfo(out.replace('Number of Bricks: 2 x 3 = 6', 'Number of Bricks: 2 x 3 = 7')), 'Number of Bricks: 2 x 3 = 7', /inconsistent/);
+    expectParseError(
+      () => parseGlusterVolumeInfo(out.replace('Brick6: worker3-data:/gluster/volspoms1/brick\n', '')),
+      'Options Reconfigured:',
+      /5 brick lines/,
+    );
+    expectParseError(
+      () => parseGlusterVolumeInfo(out.replace('Number of Bricks: 2 x 3 = 6', 'Number of Bricks: 2 x 3 = 7')),
+      'Number of Bricks: 2 x 3 = 7',
+      /inconsistent/,
+    );
     expectParseError(() => parseGlusterVolumeInfo(out.replace('Status: Started', 'Status: Running')), 'Status: Running', /unknown volume status/);
     expectParseError(() => parseGlusterVolumeInfo(out.replace(/^ \n/, '')), 'Volume Name: volspoms1', /line 1: expected the " " line/);
     expectParseError(() => parseGlusterVolumeInfo(out.replace('nfs.disable: on', 'nfs.disable on')), 'nfs.disable on', /option: value/);
@@ -144,7 +152,11 @@ describe('gluster volume heal VOL info', () => {
   it('rejects truncated or inconsistent output', () => {
     const [out] = run('heal-info-volspoms1-top2-down');
     expectParseError(() => parseGlusterHealInfo(out.slice(0, out.indexOf('Number of entries: 3'))), '', /expected "Number of entries: N"/);
-    expectParseError(() => parseGlusterHealInfo(out.replace('Number of entries: 3', 'Number of entries: 2')), undefined, /3 entry lines but "Number of entries: 2"/);
+    expectParseError(
+      () => parseGlusterHealInfo(out.replace('Number of entries: 3', 'Number of entries: 2')),
+      undefined,
+      /3 entry lines but "Number of entries: 2"/,
+    );
     expectParseError(() => parseGlusterHealInfo(out.replace('Number of entries: 2', 'Number of entries: two')), 'Number of entries: two');
     expectParseError(() => parseGlusterHealInfo(out.replace(/\n\nBrick top3/, '\nBrick top3')), 'Brick top3-data:/gluster/volspoms1/brick', /blank line/);
     expectParseError(() => parseGlusterHealInfo(''), undefined, /no brick/);
@@ -189,18 +201,35 @@ describe('gluster volume rebalance VOL status', () => {
       `${'---------'.padStart(35)} ${'-----------'.padStart(41)} ${'------------'.padStart(27)}\n` +
       `${'localhost'.padStart(35)} ${'fix-layout in progress'.padStart(50)} ${'0'.padStart(8)}:03:12\n` +
       'volume rebalance: volspoms1: success\n';
-    expect(parseGlusterRebalanceStatus(text)).toMatchObject({ kind: 'status', fixLayout: true, running: true, nodes: [{ node: 'localhost', runTimeSeconds: 192 }] });
+    expect(parseGlusterRebalanceStatus(text)).toMatchObject({
+      kind: 'status',
+      fixLayout: true,
+      running: true,
+      nodes: [{ node: 'localhost', runTimeSeconds: 192 }],
+    });
   });
 
   it('reads "not a distribute volume" as not applicable, other failures as ToolError', () => {
-    expect(parseGlusterRebalanceStatus(...run('rebalance-status-vmstore-not-distribute'))).toMatchObject({ kind: 'not-applicable', volume: 'vmstore', running: false });
+    expect(parseGlusterRebalanceStatus(...run('rebalance-status-vmstore-not-distribute'))).toMatchObject({
+      kind: 'not-applicable',
+      volume: 'vmstore',
+      running: false,
+    });
     expectToolError(() => parseGlusterRebalanceStatus('', 'volume rebalance: nosuch: failed: Volume nosuch does not exist\n'), 'no-such-volume');
   });
 
   it('rejects truncated output', () => {
     const [out] = run('rebalance-status-volspoms1-in-progress');
-    expectParseError(() => parseGlusterRebalanceStatus(out.replace('volume rebalance: volspoms1: success\n', '')), '', /expected "volume rebalance: VOL: success"/);
-    expectParseError(() => parseGlusterRebalanceStatus(out.replace('in progress        0:47:22', 'exploded           0:47:22')), undefined, /unknown rebalance status/);
+    expectParseError(
+      () => parseGlusterRebalanceStatus(out.replace('volume rebalance: volspoms1: success\n', '')),
+      '',
+      /expected "volume rebalance: VOL: success"/,
+    );
+    expectParseError(
+      () => parseGlusterRebalanceStatus(out.replace('in progress        0:47:22', 'exploded           0:47:22')),
+      undefined,
+      /unknown rebalance status/,
+    );
     expectParseError(() => parseGlusterRebalanceStatus('Rebalance is fine\n'), 'Rebalance is fine', /table header/);
   });
 });
@@ -227,7 +256,12 @@ describe('gluster volume tier VOL status', () => {
       'Tiering Migration Functionality: hotvol: success',
       '',
     ].join('\n');
-    expect(parseGlusterTierStatus(text)).toMatchObject({ kind: 'status', volume: 'hotvol', tierDaemon: true, nodes: [{ node: 'localhost', promotedFiles: 12, runTimeSeconds: 3723 }, {}] });
+    expect(parseGlusterTierStatus(text)).toMatchObject({
+      kind: 'status',
+      volume: 'hotvol',
+      tierDaemon: true,
+      nodes: [{ node: 'localhost', promotedFiles: 12, runTimeSeconds: 3723 }, {}],
+    });
   });
 
   it('rejects anything else', () => {
@@ -244,7 +278,14 @@ describe('gluster volume status all clients', () => {
     const vols = parseGlusterVolumeStatusClients(...run('status-all-clients-shd-only'));
     expect(vols.map((v) => v.volume)).toEqual(['volspoms1', 'volspoms2']);
     expect(vols[0]!.bricks).toHaveLength(6);
-    expect(vols[0]!.bricks[0]!.clients[0]).toEqual({ address: '10.5.0.1:49151', host: '10.5.0.1', port: 49151, bytesRead: 1235000, bytesWritten: 877000, opVersion: 100000 });
+    expect(vols[0]!.bricks[0]!.clients[0]).toEqual({
+      address: '10.5.0.1:49151',
+      host: '10.5.0.1',
+      port: 49151,
+      bytesRead: 1235000,
+      bytesWritten: 877000,
+      opVersion: 100000,
+    });
     expect(foreignGlusterClients(vols, SERVER_IPS)).toEqual([]);
     // without the server list every self-heal daemon counts as foreign
     expect(foreignGlusterClients(vols, [])).toHaveLength(2 * 6 * 6);
@@ -292,7 +333,13 @@ describe('gluster peer status', () => {
     const peers = parseGlusterPeerStatus(...run('peer-status-from-top1'));
     expect(peers.map((p) => p.hostname)).toEqual(['top2-data', 'top3-data', 'worker1-data', 'worker2-data', 'worker3-data']);
     expect(peers.every((p) => p.state === 'Peer in Cluster' && p.connected)).toBe(true);
-    expect(peers[1]).toEqual({ hostname: 'top3-data', uuid: 'e4d3c2b1-a0f9-4e8d-b7c6-5a4f3e2d1c03', state: 'Peer in Cluster', connected: true, otherNames: ['10.5.0.3'] });
+    expect(peers[1]).toEqual({
+      hostname: 'top3-data',
+      uuid: 'e4d3c2b1-a0f9-4e8d-b7c6-5a4f3e2d1c03',
+      state: 'Peer in Cluster',
+      connected: true,
+      otherNames: ['10.5.0.3'],
+    });
   });
 
   it('reads a disconnected peer and "No peers present"', () => {
@@ -304,7 +351,11 @@ describe('gluster peer status', () => {
   it('rejects inconsistent output', () => {
     const [out] = run('peer-status-from-top1');
     expectParseError(() => parseGlusterPeerStatus(out.replace('Number of Peers: 5', 'Number of Peers: 6')), undefined, /"Number of Peers: 6" but 5 peers/);
-    expectParseError(() => parseGlusterPeerStatus(out.replace('State: Peer in Cluster (Connected)', 'State: Happy (Connected)')), 'State: Happy (Connected)', /unknown peer state/);
+    expectParseError(
+      () => parseGlusterPeerStatus(out.replace('State: Peer in Cluster (Connected)', 'State: Happy (Connected)')),
+      'State: Happy (Connected)',
+      /unknown peer state/,
+    );
   });
 });
 
@@ -324,7 +375,10 @@ describe('gluster --mode=script volume start|stop', () => {
   it('raises ToolError for real failures', () => {
     expectToolError(() => parseGlusterVolumeStartStop(...run('volume-stop-volspoms1-rebalance')), 'rebalance-in-progress');
     expectToolError(() => parseGlusterVolumeStartStop(...run('volume-stop-volspoms9-does-not-exist')), 'no-such-volume');
-    expectToolError(() => parseGlusterVolumeStartStop('', 'volume start: volspoms1: failed: Commit failed on worker2-data. Please check log file for details.\n'), 'failed');
+    expectToolError(
+      () => parseGlusterVolumeStartStop('', 'volume start: volspoms1: failed: Commit failed on worker2-data. Please check log file for details.\n'),
+      'failed',
+    );
     expectToolError(() => parseGlusterVolumeStartStop(...run('glusterd-down')), 'glusterd-unreachable');
   });
 
@@ -333,15 +387,29 @@ describe('gluster --mode=script volume start|stop', () => {
     const busy = 'volume rebalance: volspoms1: failed: Another transaction is in progress. Please try again after some time.\n';
     expect(glusterBusy('', busy)).toBe(true);
     expectToolError(() => parseGlusterRebalanceStatus('', busy), 'busy', /Another transaction/);
-    expectToolError(() => parseGlusterVolumeStartStop('', 'volume stop: volspoms1: failed: Another transaction is in progress for volspoms1. Please try again after some time.\n'), 'busy');
-    expectToolError(() => parseGlusterVolumeStartStop('', 'volume start: volspoms1: failed: Locking failed on top2-data. Please check log file for details.\n'), 'busy');
+    expectToolError(
+      () =>
+        parseGlusterVolumeStartStop(
+          '',
+          'volume stop: volspoms1: failed: Another transaction is in progress for volspoms1. Please try again after some time.\n',
+        ),
+      'busy',
+    );
+    expectToolError(
+      () => parseGlusterVolumeStartStop('', 'volume start: volspoms1: failed: Locking failed on top2-data. Please check log file for details.\n'),
+      'busy',
+    );
     // Not busy: a commit that failed, an ordinary answer.
     expect(glusterBusy('', 'volume start: volspoms1: failed: Commit failed on worker2-data. Please check log file for details.\n')).toBe(false);
     expect(glusterBusy(...run('volume-info'))).toBe(false);
   });
 
   it('rejects the interactive prompt and unknown text', () => {
-    expectParseError(() => parseGlusterVolumeStartStop('Stopping volume will make its data inaccessible. Do you want to continue? (y/n) '), undefined, /--mode=script/);
+    expectParseError(
+      () => parseGlusterVolumeStartStop('Stopping volume will make its data inaccessible. Do you want to continue? (y/n) '),
+      undefined,
+      /--mode=script/,
+    );
     expectParseError(() => parseGlusterVolumeStartStop('done\n'), 'done', /line 1/);
   });
 });

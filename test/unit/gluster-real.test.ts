@@ -129,7 +129,9 @@ describe('GlusterFS parsers on real GlusterFS 10.3 captures', () => {
   });
 
   it('status clients: a stopped volume is listed as not started; an offline brick has no clients', () => {
-    expect(parseGlusterVolumeStatusClients(...capture('status-all-clients-volspoms1-stopped')).map((v) => [v.volume, v.started])).toEqual([['volspoms1', false]]);
+    expect(parseGlusterVolumeStatusClients(...capture('status-all-clients-volspoms1-stopped')).map((v) => [v.volume, v.started])).toEqual([
+      ['volspoms1', false],
+    ]);
     const [v] = parseGlusterVolumeStatusClients(...capture('status-all-clients-brick-down'));
     expect(v!.bricks.map((b) => [b.host, b.online, b.clients.length])).toEqual([
       ['host1', true, 4],
@@ -155,7 +157,13 @@ describe('GlusterFS parsers on real GlusterFS 10.3 captures', () => {
       ['volspoms2', 'Distributed-Replicate', true],
     ]);
     const [scratch] = parseGlusterVolumeInfo(...capture('volume-info-volscratch'));
-    expect([scratch!.type, scratch!.brickCount, scratch!.distributeCount, scratch!.replicaCount, glusterVolumeHeals(scratch!)]).toEqual(['Distribute', 3, 3, undefined, false]);
+    expect([scratch!.type, scratch!.brickCount, scratch!.distributeCount, scratch!.replicaCount, glusterVolumeHeals(scratch!)]).toEqual([
+      'Distribute',
+      3,
+      3,
+      undefined,
+      false,
+    ]);
     for (const type of ['Disperse', 'Distributed-Disperse', 'Replicate']) expect(glusterVolumeHeals({ type }), type).toBe(true);
   });
 

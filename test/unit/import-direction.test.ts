@@ -28,7 +28,11 @@ function violations(pred: (file: string, e: ImportEdge) => boolean, layers = LAY
 
 describe('import direction', () => {
   it('reads every layer', () => {
-    for (const layer of LAYERS) expect([...graph.keys()].some((f) => layerOf(f) === layer), layer).toBe(true);
+    for (const layer of LAYERS)
+      expect(
+        [...graph.keys()].some((f) => layerOf(f) === layer),
+        layer,
+      ).toBe(true);
     expect(graph.get('workflows/activities.ts')?.some((e) => e.target === 'activities/index.ts' && e.typeOnly)).toBe(true);
   });
 
@@ -101,6 +105,14 @@ describe('the import reader', () => {
       ['a', 'b', 'c', 'a'],
       ['e', 'e'],
     ]);
-    expect(findCycles(new Map([['a', ['b', 'c']], ['b', ['c']], ['c', []]]))).toEqual([]);
+    expect(
+      findCycles(
+        new Map([
+          ['a', ['b', 'c']],
+          ['b', ['c']],
+          ['c', []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });

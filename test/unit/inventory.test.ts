@@ -71,8 +71,16 @@ describe('the example inventory (seed cluster)', () => {
 
 describe('inventory errors name the field, the value and the rule', () => {
   const cases: [string, (d: any) => void, RegExp][] = [
-    ['shell metacharacters in a host name', (d) => (d.hypervisors[0].name = 'top1;reboot'), /hypervisors\[0\]\.name: "top1;reboot" must be a lowercase DNS label/],
-    ['duplicate addresses', (d) => (d.hypervisors[1].address = d.hypervisors[0].address), /hypervisors\[1\]\.address: "10\.1\.0\.1" duplicates hypervisors\[0\]\.address/],
+    [
+      'shell metacharacters in a host name',
+      (d) => (d.hypervisors[0].name = 'top1;reboot'),
+      /hypervisors\[0\]\.name: "top1;reboot" must be a lowercase DNS label/,
+    ],
+    [
+      'duplicate addresses',
+      (d) => (d.hypervisors[1].address = d.hypervisors[0].address),
+      /hypervisors\[1\]\.address: "10\.1\.0\.1" duplicates hypervisors\[0\]\.address/,
+    ],
     ['duplicate names', (d) => (d.hypervisors[2].name = 'top1'), /hypervisors\[2\]\.name: "top1" duplicates hypervisors\[0\]\.name/],
     ['an unknown role', (d) => (d.hypervisors[0].role = 'storage'), /hypervisors\[0\]\.role: "storage"/],
     ['a dangling group reference', (d) => (d.gluster.clients = '@top,@nosuch'), /gluster\.clients: "@top,@nosuch"/],
@@ -102,16 +110,44 @@ describe('inventory errors name the field, the value and the rule', () => {
     ['an SSH user with a metacharacter', (d) => (d.ssh.user = 'root;id'), /ssh\.user: "root;id" must be a POSIX user name/],
     ['an address with a space', (d) => (d.hypervisors[2].address = '10.1.0.3 evil'), /hypervisors\[2\]\.address: "10\.1\.0\.3 evil"/],
     ['a group value with a metacharacter', (d) => (d.groups.island_worker = 'islet12`id`'), /groups\.island_worker/],
-    ['an oversized hypervisor list', (d) => (d.hypervisors = Array.from({ length: 5001 }, (_, i) => ({ name: `h${i}`, role: 'top', address: `10.9.${i >> 8}.${i & 255}` }))), /hypervisors: .*5000/],
+    [
+      'an oversized hypervisor list',
+      (d) => (d.hypervisors = Array.from({ length: 5001 }, (_, i) => ({ name: `h${i}`, role: 'top', address: `10.9.${i >> 8}.${i & 255}` }))),
+      /hypervisors: .*5000/,
+    ],
     ['a unit pattern with a space', (d) => (d.vms.unitPattern = 'pcocc vm %s.service'), /vms\.unitPattern/],
-    ['a BMC relay named like a hypervisor', (d) => (d.bmcRelays = [{ name: 'top2', address: '10.1.0.250' }]), /bmcRelays\[0\]\.name: "top2" is a hypervisor of this inventory/],
-    ['a BMC relay at a hypervisor address', (d) => (d.bmcRelays = [{ name: 'bmcgw1', address: '10.1.0.3' }]), /bmcRelays\[0\]\.address: "10\.1\.0\.3" duplicates hypervisors\[2\]\.address/],
-    ['two BMC relays of one name', (d) => (d.bmcRelays = [{ name: 'gw', address: '10.1.0.250' }, { name: 'gw', address: '10.1.0.251' }]), /bmcRelays\[1\]\.name: "gw" duplicates bmcRelays\[0\]\.name/],
-    ['a BMC relay name with a metacharacter', (d) => (d.bmcRelays = [{ name: 'gw;id', address: '10.1.0.250' }]), /bmcRelays\[0\]\.name: "gw;id" must be a lowercase DNS label/],
+    [
+      'a BMC relay named like a hypervisor',
+      (d) => (d.bmcRelays = [{ name: 'top2', address: '10.1.0.250' }]),
+      /bmcRelays\[0\]\.name: "top2" is a hypervisor of this inventory/,
+    ],
+    [
+      'a BMC relay at a hypervisor address',
+      (d) => (d.bmcRelays = [{ name: 'bmcgw1', address: '10.1.0.3' }]),
+      /bmcRelays\[0\]\.address: "10\.1\.0\.3" duplicates hypervisors\[2\]\.address/,
+    ],
+    [
+      'two BMC relays of one name',
+      (d) =>
+        (d.bmcRelays = [
+          { name: 'gw', address: '10.1.0.250' },
+          { name: 'gw', address: '10.1.0.251' },
+        ]),
+      /bmcRelays\[1\]\.name: "gw" duplicates bmcRelays\[0\]\.name/,
+    ],
+    [
+      'a BMC relay name with a metacharacter',
+      (d) => (d.bmcRelays = [{ name: 'gw;id', address: '10.1.0.250' }]),
+      /bmcRelays\[0\]\.name: "gw;id" must be a lowercase DNS label/,
+    ],
     ['a BMC relay with a password', (d) => (d.bmcRelays = [{ name: 'gw', address: '10.1.0.250', password: 'x' }]), /bmcRelays\[0\]/],
     ['an unknown ipmiFrom source', (d) => (d.ipmiFrom = ['hypervisors', 'laptop']), /ipmiFrom\[1\]: "laptop"/],
     ['an ipmiFrom source listed twice', (d) => (d.ipmiFrom = ['worker', 'worker']), /ipmiFrom\[1\]: "worker" is listed twice/],
-    ['BMC relays that ipmiFrom never uses', (d) => Object.assign(d, { bmcRelays: [{ name: 'gw', address: '10.1.0.250' }], ipmiFrom: ['hypervisors', 'worker'] }), /ipmiFrom: .*does not name bmcRelays/],
+    [
+      'BMC relays that ipmiFrom never uses',
+      (d) => Object.assign(d, { bmcRelays: [{ name: 'gw', address: '10.1.0.250' }], ipmiFrom: ['hypervisors', 'worker'] }),
+      /ipmiFrom: .*does not name bmcRelays/,
+    ],
   ];
   for (const [what, mutate, expected] of cases) {
     it(`rejects ${what}`, () => {

@@ -9,7 +9,10 @@ const names = (inv: ReturnType<typeof parseInventory>, o?: Parameters<typeof ipm
 
 describe('where ipmitool runs (inventory ipmiFrom)', () => {
   const doc = example();
-  doc.bmcRelays = [{ name: 'bmcgw1', address: '10.1.255.1' }, { name: 'bmcgw2', address: '10.1.255.2', sshPort: 2022 }];
+  doc.bmcRelays = [
+    { name: 'bmcgw1', address: '10.1.255.1' },
+    { name: 'bmcgw2', address: '10.1.255.2', sshPort: 2022 },
+  ];
   const inv = parseInventory(doc);
 
   it('by default: the hypervisors (control host first, then the step hosts), the relays, then the worker', () => {
@@ -37,6 +40,8 @@ describe('where ipmitool runs (inventory ipmiFrom)', () => {
   it('ipmiVia: one hypervisor or relay replaces the list; anything else names the field', () => {
     expect(ipmiRoutes(inv, { only: 'bmcgw2' })).toEqual([{ via: 'ssh', host: 'bmcgw2' }]);
     expect(ipmiRoutes(inv, { only: 'top3' })).toEqual([{ via: 'ssh', host: 'top3' }]);
-    expect(() => ipmiRoutes(inv, { only: 'nosuch', field: 'ipmiVia' })).toThrow(/ipmiVia: "nosuch" is neither a hypervisor nor a BMC relay \(bmcRelays\) of cluster ocean/);
+    expect(() => ipmiRoutes(inv, { only: 'nosuch', field: 'ipmiVia' })).toThrow(
+      /ipmiVia: "nosuch" is neither a hypervisor nor a BMC relay \(bmcRelays\) of cluster ocean/,
+    );
   });
 });

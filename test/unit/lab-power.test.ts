@@ -31,7 +31,9 @@ describe('systemd-run poweroff', () => {
     await flush();
     await flush();
     expect(model.machine('islet12').power).toBe(false);
-    const status = await runTool(model, 'top1', ['ipmitool', '-I', 'lanplus', '-H', model.machine('islet12').bmc, '-U', 'ADMIN', '-E', 'power', 'status'], { env: { IPMI_PASSWORD: 'x' } });
+    const status = await runTool(model, 'top1', ['ipmitool', '-I', 'lanplus', '-H', model.machine('islet12').bmc, '-U', 'ADMIN', '-E', 'power', 'status'], {
+      env: { IPMI_PASSWORD: 'x' },
+    });
     expect(parseIpmiPowerStatus(status.stdout, status.stderr)).toBe('off');
     expect(model.commandLog({ mutating: true }).map((e) => e.argv[0])).toEqual(['systemd-run']);
   });
@@ -82,7 +84,11 @@ describe('stayOff', () => {
 describe('BMC faults (ipmitool stand-in)', () => {
   const status = (model: LabModel, from: string, host: string) =>
     runTool(model, from, ['ipmitool', '-I', 'lanplus', '-H', model.machine(host).bmc, '-U', 'ADMIN', '-E', 'power', 'status'], { env: { IPMI_PASSWORD: 'x' } });
-  const noBmc = { code: 1, stdout: readFileSync('test/fixtures/ipmitool/captured-power-status-no-bmc.stdout.txt', 'utf8'), stderr: readFileSync('test/fixtures/ipmitool/captured-power-status-no-bmc.stderr.txt', 'utf8') };
+  const noBmc = {
+    code: 1,
+    stdout: readFileSync('test/fixtures/ipmitool/captured-power-status-no-bmc.stdout.txt', 'utf8'),
+    stderr: readFileSync('test/fixtures/ipmitool/captured-power-status-no-bmc.stderr.txt', 'utf8'),
+  };
 
   it('a BMC that is down answers nobody, as real ipmitool reports a BMC that does not answer', async () => {
     const { model } = setup();

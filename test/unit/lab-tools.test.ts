@@ -115,7 +115,7 @@ describe('gluster stand-in prints the fixtures byte for byte', () => {
     expect(r).toEqual({ ...fixture('gluster', 'glusterd-down'), code: 1 });
   });
 
-  it('volume info (six servers, 2 x 3, sharded; the volume ids set to the fixture\'s)', async () => {
+  it("volume info (six servers, 2 x 3, sharded; the volume ids set to the fixture's)", async () => {
     const m = pool10();
     const want = fixture('gluster', 'volume-info');
     for (const v of parseGlusterVolumeInfo(want.stdout)) m.volume(v.name).id = v.volumeId;
@@ -195,7 +195,7 @@ describe('gluster stand-in prints the fixtures byte for byte', () => {
     expect(await gluster(m, 'peer', 'status')).toEqual({ ...fixture('gluster', 'peer-status-no-peers'), code: 0 });
   });
 
-  it('rebalance status in progress and completed (the fixture\'s per-node figures put in the model; localhost last as real 10.3 prints it)', async () => {
+  it("rebalance status in progress and completed (the fixture's per-node figures put in the model; localhost last as real 10.3 prints it)", async () => {
     for (const base of ['rebalance-status-volspoms1-in-progress', 'rebalance-status-volspoms1-completed']) {
       const m = pool10();
       const reconstructed = fixture('gluster', base);
@@ -227,10 +227,14 @@ describe('gluster stand-in prints the fixtures byte for byte', () => {
     }
   });
 
-  it('seed 000: rebalance not started (the seed\'s volumes are distributed: six servers), exit 1', async () => {
+  it("seed 000: rebalance not started (the seed's volumes are distributed: six servers), exit 1", async () => {
     const m = labModel({ servers: SIX });
     for (const v of ['volspoms1', 'volspoms2']) {
-      expect(await gluster(m, 'volume', 'rebalance', v, 'status')).toEqual({ stdout: '', stderr: text('gluster', `seed000-rebalance-status-${v}.txt`), code: 1 });
+      expect(await gluster(m, 'volume', 'rebalance', v, 'status')).toEqual({
+        stdout: '',
+        stderr: text('gluster', `seed000-rebalance-status-${v}.txt`),
+        code: 1,
+      });
     }
   });
 
@@ -268,7 +272,7 @@ describe('gluster stand-in prints the fixtures byte for byte', () => {
     expect(r.stdout.match(/^10\.5\.0\.55:\d+ /gm)).toHaveLength(6);
   });
 
-  it('status VOL clients: no client left, top2\'s brick down', async () => {
+  it("status VOL clients: no client left, top2's brick down", async () => {
     const m = pool10();
     for (const h of m.machines.keys()) await run(m, h, ['umount', '-t', 'fuse.glusterfs', '-a']);
     for (const h of SIX) m.killGlusterfs(h); // the self-heal daemons
@@ -295,7 +299,11 @@ describe('gluster stand-in prints the fixtures byte for byte', () => {
       'Stopping volume will make its data inaccessible. Do you want to continue? (y/n) gluster cli read error\nInvalid input, please enter y/n\n',
     );
     expect(m.volume('volspoms1').status).toBe('Started');
-    expect(await run(m, 'top1', ['gluster', '--mode=script', 'volume', 'stop', 'volspoms1'])).toEqual({ stdout: 'volume stop: volspoms1: success\n', stderr: '', code: 0 });
+    expect(await run(m, 'top1', ['gluster', '--mode=script', 'volume', 'stop', 'volspoms1'])).toEqual({
+      stdout: 'volume stop: volspoms1: success\n',
+      stderr: '',
+      code: 0,
+    });
   });
 });
 
@@ -311,7 +319,10 @@ describe('gluster stand-in against real GlusterFS 10.3 captures', () => {
   const REAL = 'gluster-real';
   function realPool(): LabModel {
     const t = seedTopology();
-    const m = new LabModel({ ...t, volumes: [{ name: 'volspoms1', type: 'replicate', servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '' }] }, { clock: new ManualClock() });
+    const m = new LabModel(
+      { ...t, volumes: [{ name: 'volspoms1', type: 'replicate', servers: ['top1', 'top2', 'top3'], replica: 3, shardBlockSize: '' }] },
+      { clock: new ManualClock() },
+    );
     m.glusterVersion = '10.3';
     for (const b of m.volume('volspoms1').bricks) b.path = '/srv/bricks/b1';
     return m;
@@ -331,7 +342,17 @@ describe('gluster stand-in against real GlusterFS 10.3 captures', () => {
       rebalanceNodes:
         rebalance === 'not started'
           ? undefined
-          : hosts.map((host) => ({ host, status: rebalance, files: 0, bytes: 0, scanned: 203, failures: 0, skipped: 0, runSeconds: runSeconds[host] ?? 0, timeLeftSeconds: 0 })),
+          : hosts.map((host) => ({
+              host,
+              status: rebalance,
+              files: 0,
+              bytes: 0,
+              scanned: 203,
+              failures: 0,
+              skipped: 0,
+              runSeconds: runSeconds[host] ?? 0,
+              timeLeftSeconds: 0,
+            })),
     });
   }
   async function replay(m: LabModel, base: string): Promise<{ lab: Run; real: Run }> {
@@ -339,7 +360,11 @@ describe('gluster stand-in against real GlusterFS 10.3 captures', () => {
     const lab = await run(m, (meta.runOn ?? 'host1').replace('host', 'top'), meta.argv);
     const uuids = new Map([...text(REAL, `${base}.stdout.txt`).matchAll(/Hostname: (\S+)\nUuid: (\S+)/g)].map((x) => [x[1], x[2]] as [string, string]));
     // (a right-aligned rebalance Node cell keeps its width)
-    const real = (s: string) => s.replace(/^( +)top(\d)-data /gm, '$1    host$2 ').replace(/top(\d)-data/g, 'host$1').replace(/Hostname: (\S+)\nUuid: \S+/g, (all, h: string) => (uuids.has(h) ? `Hostname: ${h}\nUuid: ${uuids.get(h)}` : all));
+    const real = (s: string) =>
+      s
+        .replace(/^( +)top(\d)-data /gm, '$1    host$2 ')
+        .replace(/top(\d)-data/g, 'host$1')
+        .replace(/Hostname: (\S+)\nUuid: \S+/g, (all, h: string) => (uuids.has(h) ? `Hostname: ${h}\nUuid: ${uuids.get(h)}` : all));
     return { lab: { ...lab, stdout: real(lab.stdout), stderr: real(lab.stderr) }, real: { ...fixture(REAL, base), code: meta.exitCode } };
   }
   const cases: [string, (m: LabModel) => void | Promise<void>][] = [
@@ -442,7 +467,17 @@ describe('gluster stand-in against real GlusterFS 10.3 captures of the lab (a di
     v.rebalance = 'completed';
     v.rebalanceId = /^ID: (\S+)$/m.exec(text(REAL, 'rebalance-start-volscratch.stdout.txt'))![1];
     const scanned: Record<string, number> = { top1: 18, top2: 12, top3: 10 };
-    v.rebalanceNodes = ['top1', 'top2', 'top3'].map((host) => ({ host, status: 'completed', files: 0, bytes: 0, scanned: scanned[host]!, failures: 0, skipped: 0, runSeconds: 0, timeLeftSeconds: 0 }));
+    v.rebalanceNodes = ['top1', 'top2', 'top3'].map((host) => ({
+      host,
+      status: 'completed',
+      files: 0,
+      bytes: 0,
+      scanned: scanned[host]!,
+      failures: 0,
+      skipped: 0,
+      runSeconds: 0,
+      timeLeftSeconds: 0,
+    }));
   };
   const exact: [string, (m: LabModel) => void][] = [
     ['volume-info-volscratch', () => undefined],
@@ -474,7 +509,12 @@ describe('gluster stand-in against real GlusterFS 10.3 captures of the lab (a di
     s
       .replace(/^(.{44})\d{5}( {5}0 {10}Y {7})\d+ *$/gm, '$1<port>$2<pid>')
       .replace(/^(Self-heal Daemon on \S+ +N\/A {7}N\/A {8}Y {7})\d+ *$/gm, '$1<pid>')
-      .replace(/(?:^Self-heal Daemon on (?!localhost).*\n)+/m, (peers) => peers.split(/(?<=\n)/).sort().join(''));
+      .replace(/(?:^Self-heal Daemon on (?!localhost).*\n)+/m, (peers) =>
+        peers
+          .split(/(?<=\n)/)
+          .sort()
+          .join(''),
+      );
   const status: [string, (m: LabModel) => void][] = [
     ['status-volscratch', () => undefined],
     ['status-volscratch-brick-down', brickDown],
@@ -518,26 +558,46 @@ describe('fleetctl stand-in prints the fixtures byte for byte', () => {
   it('list-machines: seed 002 (cells: the seed re-aligned the columns), --no-legend --fields hostname, --full', async () => {
     const m = labModel();
     expect(cells((await fleetctl(m, 'list-machines')).stdout)).toEqual(cells(text('fleetctl', 'seed002-list-machines.txt')));
-    expect(await fleetctl(m, 'list-machines', '--no-legend', '--fields', 'hostname')).toEqual({ ...fixture('fleetctl', 'list-machines-no-legend-fields-hostname'), code: 0 });
+    expect(await fleetctl(m, 'list-machines', '--no-legend', '--fields', 'hostname')).toEqual({
+      ...fixture('fleetctl', 'list-machines-no-legend-fields-hostname'),
+      code: 0,
+    });
     useFullIds(m); // the fixture's full ids (the lab's share their first 8 digits)
-    expect(await fleetctl(m, 'list-machines', '--full', '--fields', 'machine,hostname,ip,metadata')).toEqual({ ...fixture('fleetctl', 'list-machines-full'), code: 0 });
+    expect(await fleetctl(m, 'list-machines', '--full', '--fields', 'machine,hostname,ip,metadata')).toEqual({
+      ...fixture('fleetctl', 'list-machines-full'),
+      code: 0,
+    });
   });
 
   it('list-machines of upstream fleet, a machine without IP nor metadata', async () => {
     const m = labModel();
     m.fleetVariant = 'upstream';
     for (const x of m.machines.values()) x.registered = ['islet39', 'islet12', 'top2', 'top3'].includes(x.name);
-    const bare: MachineState = { ...m.machine('top1'), name: 'bare', machineId: 'e1d2c3b4f5a60718293a4b5c6d7e8f90', ip: '', metadata: {}, mounts: new Set(), registered: true };
+    const bare: MachineState = {
+      ...m.machine('top1'),
+      name: 'bare',
+      machineId: 'e1d2c3b4f5a60718293a4b5c6d7e8f90',
+      ip: '',
+      metadata: {},
+      mounts: new Set(),
+      registered: true,
+    };
     m.machines.set('bare', bare);
     expect(await fleetctl(m, 'list-machines')).toEqual({ ...fixture('fleetctl', 'list-machines-upstream'), code: 0 });
   });
 
-  it('list-units: --no-legend --fields hostname,unit / unit,sub, --full, upstream (the fixtures\' units kept)', async () => {
+  it("list-units: --no-legend --fields hostname,unit / unit,sub, --full, upstream (the fixtures' units kept)", async () => {
     const full = fixture('fleetctl', 'list-units-full');
     const m = labModel();
     keepUnits(m, unitsOf(full.stdout));
-    expect(await fleetctl(m, 'list-units', '--no-legend', '--fields', 'hostname,unit')).toEqual({ ...fixture('fleetctl', 'list-units-no-legend-fields-hostname-unit'), code: 0 });
-    expect(await fleetctl(m, 'list-units', '--fields', 'unit,sub', '--no-legend')).toEqual({ ...fixture('fleetctl', 'list-units-no-legend-fields-unit-sub'), code: 0 });
+    expect(await fleetctl(m, 'list-units', '--no-legend', '--fields', 'hostname,unit')).toEqual({
+      ...fixture('fleetctl', 'list-units-no-legend-fields-hostname-unit'),
+      code: 0,
+    });
+    expect(await fleetctl(m, 'list-units', '--fields', 'unit,sub', '--no-legend')).toEqual({
+      ...fixture('fleetctl', 'list-units-no-legend-fields-unit-sub'),
+      code: 0,
+    });
     useFullIds(m);
     // fleet sorts unit states by name; a state without machine ("-", the fixture's last row) is not
     // something the lab's agents publish
@@ -583,7 +643,11 @@ describe('fleetctl stand-in prints the fixtures byte for byte', () => {
     // the lab's pcocc unit is the fixture's body; infra1's data in the lab: Weight=2000, no Conflicts=
     const infra1 = text('fleetctl', 'cat-pcocc-vm-infra1.service.stdout.txt');
     expect(unitText('infra1', 4000, ['role=top'], ['pcocc-vm-infra2.service'])).toBe(infra1);
-    expect(await fleetctl(m, 'cat', 'pcocc-vm-infra1.service')).toEqual({ stdout: infra1.replace('Conflicts=pcocc-vm-infra2.service\n', '').replace('Weight=4000', 'Weight=2000'), stderr: '', code: 0 });
+    expect(await fleetctl(m, 'cat', 'pcocc-vm-infra1.service')).toEqual({
+      stdout: infra1.replace('Conflicts=pcocc-vm-infra2.service\n', '').replace('Weight=4000', 'Weight=2000'),
+      stderr: '',
+      code: 0,
+    });
     const hello = addUnit(m, 'hello.service', text('fleetctl', 'cat-hello.service.stdout.txt'), ['hostname=islet54']);
     expect(await fleetctl(m, 'cat', 'hello.service')).toEqual({ stdout: hello.text, stderr: '', code: 0 });
     expect(await fleetctl(m, 'cat', 'nosuch')).toEqual({ ...fixture('fleetctl', 'cat-not-found'), code: 1 });
@@ -597,18 +661,29 @@ describe('fleetctl stand-in prints the fixtures byte for byte', () => {
     expect(await fleetctl(m, 'start', 'hello.service')).toEqual({ stdout: text('fleetctl', 'seed002-start-hello.txt'), stderr: '', code: 0 });
     expect(await fleetctl(m, 'destroy', 'hello.service')).toEqual({ stdout: text('fleetctl', 'seed002-destroy-hello.txt'), stderr: '', code: 0 });
     const stop = await fleetctl(m, 'stop', 'pcocc-vm-monitor1.service');
-    expect([stop.code, both(stop), stop.stderr]).toEqual([0, text('fleetctl', 'seed002-stop-monitor1.txt'), 'Successfully stopped units [pcocc-vm-monitor1.service].\n']);
+    expect([stop.code, both(stop), stop.stderr]).toEqual([
+      0,
+      text('fleetctl', 'seed002-stop-monitor1.txt'),
+      'Successfully stopped units [pcocc-vm-monitor1.service].\n',
+    ]);
     const unload = await fleetctl(m, 'unload', '--no-block', 'pcocc-vm-i0log1.service');
     expect([unload.code, both(unload)]).toEqual([0, text('fleetctl', 'seed002-unload-i0log1.txt')]);
     expect(unload).toEqual({ ...fixture('fleetctl', 'unload-no-block'), code: 0 });
     await m.waitFor(() => m.unit('i0log1')!.host === undefined);
-    expect(await fleetctl(m, 'start', '--no-block', 'pcocc-vm-i0log1.service')).toEqual({ stdout: text('fleetctl', 'seed002-start-i0log1.txt'), stderr: '', code: 0 });
+    expect(await fleetctl(m, 'start', '--no-block', 'pcocc-vm-i0log1.service')).toEqual({
+      stdout: text('fleetctl', 'seed002-start-i0log1.txt'),
+      stderr: '',
+      code: 0,
+    });
     m.dispose();
   });
 
   it('stop --no-block of two units; a unit in state inactive (exit 1); units not in the registry (exit 0)', async () => {
     const m = labModel();
-    expect(await fleetctl(m, 'stop', '--no-block', 'pcocc-vm-admin1.service', 'pcocc-vm-batch1.service')).toEqual({ ...fixture('fleetctl', 'stop-no-block-two-units'), code: 0 });
+    expect(await fleetctl(m, 'stop', '--no-block', 'pcocc-vm-admin1.service', 'pcocc-vm-batch1.service')).toEqual({
+      ...fixture('fleetctl', 'stop-no-block-two-units'),
+      code: 0,
+    });
     expect(await fleetctl(m, 'stop', 'pcocc-vm-i42log1.service')).toEqual({ ...fixture('fleetctl', 'stop-inactive-unit'), code: 1 });
     expect(await fleetctl(m, 'stop', 'pcocc-vm-nosuch.service')).toEqual({ ...fixture('fleetctl', 'stop-not-in-registry'), code: 0 });
   });
@@ -650,8 +725,16 @@ function addUnit(m: LabModel, name: string, body: string, machineMetadata: strin
 describe('systemctl, pcocc, ipmitool and fping stand-ins print the fixtures byte for byte', () => {
   it('systemctl is-active / is-failed (seed 002) and is-active of three units: exit 0 when any is active', async () => {
     const m = labModel();
-    expect(await run(m, 'top1', ['systemctl', 'is-active', 'pcocc-vm-admin1'])).toEqual({ stdout: text('systemctl', 'seed002-is-active.txt'), stderr: '', code: 0 });
-    expect(await run(m, 'top1', ['systemctl', 'is-failed', 'pcocc-vm-admin1'])).toEqual({ stdout: text('systemctl', 'seed002-is-failed.txt'), stderr: '', code: 1 });
+    expect(await run(m, 'top1', ['systemctl', 'is-active', 'pcocc-vm-admin1'])).toEqual({
+      stdout: text('systemctl', 'seed002-is-active.txt'),
+      stderr: '',
+      code: 0,
+    });
+    expect(await run(m, 'top1', ['systemctl', 'is-failed', 'pcocc-vm-admin1'])).toEqual({
+      stdout: text('systemctl', 'seed002-is-failed.txt'),
+      stderr: '',
+      code: 1,
+    });
     Object.assign(m.unit('batch1')!, { active: 'failed', sub: 'failed' });
     const three = ['pcocc-vm-admin1', 'pcocc-vm-nosuch', 'pcocc-vm-batch1'];
     expect(await run(m, 'top1', ['systemctl', 'is-active', ...three])).toEqual({ ...fixture('systemctl', 'is-active-three-units'), code: 0 });
@@ -668,12 +751,19 @@ describe('systemctl, pcocc, ipmitool and fping stand-ins print the fixtures byte
     // During ExecStartPre systemd has no main PID yet (the fixture assumes 45310): compared with 0.
     Object.assign(m.unit('admin1')!, { active: 'activating', sub: 'start-pre' });
     const one = fixture('systemctl', 'show-one-unit-activating');
-    expect(await run(m, 'top1', ['systemctl', 'show', '-p', 'ActiveState,SubState,MainPID', 'pcocc-vm-admin1'])).toEqual({ ...one, stdout: one.stdout.replace('MainPID=45310', 'MainPID=0'), code: 0 });
+    expect(await run(m, 'top1', ['systemctl', 'show', '-p', 'ActiveState,SubState,MainPID', 'pcocc-vm-admin1'])).toEqual({
+      ...one,
+      stdout: one.stdout.replace('MainPID=45310', 'MainPID=0'),
+      code: 0,
+    });
   });
 
   it('pcocc ps: seed 002 byte for byte, rows in CPython 2 dict order; agent ping on stderr, timeout exit 255', async () => {
     const m = labModel();
-    keepUnits(m, [...m.units.keys()].filter((n) => !/-(auto1|monitor1|batch3)\./.test(n))); // not running in seed 002's ps
+    keepUnits(
+      m,
+      [...m.units.keys()].filter((n) => !/-(auto1|monitor1|batch3)\./.test(n)),
+    ); // not running in seed 002's ps
     const now = Date.now();
     for (const u of m.units.values()) u.startedAt = now - seedTopology().units.find((x) => x.vm === u.vm)!.uptimeSeconds * 1000;
     expect(pcoccPs(m, now)).toBe(text('pcocc', 'seed002-ps.txt'));
@@ -682,7 +772,11 @@ describe('systemctl, pcocc, ipmitool and fping stand-ins print the fixtures byte
     m.hangOnStop('admin1');
     m.fleetStop('pcocc-vm-admin1.service');
     expect(await run(m, 'top1', ['pcocc', 'agent', 'ping', '-J', 'admin1'])).toEqual({ ...fixture('pcocc', 'agent-ping-timeout'), code: 255 });
-    expect(await run(m, 'top1', ['pcocc', 'agent', 'ping', '-j', '999'])).toEqual({ stdout: '', stderr: 'Unable to find job: no job record for batchid 999\n', code: 255 });
+    expect(await run(m, 'top1', ['pcocc', 'agent', 'ping', '-j', '999'])).toEqual({
+      stdout: '',
+      stderr: 'Unable to find job: no job record for batchid 999\n',
+      code: 255,
+    });
   });
 
   it('ipmitool power status / on / off; no password; no BMC at that address', async () => {
@@ -748,10 +842,14 @@ async function volumeHealth(m: LabModel, host: string, volume: string) {
 function modelHealth(m: LabModel, volume: string) {
   const v = m.volume(volume);
   const bricks = m.healEntries(volume).map((b) => ({ brick: `${storageName(m.machine(b.brick.host))}:${b.brick.path}`, entries: b.up ? b.entries : null }));
-  return { bricks, total: bricks.some((b) => b.entries === null) ? null : bricks.reduce((s, b) => s + (b.entries ?? 0), 0), rebalance: v.rebalance === 'in progress' && v.bricks.length > v.replica };
+  return {
+    bricks,
+    total: bricks.some((b) => b.entries === null) ? null : bricks.reduce((s, b) => s + (b.entries ?? 0), 0),
+    rebalance: v.rebalance === 'in progress' && v.bricks.length > v.replica,
+  };
 }
 
-describe('round trips: gluster output parsed as the activities parse it gives the model\'s state', () => {
+describe("round trips: gluster output parsed as the activities parse it gives the model's state", () => {
   const states: [string, (m: LabModel) => Promise<void> | void][] = [
     ['healthy', () => undefined],
     ['heal pending (slow heal)', (m) => m.slowHeal('volspoms1', 4, 0)],
@@ -805,7 +903,10 @@ describe('round trips: gluster output parsed as the activities parse it gives th
           const brickHosts = [...new Set(status.flatMap((v) => v.bricks.map((b) => b.host)))];
           const resolved = await run(m, 'top1', ['getent', 'hosts', ...brickHosts]);
           expect(resolved.code).toBe(0);
-          const addresses = resolved.stdout.split('\n').filter(Boolean).map((l) => l.split(/\s+/)[0]);
+          const addresses = resolved.stdout
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.split(/\s+/)[0]);
           expect(addresses).toEqual(brickHosts.map((b) => storageAddress(m.machine(b.replace(/-data$/, '')))));
           const foreign = foreignGlusterClients(status, addresses);
           const expected = [...m.volumes.values()]
@@ -813,7 +914,11 @@ describe('round trips: gluster output parsed as the activities parse it gives th
             .flatMap((v) =>
               v.bricks
                 .filter((b) => m.brickUp(v, b))
-                .flatMap((b) => [...m.machines.values()].filter((x) => x.power && x.glusterfs && x.mounts.has(v.name) && !m.isGlusterServer(x.name)).map((x) => `${v.name} ${storageName(m.machine(b.host))}:${b.path} ${storageAddress(x)}`)),
+                .flatMap((b) =>
+                  [...m.machines.values()]
+                    .filter((x) => x.power && x.glusterfs && x.mounts.has(v.name) && !m.isGlusterServer(x.name))
+                    .map((x) => `${v.name} ${storageName(m.machine(b.host))}:${b.path} ${storageAddress(x)}`),
+                ),
             );
           expect(foreign.map((f) => `${f.volume} ${f.brick} ${f.client.host}`)).toEqual(expected);
           for (const v of status.filter((x) => x.started)) {
@@ -843,7 +948,11 @@ describe('round trips: gluster output parsed as the activities parse it gives th
     expect(m.volume('volspoms1').status).toBe('Stopped');
     expect(await op('stop', 'volspoms1')).toMatchObject({ changed: false });
     const heal = await gluster(m, 'volume', 'heal', 'volspoms1');
-    expect(heal).toEqual({ stdout: '', stderr: 'Launching heal operation to perform index self heal on volume volspoms1 has been unsuccessful:\nVolume volspoms1 is not started.\n', code: 1 });
+    expect(heal).toEqual({
+      stdout: '',
+      stderr: 'Launching heal operation to perform index self heal on volume volspoms1 has been unsuccessful:\nVolume volspoms1 is not started.\n',
+      code: 1,
+    });
     expect(await op('start', 'volspoms1')).toMatchObject({ changed: true });
     expect(await gluster(m, 'volume', 'heal', 'volspoms1')).toEqual({
       stdout: 'Launching heal operation to perform index self heal on volume volspoms1 has been successful \nUse heal info commands to check status.\n',
@@ -861,7 +970,11 @@ describe('round trips: gluster output parsed as the activities parse it gives th
     expect(await run(m, 'top2', ['systemctl', 'stop', 'glusterfsd', 'glusterd'])).toEqual({ stdout: '', stderr: '', code: 0 });
     expect([m.machine('top2').glusterd, m.machine('top2').glusterfsd]).toEqual([false, false]);
     // glusterd stopped: the graceful checks find nothing; SIGTERM to the FUSE mounts and the self-heal daemon
-    const stop = await run(m, 'top2', ['/usr/share/glusterfs/scripts/stop-all-gluster-processes.sh', '-g'].map((a, i) => (i === 0 ? 'stop-all-gluster-processes.sh' : a)));
+    const stop = await run(
+      m,
+      'top2',
+      ['/usr/share/glusterfs/scripts/stop-all-gluster-processes.sh', '-g'].map((a, i) => (i === 0 ? 'stop-all-gluster-processes.sh' : a)),
+    );
     expect(stop.code).toBe(0);
     expect(stop.stdout).toMatch(/^(sending SIGTERM to (mount process with pid|pid): \d+\n)+\n$/);
     expect(stop.stdout.match(/mount process/g)).toHaveLength(2);
@@ -898,13 +1011,24 @@ describe('round trips: a distribute volume and a 3.x tier volume, read as the ac
     const m = withScratch('10.5');
     const [info] = parseGlusterVolumeInfo((await gluster(m, 'volume', 'info', 'volscratch')).stdout);
     expect([info!.type, glusterVolumeHeals(info!)]).toEqual(['Distribute', false]);
-    const online = async () => parseGlusterVolumeStatus((await gluster(m, 'volume', 'status', 'volscratch')).stdout)[0]!.processes.map((p) => [p.kind, p.host, p.online]);
+    const online = async () =>
+      parseGlusterVolumeStatus((await gluster(m, 'volume', 'status', 'volscratch')).stdout)[0]!.processes.map((p) => [p.kind, p.host, p.online]);
     expect(await online()).toEqual(['top1', 'top2', 'top3'].map((h) => ['Brick', `${h}-data`, true]));
     await m.crash('top2');
-    expect(await online()).toEqual([['Brick', 'top1-data', true], ['Brick', 'top2-data', false], ['Brick', 'top3-data', true]]);
+    expect(await online()).toEqual([
+      ['Brick', 'top1-data', true],
+      ['Brick', 'top2-data', false],
+      ['Brick', 'top3-data', true],
+    ]);
     // a replicated volume lists its self-heal daemons; parsed, they are not bricks
     const r = parseGlusterVolumeStatus((await gluster(m, 'volume', 'status', 'volspoms1')).stdout)[0]!;
-    expect(r.processes.map((p) => `${p.kind} ${p.host}`)).toEqual(['Brick top1-data', 'Brick top2-data', 'Brick top3-data', 'Self-heal Daemon localhost', 'Self-heal Daemon top3-data']);
+    expect(r.processes.map((p) => `${p.kind} ${p.host}`)).toEqual([
+      'Brick top1-data',
+      'Brick top2-data',
+      'Brick top3-data',
+      'Self-heal Daemon localhost',
+      'Self-heal Daemon top3-data',
+    ]);
     // a crash leaves heal entries on the replicas of the replicated volumes, none on a distribute one
     expect(m.healEntries('volspoms1').map((b) => b.entries)).toEqual([12, 0, 12]);
     expect(m.volume('volscratch').bricks.map((b) => b.heal)).toEqual([0, 0, 0]);
@@ -914,7 +1038,11 @@ describe('round trips: a distribute volume and a 3.x tier volume, read as the ac
     const m = withScratch('3.12.15');
     m.attachTier('volspoms2', ['top1', 'top2']);
     const [info] = parseGlusterVolumeInfo((await gluster(m, 'volume', 'info', 'volspoms2')).stdout);
-    expect(info).toMatchObject({ type: 'Tier', brickCount: 5, tiers: { hot: { type: 'Distribute', brickCount: 2 }, cold: { type: 'Replicate', brickCount: 3 } } });
+    expect(info).toMatchObject({
+      type: 'Tier',
+      brickCount: 5,
+      tiers: { hot: { type: 'Distribute', brickCount: 2 }, cold: { type: 'Replicate', brickCount: 3 } },
+    });
     expect(info!.bricks.map((b) => `${b.index} ${b.tier} ${b.host}:${b.path}`)).toEqual([
       '1 hot top1-data:/gluster/volspoms2/hot',
       '2 hot top2-data:/gluster/volspoms2/hot',
@@ -926,19 +1054,30 @@ describe('round trips: a distribute volume and a 3.x tier volume, read as the ac
     expect(glusterVolumeHeals(info!)).toBe(true);
     const tier = await gluster(m, 'volume', 'tier', 'volspoms2', 'status');
     expect(tier.code).toBe(0);
-    expect(parseGlusterTierStatus(tier.stdout, tier.stderr)).toMatchObject({ kind: 'status', volume: 'volspoms2', tierDaemon: true, nodes: [{ node: 'top2-data' }, { node: 'top3-data' }, { node: 'localhost' }] });
+    expect(parseGlusterTierStatus(tier.stdout, tier.stderr)).toMatchObject({
+      kind: 'status',
+      volume: 'volspoms2',
+      tierDaemon: true,
+      nodes: [{ node: 'top2-data' }, { node: 'top3-data' }, { node: 'localhost' }],
+    });
     const heal = await gluster(m, 'volume', 'heal', 'volspoms2', 'info');
     expect(parseGlusterHealInfo(heal.stdout).bricks.map((b) => b.path)).toEqual(Array(3).fill('/gluster/volspoms2/brick'));
     const status = parseGlusterVolumeStatus((await gluster(m, 'volume', 'status', 'volspoms2')).stdout)[0]!;
-    expect(status.processes.filter((p) => p.kind === 'Brick').map((p) => p.path)).toEqual(['/gluster/volspoms2/hot', '/gluster/volspoms2/hot', ...Array(3).fill('/gluster/volspoms2/brick')]);
+    expect(status.processes.filter((p) => p.kind === 'Brick').map((p) => p.path)).toEqual([
+      '/gluster/volspoms2/hot',
+      '/gluster/volspoms2/hot',
+      ...Array(3).fill('/gluster/volspoms2/brick'),
+    ]);
     m.detachTier('volspoms2');
-    expect(parseGlusterTierStatus(...Object.values(await gluster(m, 'volume', 'tier', 'volspoms2', 'status')).slice(0, 2) as [string, string])).toMatchObject({ kind: 'not-tier' });
+    expect(parseGlusterTierStatus(...(Object.values(await gluster(m, 'volume', 'tier', 'volspoms2', 'status')).slice(0, 2) as [string, string]))).toMatchObject(
+      { kind: 'not-tier' },
+    );
     // GlusterFS 10 has no tiering at all
     expect(() => withScratch('10.5').attachTier('volspoms2', ['top1'])).toThrow(/GlusterFS 10.5 has no tiering/);
   });
 });
 
-describe('round trips: fleetctl and systemctl output parsed as the activities parse it gives the model\'s state', () => {
+describe("round trips: fleetctl and systemctl output parsed as the activities parse it gives the model's state", () => {
   /** activities/fleet.ts readFleetState + unitSpecs, from the lab's outputs. */
   async function fleetState(m: LabModel) {
     const [lm, lf, lu] = [await fleetctl(m, 'list-machines'), await fleetctl(m, 'list-unit-files'), await fleetctl(m, 'list-units')];
@@ -962,9 +1101,16 @@ describe('round trips: fleetctl and systemctl output parsed as the activities pa
     expect(s.machines.map((x) => [x.id, x.ip, x.metadata])).toEqual(m.fleetMachines().map((x) => [x.machineId.slice(0, 8), x.ip, x.metadata]));
     const units = [...m.units.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     expect(s.files.map((f) => [f.unit, f.dstate, f.state, f.targetHost])).toEqual(
-      units.map((u) => [u.name, u.dstate, u.host ? (u.active === 'inactive' || u.active === 'failed' ? 'loaded' : 'launched') : 'inactive', u.host && m.machine(u.host).registered ? u.host : undefined]),
+      units.map((u) => [
+        u.name,
+        u.dstate,
+        u.host ? (u.active === 'inactive' || u.active === 'failed' ? 'loaded' : 'launched') : 'inactive',
+        u.host && m.machine(u.host).registered ? u.host : undefined,
+      ]),
     );
-    expect(s.units.map((u) => [u.unit, u.hostname, u.active, u.sub])).toEqual(units.filter((u) => u.host).map((u) => [u.name, m.machine(u.host!).registered ? u.host : undefined, u.active, u.sub]));
+    expect(s.units.map((u) => [u.unit, u.hostname, u.active, u.sub])).toEqual(
+      units.filter((u) => u.host).map((u) => [u.name, m.machine(u.host!).registered ? u.host : undefined, u.active, u.sub]),
+    );
     for (const u of units) {
       expect(s.specs.get(u.name)).toMatchObject({ weight: u.weight });
       const byKey: Record<string, string[]> = {};
@@ -1042,7 +1188,11 @@ describe('round trips: fleetctl and systemctl output parsed as the activities pa
     expect([st.code, parseSystemctlIsActive(st.stdout, ['etcd', 'glusterd'])]).toEqual([0, ['inactive', 'active']]);
     expect(await run(m, 'top3', ['systemctl', 'start', 'etcd'])).toEqual({ stdout: '', stderr: '', code: 0 });
     expect(m.machine('top3').etcd).toBe(true);
-    expect(await run(m, 'islet12', ['systemctl', 'stop', 'etcd'])).toEqual({ stdout: '', stderr: 'Failed to stop etcd.service: Unit etcd.service not loaded.\n', code: 5 });
+    expect(await run(m, 'islet12', ['systemctl', 'stop', 'etcd'])).toEqual({
+      stdout: '',
+      stderr: 'Failed to stop etcd.service: Unit etcd.service not loaded.\n',
+      code: 5,
+    });
     const inactive = await run(m, 'islet12', ['systemctl', 'is-active', 'etcd']);
     expect([inactive.code, inactive.stdout]).toEqual([3, 'inactive\n']);
 
@@ -1059,7 +1209,12 @@ describe('round trips: fleetctl and systemctl output parsed as the activities pa
   it('pcocc ps, agent ping and ipmitool parse back to the model', async () => {
     const m = labModel();
     const jobs = parsePcoccPs(pcoccPs(m));
-    expect(jobs.map((j) => [j.id, j.name, j.nodes]).sort()).toEqual([...m.units.values()].filter((u) => u.active === 'active').map((u) => [u.jobId, u.vm, u.host]).sort());
+    expect(jobs.map((j) => [j.id, j.name, j.nodes]).sort()).toEqual(
+      [...m.units.values()]
+        .filter((u) => u.active === 'active')
+        .map((u) => [u.jobId, u.vm, u.host])
+        .sort(),
+    );
     const ping = await run(m, 'top1', ['pcocc', 'agent', 'ping', '-J', 'db1']);
     expect(parsePcoccAgentPing(ping.stdout, ping.stderr)).toEqual({ ok: true, vmCount: 1, seconds: 0.3 });
     const env = { IPMI_PASSWORD: 'x' };

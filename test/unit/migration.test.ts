@@ -56,7 +56,10 @@ function checkPlan(s: ClusterSnapshot, plan: RollingRebootPlan, opts: RollingReb
       expect(m.final).toBe(!later.has(m.to));
       p.place(vm, m.to);
     }
-    const left = p.vmsOn(step.host).filter((v) => v.running).map((v) => v.name);
+    const left = p
+      .vmsOn(step.host)
+      .filter((v) => v.running)
+      .map((v) => v.name);
     expect(left.sort()).toEqual([...step.stranded.map((x) => x.vm), ...step.untouchable].sort());
     expect(step.loadAfter).toEqual({ ...p.loads(), [step.host]: p.loadOf(step.host) - step.stranded.reduce((a, x) => a + x.weight, 0) });
     p.setHost(step.host, { schedulable: true, up: true });
@@ -109,7 +112,10 @@ describe('planRollingReboot, seed 003', () => {
   it('batches prefer distinct destinations, heaviest first', () => {
     const items = ['a', 'a', 'b', 'b', 'c'].map((to, i) => ({ vm: `v${i}`, to }));
     expect(batches(items, 2).map((b) => b.map((x) => x.vm))).toEqual([['v0', 'v2'], ['v1', 'v3'], ['v4']]);
-    expect(batches(items, 3).map((b) => b.map((x) => x.to))).toEqual([['a', 'b', 'c'], ['a', 'b']]);
+    expect(batches(items, 3).map((b) => b.map((x) => x.to))).toEqual([
+      ['a', 'b', 'c'],
+      ['a', 'b'],
+    ]);
     expect(batches([], 5)).toEqual([]);
   });
 
@@ -155,7 +161,12 @@ describe('planRollingReboot, seed 003', () => {
     expect(plan.ok).toBe(true);
     const step3 = plan.steps[2];
     expect(step3.stranded).toEqual([
-      { vm: 'license1', weight: 5, expected: true, reason: 'license1 (weight 5) is pinned to xen3: it stops while xen3 is away and starts again when it is back' },
+      {
+        vm: 'license1',
+        weight: 5,
+        expected: true,
+        reason: 'license1 (weight 5) is pinned to xen3: it stops while xen3 is away and starts again when it is back',
+      },
     ]);
     expect(plan.migrationsPerVm.license1).toBeUndefined();
     checkPlan(s, plan);
@@ -195,11 +206,27 @@ describe('planRollingReboot on the seed cluster', () => {
   const TOPS = ['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3'];
   const seed = (): ClusterSnapshot => {
     const w: [string, string, number][] = [
-      ['admin1', 'top1', 4000], ['batch1', 'top1', 4000], ['infra1', 'top1', 2000], ['infra2', 'top1', 2000], ['siteprep2', 'top1', 8000],
-      ['admin2', 'top2', 8000], ['i0conf2', 'top2', 8000], ['i0log1', 'top2', 8000],
-      ['batch2', 'top3', 4000], ['db1', 'top3', 6000], ['lb1', 'top3', 4000], ['ns3', 'top3', 2000], ['nsrelay1', 'top3', 2000], ['webrelay1', 'top3', 2000],
-      ['i0conf1', 'worker1', 16000], ['ns1', 'worker1', 2000], ['ns2', 'worker1', 2000],
-      ['auto1', 'worker2', 30000], ['monitor1', 'worker2', 28000], ['batch3', 'worker3', 40000], ['lb2', 'worker3', 10000],
+      ['admin1', 'top1', 4000],
+      ['batch1', 'top1', 4000],
+      ['infra1', 'top1', 2000],
+      ['infra2', 'top1', 2000],
+      ['siteprep2', 'top1', 8000],
+      ['admin2', 'top2', 8000],
+      ['i0conf2', 'top2', 8000],
+      ['i0log1', 'top2', 8000],
+      ['batch2', 'top3', 4000],
+      ['db1', 'top3', 6000],
+      ['lb1', 'top3', 4000],
+      ['ns3', 'top3', 2000],
+      ['nsrelay1', 'top3', 2000],
+      ['webrelay1', 'top3', 2000],
+      ['i0conf1', 'worker1', 16000],
+      ['ns1', 'worker1', 2000],
+      ['ns2', 'worker1', 2000],
+      ['auto1', 'worker2', 30000],
+      ['monitor1', 'worker2', 28000],
+      ['batch3', 'worker3', 40000],
+      ['lb2', 'worker3', 10000],
     ];
     return {
       hosts: TOPS.map((name) => ({ name, role: 'top', labels: { hostname: name, role: 'top' }, capacity: 100000, schedulable: true, up: true })),
@@ -220,7 +247,6 @@ describe('planRollingReboot on the seed cluster', () => {
 });
 
 // ---- properties ----------------------------------------------------------------------------------
-
 
 describe('planRollingReboot properties (random pools)', () => {
   it('with room enough, every VM not on the first host moves at most once, the first host’s at most twice', () => {
@@ -264,7 +290,14 @@ describe('planRollingReboot properties (random pools)', () => {
         host: hosts[Math.floor(r() * n)].name,
         weight: 1 + Math.floor(r() * 9),
         running: r() < 0.9,
-        constraints: r() < 0.3 ? { labels: { zone: [r() < 0.5 ? 'a' : 'b'] } } : r() < 0.1 ? { pinnedHost: `h${Math.floor(r() * n)}` } : r() < 0.2 ? { conflicts: [`vm${Math.floor(r() * 30)}`] } : {},
+        constraints:
+          r() < 0.3
+            ? { labels: { zone: [r() < 0.5 ? 'a' : 'b'] } }
+            : r() < 0.1
+              ? { pinnedHost: `h${Math.floor(r() * n)}` }
+              : r() < 0.2
+                ? { conflicts: [`vm${Math.floor(r() * 30)}`] }
+                : {},
       }));
       const s = { hosts, vms };
       const order = hosts.filter(() => r() < 0.8).map((h) => h.name);
@@ -280,7 +313,13 @@ describe('planRollingReboot properties (random pools)', () => {
 describe('scale: 60 hosts, 1,500 VMs', () => {
   it('plans a rolling reboot of the whole cluster', () => {
     const r = rng(5);
-    const hosts: HostState[] = Array.from({ length: 60 }, (_, i) => ({ name: `hv${i + 1}`, labels: { role: 'top' }, capacity: 150000, schedulable: true, up: true }));
+    const hosts: HostState[] = Array.from({ length: 60 }, (_, i) => ({
+      name: `hv${i + 1}`,
+      labels: { role: 'top' },
+      capacity: 150000,
+      schedulable: true,
+      up: true,
+    }));
     const load = new Map(hosts.map((h) => [h.name, 0]));
     const vms: VmState[] = Array.from({ length: 1500 }, (_, i) => {
       const weight = 1000 * (1 + Math.floor(r() * 8));

@@ -59,7 +59,7 @@ describe('ParseError / outputLines', () => {
 });
 
 describe('systemctl', () => {
-  it('reads seed 002\'s is-active / is-failed', () => {
+  it("reads seed 002's is-active / is-failed", () => {
     expect(parseSystemctlIsActive(seed('systemctl', 'seed002-is-active.txt'))).toEqual(['active']);
     expect(parseSystemctlIsActive(seed('systemctl', 'seed002-is-failed.txt'), ['pcocc-vm-admin1'])).toEqual(['active']);
   });
@@ -75,7 +75,12 @@ describe('systemctl', () => {
     expectParseError(() => parseSystemctlIsActive('active\n', ['a', 'b']), 'systemctl', undefined, /1 state line\(s\) for 2 unit\(s\)/);
     expectParseError(() => parseSystemctlIsActive(''), 'systemctl', undefined, /empty output/);
     expectToolError(
-      () => parseSystemctlIsActive('', undefined, 'System has not been booted with systemd as init system (PID 1). Can\'t operate.\nFailed to connect to bus: Host is down\n'),
+      () =>
+        parseSystemctlIsActive(
+          '',
+          undefined,
+          "System has not been booted with systemd as init system (PID 1). Can't operate.\nFailed to connect to bus: Host is down\n",
+        ),
       'systemctl',
       'no-systemd',
     );
@@ -88,8 +93,12 @@ describe('systemctl', () => {
       { activeState: 'inactive', subState: 'dead', mainPid: 0 },
       { activeState: 'failed', subState: 'failed', mainPid: 0 },
     ]);
-    expect(parseSystemctlShowUnitStates(run('systemctl', 'show-one-unit-activating')[0])).toEqual([{ activeState: 'activating', subState: 'start-pre', mainPid: 45310 }]);
-    expect(parseSystemctlShow('Id=a.service\nExecStart={ path=/bin/x ; argv[]=/bin/x a=b }\n')).toEqual([{ Id: 'a.service', ExecStart: '{ path=/bin/x ; argv[]=/bin/x a=b }' }]);
+    expect(parseSystemctlShowUnitStates(run('systemctl', 'show-one-unit-activating')[0])).toEqual([
+      { activeState: 'activating', subState: 'start-pre', mainPid: 45310 },
+    ]);
+    expect(parseSystemctlShow('Id=a.service\nExecStart={ path=/bin/x ; argv[]=/bin/x a=b }\n')).toEqual([
+      { Id: 'a.service', ExecStart: '{ path=/bin/x ; argv[]=/bin/x a=b }' },
+    ]);
   });
 
   it('rejects malformed show output', () => {
@@ -103,7 +112,7 @@ describe('systemctl', () => {
 });
 
 describe('pcocc', () => {
-  it('reads seed 002\'s `pcocc ps`', () => {
+  it("reads seed 002's `pcocc ps`", () => {
     const jobs = parsePcoccPs(seed('pcocc', 'seed002-ps.txt'));
     expect(jobs).toHaveLength(27);
     expect(jobs[0]).toEqual({
@@ -117,16 +126,34 @@ describe('pcocc', () => {
       timelimit: 'N/A',
     });
     expect(jobs.find((j) => j.name === 'siteprep2')).toMatchObject({ id: 294, nodes: 'top1', durationSeconds: 19 * 86400 + 23 * 3600 + 26 * 60 + 38 });
-    expect(jobs.filter((j) => j.nodes === 'top3').map((j) => j.name).sort()).toEqual(['batch2', 'db1', 'lb1', 'ns3', 'nsrelay1', 'webrelay1']);
+    expect(
+      jobs
+        .filter((j) => j.nodes === 'top3')
+        .map((j) => j.name)
+        .sort(),
+    ).toEqual(['batch2', 'db1', 'lb1', 'ns3', 'nsrelay1', 'webrelay1']);
     expect(jobs.filter((j) => j.nodes === 'islet55')).toHaveLength(5);
   });
 
   it('handles an extra column and an empty table', () => {
-    const text = 'ID     NAME      STATE      DURATION    USER    PARTITION    NODES    TIMELIMIT\n--     ----      -----      --------    ----    ---------    -----    ---------\n7      vm7       running    0:00:05     root    N/A          top1     N/A\n';
+    const text =
+      'ID     NAME      STATE      DURATION    USER    PARTITION    NODES    TIMELIMIT\n--     ----      -----      --------    ----    ---------    -----    ---------\n7      vm7       running    0:00:05     root    N/A          top1     N/A\n';
     expect(parsePcoccPs(text)).toEqual([
-      { id: 7, name: 'vm7', user: 'root', partition: 'N/A', nodes: 'top1', duration: '0:00:05', durationSeconds: 5, timelimit: 'N/A', extra: { state: 'running' } },
+      {
+        id: 7,
+        name: 'vm7',
+        user: 'root',
+        partition: 'N/A',
+        nodes: 'top1',
+        duration: '0:00:05',
+        durationSeconds: 5,
+        timelimit: 'N/A',
+        extra: { state: 'running' },
+      },
     ]);
-    expect(parsePcoccPs('ID    NAME    USER    PARTITION    NODES    DURATION    TIMELIMIT\n--    ----    ----    ---------    -----    --------    ---------\n')).toEqual([]);
+    expect(
+      parsePcoccPs('ID    NAME    USER    PARTITION    NODES    DURATION    TIMELIMIT\n--    ----    ----    ---------    -----    --------    ---------\n'),
+    ).toEqual([]);
   });
 
   it('parses Python timedeltas', () => {
@@ -148,7 +175,10 @@ describe('pcocc', () => {
 
   it('reads `pcocc agent ping`', () => {
     expect(parsePcoccAgentPing('', seed('pcocc', 'seed002-agent-ping.txt'))).toEqual({ ok: true, vmCount: 1, seconds: 0.3 });
-    expect(parsePcoccAgentPing(...run('pcocc', 'agent-ping-timeout'))).toEqual({ ok: false, errors: [{ vm: 0, message: 'Timeout while waiting for agent to answer' }] });
+    expect(parsePcoccAgentPing(...run('pcocc', 'agent-ping-timeout'))).toEqual({
+      ok: false,
+      errors: [{ vm: 0, message: 'Timeout while waiting for agent to answer' }],
+    });
     // colours when run on a tty
     expect(parsePcoccAgentPing('', '\x1b[32m3 VMs answered in 1.02s\x1b[0m\n')).toEqual({ ok: true, vmCount: 3, seconds: 1.02 });
     expectParseError(() => parsePcoccAgentPing('', 'Unable to find job admin9\n'), 'pcocc', 'Unable to find job admin9');
@@ -283,7 +313,10 @@ describe('fixtures and parser modules', () => {
       const src = readFileSync(join(__dirname, '..', '..', 'activities', `${m}.ts`), 'utf8');
       const imports = [...src.matchAll(/^import .* from '([^']+)';$/gm)].map((x) => x[1]);
       // domain/contract.ts: the failure types (pure names; the import-direction test keeps domain/ pure)
-      expect(imports.every((i) => i === './parse-error' || i === '../domain/contract'), `${m} imports ${imports.join(', ')}`).toBe(true);
+      expect(
+        imports.every((i) => i === './parse-error' || i === '../domain/contract'),
+        `${m} imports ${imports.join(', ')}`,
+      ).toBe(true);
       expect(src).not.toMatch(/\b(require\(|process\.(env|argv|exit|stdout|stderr|cwd)\b|Buffer\.|setTimeout\(|Date\.now\(|Math\.random\()/);
     }
   });

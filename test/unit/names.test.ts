@@ -68,7 +68,17 @@ describe('unit names', () => {
     }
   });
   it('refuses', () => {
-    for (const u of [...INJECTIONS, 'fleet', 'fleet.socket', 'fleet.service;reboot', '-fleet.service', '--now.service', 'a b.service', 'x/y.service', `${'a'.repeat(250)}.service`]) {
+    for (const u of [
+      ...INJECTIONS,
+      'fleet',
+      'fleet.socket',
+      'fleet.service;reboot',
+      '-fleet.service',
+      '--now.service',
+      'a b.service',
+      'x/y.service',
+      `${'a'.repeat(250)}.service`,
+    ]) {
       expect(() => assertUnitName(u, 'unit')).toThrow(InvalidNameError);
     }
   });

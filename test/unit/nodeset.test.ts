@@ -12,15 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  countNodeset,
-  excludeNodeset,
-  expandNodeset,
-  foldNodeset,
-  formatNodeset,
-  type GroupResolver,
-  NodeSetError,
-} from '../../domain/nodeset';
+import { countNodeset, excludeNodeset, expandNodeset, foldNodeset, formatNodeset, type GroupResolver, NodeSetError } from '../../domain/nodeset';
 
 const NODESET = '/usr/bin/nodeset';
 const HAS_NODESET = existsSync(NODESET);
@@ -75,7 +67,12 @@ const FIXTURES: Fixture[] = [
   { expr: 'top[1-3],worker[1-3]', fold: 'top[1-3],worker[1-3]', count: 6, expand: ['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3'] },
   { expr: 'irene271a,irene271b', fold: 'irene271a,irene271b', count: 2, expand: ['irene271a', 'irene271b'] },
   { expr: 'islet[12-13,38-39,54-55]', fold: 'islet[12-13,38-39,54-55]', count: 6, expand: ['islet12', 'islet13', 'islet38', 'islet39', 'islet54', 'islet55'] },
-  { expr: 'node[01-10]', fold: 'node[01-10]', count: 10, expand: ['node01', 'node02', 'node03', 'node04', 'node05', 'node06', 'node07', 'node08', 'node09', 'node10'] },
+  {
+    expr: 'node[01-10]',
+    fold: 'node[01-10]',
+    count: 10,
+    expand: ['node01', 'node02', 'node03', 'node04', 'node05', 'node06', 'node07', 'node08', 'node09', 'node10'],
+  },
   { expr: 'n[001-003,010]', fold: 'n[001-003,010]', count: 4, expand: ['n001', 'n002', 'n003', 'n010'] },
   { expr: 'n[9-11],n[08-10]', fold: 'n[9,08-11]', count: 5, expand: ['n9', 'n08', 'n09', 'n10', 'n11'] },
   { expr: 'n[1,1-3,02]', fold: 'n[1-3,02]', count: 4, expand: ['n1', 'n2', 'n3', 'n02'] },
@@ -84,7 +81,12 @@ const FIXTURES: Fixture[] = [
   { expr: 'n1[0-2]', fold: 'n[10-12]', count: 3, expand: ['n10', 'n11', 'n12'] },
   { expr: 'n[-1-2]', fold: 'n[-1-2]', count: 4, expand: ['n-1', 'n0', 'n1', 'n2'] },
   { expr: 'n[ 1 - 3 ]', fold: 'n[1-3]', count: 3, expand: ['n1', 'n2', 'n3'] },
-  { expr: 'n[99999999999999999998-100000000000000000001]', fold: 'n[99999999999999999998-100000000000000000001]', count: 4, expand: ['n99999999999999999998', 'n99999999999999999999', 'n100000000000000000000', 'n100000000000000000001'] },
+  {
+    expr: 'n[99999999999999999998-100000000000000000001]',
+    fold: 'n[99999999999999999998-100000000000000000001]',
+    count: 4,
+    expand: ['n99999999999999999998', 'n99999999999999999999', 'n100000000000000000000', 'n100000000000000000001'],
+  },
   { expr: 'n[1-10/2]', fold: 'n[1,3,5,7,9]', count: 5, expand: ['n1', 'n3', 'n5', 'n7', 'n9'] },
   { expr: 'n[00-20/5]', fold: 'n[00,05,10,15,20]', count: 5, expand: ['n00', 'n05', 'n10', 'n15', 'n20'] },
   { expr: 'n[1-10/3],n[2-10/3]', fold: 'n[1-2,4-5,7-8,10]', count: 7, expand: ['n1', 'n2', 'n4', 'n5', 'n7', 'n8', 'n10'] },
@@ -95,7 +97,12 @@ const FIXTURES: Fixture[] = [
   { expr: 'c[1-2]x[1-2]!c1x1', fold: 'c2x[1-2],c1x2', count: 3, expand: ['c2x1', 'c2x2', 'c1x2'] },
   { expr: 'r[1-2]n[1-3]&r2n[2-5]', fold: 'r2n[2-3]', count: 2, expand: ['r2n2', 'r2n3'] },
   { expr: 'n[1-3]x[2,4]y', fold: 'n[1-3]x[2,4]y', count: 6, expand: ['n1x2y', 'n1x4y', 'n2x2y', 'n2x4y', 'n3x2y', 'n3x4y'] },
-  { expr: 'rack[1-2]-node[01-02]-ib0', fold: 'rack[1-2]-node[01-02]-ib0', count: 4, expand: ['rack1-node01-ib0', 'rack1-node02-ib0', 'rack2-node01-ib0', 'rack2-node02-ib0'] },
+  {
+    expr: 'rack[1-2]-node[01-02]-ib0',
+    fold: 'rack[1-2]-node[01-02]-ib0',
+    count: 4,
+    expand: ['rack1-node01-ib0', 'rack1-node02-ib0', 'rack2-node01-ib0', 'rack2-node02-ib0'],
+  },
   { expr: 'n[1-10]!n[3-5]', fold: 'n[1-2,6-10]', count: 7, expand: ['n1', 'n2', 'n6', 'n7', 'n8', 'n9', 'n10'] },
   { expr: 'n[1-5]&n[3-9]', fold: 'n[3-5]', count: 3, expand: ['n3', 'n4', 'n5'] },
   { expr: 'n[1-5]^n[3-9]', fold: 'n[1-2,6-9]', count: 6, expand: ['n1', 'n2', 'n6', 'n7', 'n8', 'n9'] },
@@ -123,7 +130,20 @@ const FIXTURES: Fixture[] = [
   { expr: '@vm:running', exclude: 'ns[1-3]', expand: ['admin1', 'admin2', 'batch1', 'batch2', 'batch3'] },
   { expr: 'n[1-10]', exclude: 'n[2-3],n[8-9]', expand: ['n1', 'n4', 'n5', 'n6', 'n7', 'n10'] },
   { expr: 'top[1-3],worker[1-3]', exclude: '@top', expand: ['worker1', 'worker2', 'worker3'] },
-  { expr: '@vm:running', format: 'pcocc-vm-%s.service', expand: ['pcocc-vm-admin1.service', 'pcocc-vm-admin2.service', 'pcocc-vm-batch1.service', 'pcocc-vm-batch2.service', 'pcocc-vm-batch3.service', 'pcocc-vm-ns1.service', 'pcocc-vm-ns2.service', 'pcocc-vm-ns3.service'] },
+  {
+    expr: '@vm:running',
+    format: 'pcocc-vm-%s.service',
+    expand: [
+      'pcocc-vm-admin1.service',
+      'pcocc-vm-admin2.service',
+      'pcocc-vm-batch1.service',
+      'pcocc-vm-batch2.service',
+      'pcocc-vm-batch3.service',
+      'pcocc-vm-ns1.service',
+      'pcocc-vm-ns2.service',
+      'pcocc-vm-ns3.service',
+    ],
+  },
   { expr: 'n[1-2]', format: '100%%-%s', expand: ['100%-n1', '100%-n2'] },
   { expr: 'n[1-2]', format: 'vm-%s-%s', error: 'not enough arguments for format string' },
   { expr: 'n[1-2]', format: 'vm', error: 'not all arguments converted during string formatting' },

@@ -26,9 +26,15 @@ function patchTable(): [string, string, string][] {
   const table = readme.slice(readme.indexOf('| patch id | where | adds | state |'));
   const lines = table.split('\n').slice(2);
   return lines
-    .slice(0, lines.findIndex((l) => !l.startsWith('|')))
+    .slice(
+      0,
+      lines.findIndex((l) => !l.startsWith('|')),
+    )
     .map((l) => {
-      const [id, where, , state] = l.split('|').slice(1).map((c) => c.trim().replace(/^`|`$/g, ''));
+      const [id, where, , state] = l
+        .split('|')
+        .slice(1)
+        .map((c) => c.trim().replace(/^`|`$/g, ''));
       return [id!, state!.split(':')[0]!, where!];
     });
 }

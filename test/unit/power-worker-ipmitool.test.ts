@@ -41,7 +41,11 @@ function activities(ipmitool: string) {
 }
 
 const run = <T>(fn: () => Promise<T>) => new MockActivityEnvironment().run(fn);
-const failureOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as ApplicationFailure);
+const failureOf = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (e: unknown) => e as ApplicationFailure,
+  );
 
 beforeAll(async () => {
   dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'hvflow-ipmitool-'));

@@ -44,10 +44,14 @@ describe('procedure inputs', () => {
     ];
     for (const [by, message] of cases) {
       expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: by })).toBe(`invalid input: requestedBy: ${JSON.stringify(by)} ${message}`);
-      expect(refusal('failback', { ...ok, gatePolicy: { approvers: ['bob', by] } })).toBe(`invalid input: gatePolicy.approvers[1]: ${JSON.stringify(by)} ${message}`);
+      expect(refusal('failback', { ...ok, gatePolicy: { approvers: ['bob', by] } })).toBe(
+        `invalid input: gatePolicy.approvers[1]: ${JSON.stringify(by)} ${message}`,
+      );
     }
     expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: '   ' })).toMatch(/requestedBy: " {3}" must not be empty/);
-    expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: 'al\u0007ice' })).toMatch(/requestedBy: "al\\u0007ice" must not contain control characters/);
+    expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: 'al\u0007ice' })).toMatch(
+      /requestedBy: "al\\u0007ice" must not contain control characters/,
+    );
     expect(validateInput(procedureInputSchemas.evacuateHypervisor, { ...ok, host: 'worker1', requestedBy: 'Alice Martin' }).requestedBy).toBe('Alice Martin');
   });
 
@@ -64,10 +68,12 @@ describe('procedure inputs', () => {
     expect(validateInput(procedureInputSchemas.clusterStartup, startup('lnet[1-4],ns1')).exclude).toBe('lnet[1-4],ns1');
   });
 
-  it('hosts is a nodeset of host names and @groups, checked as written (the groups are the inventory\'s: the workflow resolves them)', () => {
+  it("hosts is a nodeset of host names and @groups, checked as written (the groups are the inventory's: the workflow resolves them)", () => {
     expect(refusal('failback', { ...ok, hosts: 'top1 ' })).toContain('hosts: "top1 " must not contain blanks');
     expect(refusal('failback', { ...ok, hosts: '../x' })).toMatch(/hosts: "\.\.\/x" names "\.\.\/x", which must be a lowercase DNS label/);
-    expect(refusal('reintegrateHypervisor', { ...ok, host: 'worker1', hosts: '@top,-x' })).toMatch(/hosts: "@top,-x" names "-x", which must be a lowercase DNS label/);
+    expect(refusal('reintegrateHypervisor', { ...ok, host: 'worker1', hosts: '@top,-x' })).toMatch(
+      /hosts: "@top,-x" names "-x", which must be a lowercase DNS label/,
+    );
     for (const hosts of ['@top,@worker', 'top[1-3],worker1', '@top!top2', '@top&@worker']) {
       expect(validateInput(procedureInputSchemas.failback, { ...ok, hosts }).hosts).toBe(hosts);
     }

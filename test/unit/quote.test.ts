@@ -20,7 +20,7 @@ const NASTY = [
   'a\nb',
   'line1\n;reboot\n',
   '\\',
-  '\\\'',
+  "\\'",
   'a b  c',
   '\t',
   '*',
@@ -90,7 +90,16 @@ describe('buildCommand', () => {
 
   it('injection attempts stay data: nothing is executed', () => {
     const marker = `/tmp/hvflow-quote-${process.pid}-${Date.now()}`;
-    const attempts = [`top1;touch ${marker}`, `$(touch ${marker})`, `\`touch ${marker}\``, `x\ntouch ${marker}`, `'; touch ${marker}; '`, `" ; touch ${marker}; "`, `&& touch ${marker}`, `| touch ${marker}`];
+    const attempts = [
+      `top1;touch ${marker}`,
+      `$(touch ${marker})`,
+      `\`touch ${marker}\``,
+      `x\ntouch ${marker}`,
+      `'; touch ${marker}; '`,
+      `" ; touch ${marker}; "`,
+      `&& touch ${marker}`,
+      `| touch ${marker}`,
+    ];
     for (const a of attempts) {
       const cmd = buildCommand(['printf', '%s\\0', a]);
       const out = execFileSync('bash', ['-c', cmd], { encoding: 'utf8' });

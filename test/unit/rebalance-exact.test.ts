@@ -9,7 +9,13 @@ import { Placement, weightSpread, type ClusterSnapshot, type HostState, type VmS
 import { planRebalance, type RebalanceOptions } from '../../domain/rebalance';
 import { exhaustiveRebalance } from '../helpers/rebalance-exhaustive';
 
-const host = (name: string, capacity?: number): HostState => ({ name, labels: {}, schedulable: true, up: true, ...(capacity !== undefined ? { capacity } : {}) });
+const host = (name: string, capacity?: number): HostState => ({
+  name,
+  labels: {},
+  schedulable: true,
+  up: true,
+  ...(capacity !== undefined ? { capacity } : {}),
+});
 const vm = (name: string, on: string, weight: number): VmState => ({ name, host: on, weight, running: true, constraints: {} });
 
 /** Replays a plan the way its executor does: each move allowed at its point, the spreads it claims. */
@@ -74,8 +80,14 @@ describe('planRebalance where exact search is cheap', () => {
   it('matches exhaustive search on random small clusters, both modes (fast-check)', () => {
     const cluster = fc
       .record({
-        hosts: fc.array(fc.record({ capacity: fc.option(fc.integer({ min: 8, max: 30 }), { nil: undefined }), zone: fc.constantFrom('a', 'b') }), { minLength: 2, maxLength: 5 }),
-        vms: fc.array(fc.record({ on: fc.nat(), weight: fc.integer({ min: 1, max: 9 }), zone: fc.option(fc.constantFrom('a', 'b'), { freq: 4, nil: undefined }) }), { minLength: 1, maxLength: 7 }),
+        hosts: fc.array(fc.record({ capacity: fc.option(fc.integer({ min: 8, max: 30 }), { nil: undefined }), zone: fc.constantFrom('a', 'b') }), {
+          minLength: 2,
+          maxLength: 5,
+        }),
+        vms: fc.array(
+          fc.record({ on: fc.nat(), weight: fc.integer({ min: 1, max: 9 }), zone: fc.option(fc.constantFrom('a', 'b'), { freq: 4, nil: undefined }) }),
+          { minLength: 1, maxLength: 7 },
+        ),
         destinations: fc.constantFrom<'scheduler' | 'any'>('scheduler', 'any'),
         minGain: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
         moveCost: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),

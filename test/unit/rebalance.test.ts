@@ -233,7 +233,13 @@ describe('planRebalance on the seed cluster (seed 000 loads)', () => {
 });
 
 describe('where the scheduler starts a moved VM', () => {
-  const host = (name: string, capacity?: number): HostState => ({ name, labels: { role: 'top' }, schedulable: true, up: true, ...(capacity ? { capacity } : {}) });
+  const host = (name: string, capacity?: number): HostState => ({
+    name,
+    labels: { role: 'top' },
+    schedulable: true,
+    up: true,
+    ...(capacity ? { capacity } : {}),
+  });
   const vm = (name: string, on: string, weight: number): VmState => ({ name, host: on, weight, running: true, constraints: { labels: { role: ['top'] } } });
 
   it('scheduler mode leaves out a move the scheduler could send outside the hosts; any mode pins it', () => {
@@ -283,12 +289,7 @@ describe('where the scheduler starts a moved VM', () => {
   it('respects conflicts', () => {
     const s: ClusterSnapshot = {
       hosts: [host('a'), host('b'), host('c')],
-      vms: [
-        { ...vm('ns1', 'a', 10), constraints: { conflicts: ['ns2'] } },
-        vm('x', 'a', 10),
-        vm('ns2', 'b', 1),
-        vm('y', 'c', 4),
-      ],
+      vms: [{ ...vm('ns1', 'a', 10), constraints: { conflicts: ['ns2'] } }, vm('x', 'a', 10), vm('ns2', 'b', 1), vm('y', 'c', 4)],
     };
     const plan = planRebalance(s);
     expect(plan.moves.find((m) => m.vm === 'ns1')?.to).not.toBe('b');
@@ -297,8 +298,6 @@ describe('where the scheduler starts a moved VM', () => {
 });
 
 // ---- properties on random clusters ------------------------------------------------------------
-
-
 
 const SHAPE: RandomClusterShape = { hosts: [2, 10], vms: 40, capacity: { chance: 0.7, min: 20, spread: 60 }, hostUp: 0.95, maxWeight: 12, zoneWithRole: false };
 

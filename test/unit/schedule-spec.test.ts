@@ -51,7 +51,7 @@ describe('impossible schedules are refused, naming the flag and the reason', () 
     ['cron unknown month name', () => parseCron('0 2 1 foo *'), /month "foo" is not a month/],
     ['an unknown time zone', () => parseTimeZone('Mars/Olympus_Mons'), /--tz: "Mars\/Olympus_Mons" is not an IANA time zone/],
     ['an unknown overlap policy', () => parseOverlap('sometimes'), /--overlap: "sometimes" must be one of skip, buffer-one/],
-    ['a catch-up window under Temporal\'s 10 s', () => parseCatchupWindow('1s'), /--catchup-window: "1s" must be at least 10s/],
+    ["a catch-up window under Temporal's 10 s", () => parseCatchupWindow('1s'), /--catchup-window: "1s" must be at least 10s/],
     ['a catch-up window that is not a duration', () => parseCatchupWindow('soon'), /--catchup-window: "soon" must be a duration/],
     ['a schedule id with a space', () => checkScheduleId('window 1'), /schedule id: "window 1" must be letters, digits/],
   ];

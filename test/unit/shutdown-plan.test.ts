@@ -52,7 +52,13 @@ describe('planShutdown', () => {
 
   it('counts a VM that is starting (activating) as one to stop and start again, not one stopping or failed', () => {
     const units = seedUnits().map((u) =>
-      u.vm === 'i12conf1' ? { ...u, host: 'islet12', active: 'activating', sub: 'start-pre' } : u.vm === 'db1' ? { ...u, active: 'deactivating', sub: 'stop-sigterm' } : u.vm === 'lb1' ? { ...u, active: 'failed', sub: 'failed' } : u,
+      u.vm === 'i12conf1'
+        ? { ...u, host: 'islet12', active: 'activating', sub: 'start-pre' }
+        : u.vm === 'db1'
+          ? { ...u, active: 'deactivating', sub: 'stop-sigterm' }
+          : u.vm === 'lb1'
+            ? { ...u, active: 'failed', sub: 'failed' }
+            : u,
     );
     const vms = runningVms(inv, units).map((v) => v.vm);
     expect(vms).toContain('i12conf1');
@@ -61,7 +67,9 @@ describe('planShutdown', () => {
   });
 
   it('counts a VM fleet was told to start but has not scheduled yet (DSTATE launched): fleet would start it at boot', () => {
-    const units = seedUnits().map((u) => (u.vm === 'i42log1' ? { ...u, dstate: 'launched' } : u.vm === 'lb2' ? { ...u, active: 'failed', sub: 'failed', dstate: 'launched' } : u));
+    const units = seedUnits().map((u) =>
+      u.vm === 'i42log1' ? { ...u, dstate: 'launched' } : u.vm === 'lb2' ? { ...u, active: 'failed', sub: 'failed', dstate: 'launched' } : u,
+    );
     const vms = runningVms(inv, units);
     expect(vms.find((v) => v.vm === 'i42log1')).toEqual({ vm: 'i42log1', unit: 'pcocc-vm-i42log1.service', host: undefined, role: undefined });
     expect(vms.map((v) => v.vm)).not.toContain('lb2'); // failed: not running, nothing to stop
@@ -141,7 +149,10 @@ describe('planStartup', () => {
   });
 
   it('a DHCP or DNS VM that was not running is not started, and said so', () => {
-    const p = planStartup(inv, list.filter((v) => v !== 'infra2' && v !== 'ns3'));
+    const p = planStartup(
+      inv,
+      list.filter((v) => v !== 'infra2' && v !== 'ns3'),
+    );
     expect(p.dhcp).toEqual(['infra1']);
     expect(p.dns).toEqual(['ns1', 'ns2']);
     expect(p.notInList).toEqual(['infra2', 'ns3']);
@@ -168,7 +179,11 @@ describe('networkCheck (seed 001: anything that slows communications is a findin
   });
 
   it('a slow round trip, an unreachable host, a name that does not resolve, a slow run: each is a finding', () => {
-    const r = networkCheck({ elapsedMs: 5300, hosts: [...hosts({ top1: 0.04, top2: 250, worker3: null }), { host: 'worker9', alive: false, error: 'Name or service not known' }] }, 100, 2000);
+    const r = networkCheck(
+      { elapsedMs: 5300, hosts: [...hosts({ top1: 0.04, top2: 250, worker3: null }), { host: 'worker9', alive: false, error: 'Name or service not known' }] },
+      100,
+      2000,
+    );
     expect(r.ok).toBe(false);
     expect(r.reason).toMatch(/top2 answers in 250 ms \(> 100 ms\)/);
     expect(r.reason).toMatch(/worker3 is unreachable/);

@@ -134,7 +134,20 @@ describe('SshPool against a real sshd', () => {
     const h = sshds.get('top1')!;
     const shell = execFileSync(
       'ssh',
-      ['-T', '-i', clientKey.privateKeyPath, '-o', `UserKnownHostsFile=${knownHostsPath}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-p', String(h.port), `${USER}@${h.address}`],
+      [
+        '-T',
+        '-i',
+        clientKey.privateKeyPath,
+        '-o',
+        `UserKnownHostsFile=${knownHostsPath}`,
+        '-o',
+        'StrictHostKeyChecking=yes',
+        '-o',
+        'BatchMode=yes',
+        '-p',
+        String(h.port),
+        `${USER}@${h.address}`,
+      ],
       { input: 'echo "$PATH $HVFLOW_LAB_HOST"; fleetctl x\n', encoding: 'utf8' },
     );
     expect(shell).toBe(`${path.join(dir, 'top1', 'bin')}:/usr/bin:/bin top1\nfleetctl stand-in on top1: x\n`);
@@ -361,7 +374,10 @@ describe('SshPool under wide fan-out (instant commands)', () => {
 
   it('loses no exit of 300 instant commands on one host (8 channels at a time), over one connection', async () => {
     const p = pool();
-    await runAll(p, Array.from({ length: 300 }, () => 'fan1'));
+    await runAll(
+      p,
+      Array.from({ length: 300 }, () => 'fan1'),
+    );
     expect(p.stats()).toEqual({ connects: 1, open: 1 });
   }, 60_000);
 

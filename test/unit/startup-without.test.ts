@@ -13,7 +13,10 @@ describe('can a start-up go on without some hosts (skip at power-on-failed / hos
   });
 
   it('not without the control host: the cluster-wide commands run there', () => {
-    expect(reasonsNotToGoOnWithout(inv, ['top1', 'worker3'])).toEqual([expect.stringMatching(/^top1 is the control host: .*name another controlHost/), expect.stringMatching(/top1 serves GlusterFS bricks/)]);
+    expect(reasonsNotToGoOnWithout(inv, ['top1', 'worker3'])).toEqual([
+      expect.stringMatching(/^top1 is the control host: .*name another controlHost/),
+      expect.stringMatching(/top1 serves GlusterFS bricks/),
+    ]);
   });
 
   it('not without a GlusterFS server: the volumes are started and healed with every server up', () => {

@@ -14,7 +14,14 @@ describe('JSON log lines', () => {
       time: '2023-11-14T22:13:20.123Z',
       level: 'WARN',
       message: 'activity failed',
-      meta: { workflowId: 'w1', n: '10', err: { name: 'TypeError', message: 'boom' }, when: '1970-01-01T00:00:00.000Z', bytes: '<3 bytes>', self: '[Circular]' },
+      meta: {
+        workflowId: 'w1',
+        n: '10',
+        err: { name: 'TypeError', message: 'boom' },
+        when: '1970-01-01T00:00:00.000Z',
+        bytes: '<3 bytes>',
+        self: '[Circular]',
+      },
     });
     expect(e.meta).not.toHaveProperty('fn');
     expect(JSON.parse(formatLogLine({ level: 'INFO', message: 'm', timestampNanos: 0n }))).not.toHaveProperty('meta');
@@ -49,7 +56,9 @@ describe('JSON log lines', () => {
     expect(configFromEnv(env).sshConnectTimeoutMs).toBe(10_000);
     expect(configFromEnv({ ...env, HVFLOW_SSH_CONNECT_TIMEOUT: '2.5' }).sshConnectTimeoutMs).toBe(2_500);
     for (const bad of ['0', 'soon', '301']) {
-      expect(() => configFromEnv({ ...env, HVFLOW_SSH_CONNECT_TIMEOUT: bad })).toThrow(/HVFLOW_SSH_CONNECT_TIMEOUT: ".*" must be a number of seconds from 1 to 300/);
+      expect(() => configFromEnv({ ...env, HVFLOW_SSH_CONNECT_TIMEOUT: bad })).toThrow(
+        /HVFLOW_SSH_CONNECT_TIMEOUT: ".*" must be a number of seconds from 1 to 300/,
+      );
     }
   });
 });

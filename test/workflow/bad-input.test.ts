@@ -42,9 +42,10 @@ describe('bad procedure input is rejected before anything reaches a host', () =>
   for (const [workflow, what, input, expected] of CASES) {
     it(`${workflow}: ${what}`, async () => {
       const before = h.lab.commandLog().length;
-      const err = await h.client.workflow
-        .execute(workflow, { taskQueue: h.taskQueue, workflowId: `bad-${randomUUID()}`, args: [input as never] })
-        .then(() => undefined, (e) => e);
+      const err = await h.client.workflow.execute(workflow, { taskQueue: h.taskQueue, workflowId: `bad-${randomUUID()}`, args: [input as never] }).then(
+        () => undefined,
+        (e) => e,
+      );
       expect(err).toBeInstanceOf(WorkflowFailedError);
       const cause = (err as WorkflowFailedError).cause;
       expect(cause).toBeInstanceOf(ApplicationFailure);

@@ -31,8 +31,7 @@ async function everythingOff(): Promise<string[]> {
   return vms;
 }
 
-const ipmiPowerOns = (seq: number) =>
-  t.mutatingSince(seq).filter((e) => e.argv[0] === 'ipmitool' && e.argv.slice(-2).join(' ') === 'power on');
+const ipmiPowerOns = (seq: number) => t.mutatingSince(seq).filter((e) => e.argv[0] === 'ipmitool' && e.argv.slice(-2).join(' ') === 'power on');
 const hostOfBmc = (bmc: string) => [...t.h.lab.model.machines.values()].find((m) => m.bmc === bmc)!.name;
 
 describe('cold start-up: nothing up to run ipmitool on', () => {
@@ -78,7 +77,10 @@ describe('cold start-up: nothing up to run ipmitool on', () => {
     expect(new Set(r.started.map((s) => s.vm))).toEqual(new Set(vms));
     // Once hypervisors answer, they come first (inventory ipmiFrom: hypervisors, bmcRelays, worker):
     // top1 again from top2 (top1 itself was off), the islets from top1 (seed 001: IPMI from top1).
-    const from = (host: string) => ipmiPowerOns(retrySeq).filter((e) => hostOfBmc(e.argv[e.argv.indexOf('-H') + 1]!) === host).map((e) => e.host);
+    const from = (host: string) =>
+      ipmiPowerOns(retrySeq)
+        .filter((e) => hostOfBmc(e.argv[e.argv.indexOf('-H') + 1]!) === host)
+        .map((e) => e.host);
     expect(from('top1')).toEqual(['top2']);
     for (const islet of r.plan.islets) expect(from(islet), islet).toEqual(['top1']);
     // The relay ran ipmitool power status only; no command line holds the password.

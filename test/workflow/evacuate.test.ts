@@ -108,7 +108,9 @@ describe('evacuateHypervisor', () => {
     const second = await start({ host: 'worker2', requestedBy: 'erin' });
     await expect(second.result()).rejects.toThrow();
     const err = await second.result().catch((e) => e);
-    expect(String(err.cause?.message)).toMatch(new RegExp(`cluster ocean is busy: evacuateHypervisor worker3 \\(workflow ${first.workflowId}, started by alice\\) is running`));
+    expect(String(err.cause?.message)).toMatch(
+      new RegExp(`cluster ocean is busy: evacuateHypervisor worker3 \\(workflow ${first.workflowId}, started by alice\\) is running`),
+    );
     // Once the first ends, the cluster is free again (the lock ends with its holder).
     await first.terminate('test');
     const third = await start({ host: 'worker3' });
@@ -124,11 +126,7 @@ describe('evacuateHypervisor', () => {
     const r: EvacuationResult = await handle.result();
     expect(r.moved.map((m) => m.unit).sort()).toEqual(['pcocc-vm-i0conf1.service', 'pcocc-vm-ns1.service', 'pcocc-vm-ns2.service']);
     for (const m of r.moved) expect(['top1', 'top2', 'top3', 'worker2', 'worker3']).toContain(m.host);
-    expect(mutatingSince(seq).map(cmd)).toEqual([
-      'worker1: systemctl stop fleet',
-      'worker1: umount -t fuse.glusterfs -a',
-      'worker1: systemctl stop etcd',
-    ]);
+    expect(mutatingSince(seq).map(cmd)).toEqual(['worker1: systemctl stop fleet', 'worker1: umount -t fuse.glusterfs -a', 'worker1: systemctl stop etcd']);
     expect(r.gates.find((g) => g.name === 'approve-evacuation')).toMatchObject({ decision: 'approve', by: 'bob', reason: 'HW maintenance ticket 42' });
     expect(t.h.lab.etcd!.isRunning('worker1')).toBe(false);
   });

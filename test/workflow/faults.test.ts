@@ -13,7 +13,9 @@ import { until } from '../helpers/until';
 const t = useHarness({}, { sshConnectTimeoutMs: 2_000 });
 const h = () => t.h;
 const ran = (host: string, argv: string, since: number) =>
-  h().lab.commandLog({ host }).filter((e) => e.seq > since && e.argv.join(' ') === argv);
+  h()
+    .lab.commandLog({ host })
+    .filter((e) => e.seq > since && e.argv.join(' ') === argv);
 
 async function evacuate(host: string) {
   const handle = await t.start('evacuateHypervisor', { host });
@@ -77,7 +79,12 @@ describe('faults during an evacuation', () => {
       ['unmount-gluster', 'skipped'],
       ['stop-etcd', 'skipped'],
     ]);
-    expect(h().lab.commandLog({ host: 'worker2', mutating: true }).filter((e) => e.seq > seq).map((e) => e.argv.join(' '))).toEqual(['systemctl stop fleet']);
+    expect(
+      h()
+        .lab.commandLog({ host: 'worker2', mutating: true })
+        .filter((e) => e.seq > seq)
+        .map((e) => e.argv.join(' ')),
+    ).toEqual(['systemctl stop fleet']);
     await h().lab.faults.restore('worker2');
   });
 });

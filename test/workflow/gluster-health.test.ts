@@ -21,7 +21,11 @@ const line = (e: { host: string; argv: string[] }) => `${e.host}: ${e.argv.join(
 
 /** clusterStatus; a step that fails (an SSH error, say) parks it, which fails the test with the gate's message. */
 async function status(): Promise<ClusterStatus> {
-  const handle = await t.h.client.workflow.start('clusterStatus', { taskQueue: t.h.taskQueue, workflowId: `status-${randomUUID()}`, args: [{ cluster: 'ocean' }] });
+  const handle = await t.h.client.workflow.start('clusterStatus', {
+    taskQueue: t.h.taskQueue,
+    workflowId: `status-${randomUUID()}`,
+    args: [{ cluster: 'ocean' }],
+  });
   try {
     return await resultUnparked<ClusterStatus>(handle);
   } finally {
@@ -52,7 +56,9 @@ describe('GlusterFS health per volume type', () => {
       ['volspoms2', 'Replicate', true, 0],
       ['volscratch', 'Distribute', false, null],
     ]);
-    expect(s.gluster!.volumes[2]!.bricks.map((b) => [b.brick, b.connected])).toEqual(['top1', 'top2', 'top3'].map((h) => [`${h}-data:/gluster/volscratch/brick`, true]));
+    expect(s.gluster!.volumes[2]!.bricks.map((b) => [b.brick, b.connected])).toEqual(
+      ['top1', 'top2', 'top3'].map((h) => [`${h}-data:/gluster/volscratch/brick`, true]),
+    );
     const gluster = t.h.lab.commandLog({ tool: 'gluster' }).filter((e) => e.seq > seq);
     expect(gluster.filter((e) => e.argv.includes('heal') && e.argv.includes('volscratch')).map(line)).toEqual([]);
     expect(gluster.filter((e) => e.argv.join(' ') === 'gluster --mode=script volume info')).toHaveLength(1); // the types: one command per check

@@ -56,11 +56,20 @@ describe('GlusterFS commands reach only the hosts the inventory gives each role'
     const mutating = t.mutatingSince(seq).filter(touchesGluster).map(line);
     for (const host of [...SERVERS, ...CLIENTS_ONLY]) expect(mutating, host).toContain(`${host}: umount -t fuse.glusterfs -a`);
     for (const host of SERVERS) expect(mutating, host).toContain(`${host}: systemctl stop glusterd`);
-    for (const host of CLIENTS_ONLY) expect(mutating.filter((l) => l.startsWith(`${host}: `)), host).toEqual([`${host}: umount -t fuse.glusterfs -a`]);
+    for (const host of CLIENTS_ONLY)
+      expect(
+        mutating.filter((l) => l.startsWith(`${host}: `)),
+        host,
+      ).toEqual([`${host}: umount -t fuse.glusterfs -a`]);
 
     // Every hypervisor is off and none stays up to run ipmitool from: top1 is powered on by hand (seed 001).
     await t.h.lab.model.powerOn('top1');
-    const startup = await start('clusterStartup', { shutdownWorkflowId: shutdown.workflowId, hostUpTimeoutSeconds: 60, startTimeoutSeconds: 120, maxRttMs: 1000 });
+    const startup = await start('clusterStartup', {
+      shutdownWorkflowId: shutdown.workflowId,
+      hostUpTimeoutSeconds: 60,
+      startTimeoutSeconds: 120,
+      maxRttMs: 1000,
+    });
     const up = await resultUnparked<StartupResult>(startup);
     expect(up.problems).toEqual([]);
     expect(new Set(up.started.map((s) => s.vm))).toEqual(new Set(down.vms.map((v) => v.vm)));

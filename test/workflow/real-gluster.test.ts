@@ -21,7 +21,6 @@ const t = useHarness({ gluster: 'real', topology: { ...seed, volumes: [...seed.v
 const g = () => t.h.lab.gluster!;
 const line = (e: { host: string; argv: string[] }) => `${e.host}: ${e.argv.join(' ')}`;
 
-
 describe('evacuating and reintegrating a GlusterFS server, with real GlusterFS', () => {
   const status = (): Promise<ClusterStatus> =>
     t.h.client.workflow.execute('clusterStatus', { taskQueue: t.h.taskQueue, workflowId: `status-${randomUUID()}`, args: [{ cluster: 'ocean' }] });
@@ -74,7 +73,12 @@ describe('evacuating and reintegrating a GlusterFS server, with real GlusterFS',
     expect(await g().mounts('top2')).toEqual([]);
     expect(t.h.lab.etcd!.isRunning('top2')).toBe(false);
     // The runbook's order, each once.
-    expect(t.mutatingSince(seq).filter((e) => e.host === 'top2').map(line)).toEqual([
+    expect(
+      t
+        .mutatingSince(seq)
+        .filter((e) => e.host === 'top2')
+        .map(line),
+    ).toEqual([
       'top2: systemctl stop fleet',
       'top2: systemctl stop glusterfsd glusterd',
       'top2: stop-all-gluster-processes.sh -g', // the inventory's stopAllScript, logged by its name

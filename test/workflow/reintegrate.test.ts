@@ -62,7 +62,10 @@ describe('evacuate, maintenance, reintegrate with failback', () => {
     const r: ReintegrationResult = await handle.result();
 
     expect(r.failback!.moves.length).toBeGreaterThan(0);
-    expect(r.failback!.moves.some((m) => m.to === 'worker1'), JSON.stringify(r.failback, null, 1)).toBe(true);
+    expect(
+      r.failback!.moves.some((m) => m.to === 'worker1'),
+      JSON.stringify(r.failback, null, 1),
+    ).toBe(true);
     const spreadAfter = weightSpread(labLoad(), managed);
     expect(spreadAfter).toBeLessThan(spreadBefore);
     expect(r.failback!.spreadAfter).toBe(spreadAfter);

@@ -41,7 +41,11 @@ describe('Temporal server restart', () => {
     worker = await startWorkerProcess(workerEnv(lab, server.address, taskQueue, 'default'));
     let { connection, client } = await connect();
     const workflowId = `restart-evacuate-${randomUUID()}`;
-    const handle = await client.workflow.start('evacuateHypervisor', { taskQueue, workflowId, args: [{ cluster: 'ocean', host: 'worker3', requestedBy: 'alice' }] });
+    const handle = await client.workflow.start('evacuateHypervisor', {
+      taskQueue,
+      workflowId,
+      args: [{ cluster: 'ocean', host: 'worker3', requestedBy: 'alice' }],
+    });
     await waitForProgress(handle, gateWaiting('approve-evacuation'), 90_000);
     await connection.close();
 

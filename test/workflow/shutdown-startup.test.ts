@@ -26,7 +26,8 @@ const ISLETS = ['islet12', 'islet13', 'islet38', 'islet39', 'islet54', 'islet55'
 
 const vmOf = (unit: string) => unit.replace(/^pcocc-vm-/, '').replace(/\.service$/, '');
 const running = () => new Map([...h.lab.model.units.values()].filter((u) => u.active === 'active' && u.sub === 'running').map((u) => [u.vm, u.host!]));
-const roleClass = (host: string) => ({ top: 'managed', worker: 'managed' } as Record<string, string>)[h.lab.model.machine(host).role] ?? h.lab.model.machine(host).role;
+const roleClass = (host: string) =>
+  (({ top: 'managed', worker: 'managed' }) as Record<string, string>)[h.lab.model.machine(host).role] ?? h.lab.model.machine(host).role;
 const lastSeq = () => h.lab.commandLog().reduce((m, e) => Math.max(m, e.seq), 0);
 const mutatingSince = (seq: number) => h.lab.commandLog({ mutating: true }).filter((e) => e.seq > seq);
 const line = (e: { host: string; argv: string[] }) => `${e.host}: ${e.argv.join(' ')}`;
@@ -49,7 +50,8 @@ function watchOrder(e: CommandLogEntry) {
     if (noFleet.length) violations.push(`VM(s) ${units.join(' ')} started while fleetd was not running on ${noFleet.join(', ')}`);
     const up = (vms: string[]) => vms.every((v) => m.unit(v)!.active === 'active' && m.unit(v)!.sub === 'running');
     if (units.some((u) => DNS.includes(u)) && !up(DHCP)) violations.push('DNS VMs started before the DHCP VMs ran');
-    if (units.some((u) => !DNS.includes(u) && !DHCP.includes(u)) && !(up(DHCP) && up(DNS))) violations.push(`${units.join(' ')} started before DHCP and DNS VMs ran`);
+    if (units.some((u) => !DNS.includes(u) && !DHCP.includes(u)) && !(up(DHCP) && up(DNS)))
+      violations.push(`${units.join(' ')} started before DHCP and DNS VMs ran`);
   }
 }
 
@@ -123,13 +125,20 @@ describe('clusterShutdown and clusterStartup (seed 001)', () => {
     h.lab.model.fleetStop('i12conf1');
     await h.lab.model.waitFor(() => h.lab.model.unit('i12conf1')!.active === 'inactive');
     expect(running()).toEqual(before);
-    for (let i = 0; i < 50 && (await h.client.workflow.getHandle(lockWorkflowId('ocean')).describe()).status.name === 'RUNNING'; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await h.client.workflow.getHandle(lockWorkflowId('ocean')).describe()).status.name === 'RUNNING'; i++)
+      await new Promise((r) => setTimeout(r, 100));
   });
 
   it('shuts the cluster down in the seed order; a VM hung on stop gets the seed remedy', async () => {
     h.lab.faults.hangOnStop('db1'); // runs on top3
     const seq = lastSeq();
-    const handle = await start('clusterShutdown', { parallelism: 10, stopTimeoutSeconds: 6, poweroffDelaySeconds: 1, hostDownTimeoutSeconds: 60, reason: 'power work in the machine room' });
+    const handle = await start('clusterShutdown', {
+      parallelism: 10,
+      stopTimeoutSeconds: 6,
+      poweroffDelaySeconds: 1,
+      hostDownTimeoutSeconds: 60,
+      reason: 'power work in the machine room',
+    });
     shutdownId = handle.workflowId;
     const p = await waitForProgress(handle, gateWaiting('approve-shutdown'));
     expect(mutatingSince(seq)).toEqual([]);
@@ -169,7 +178,10 @@ describe('clusterShutdown and clusterStartup (seed 001)', () => {
       if (/fleetctl stop/.test(l) && !/pcocc-vm-ns\d/.test(l)) expect(i, l).toBeLessThan(firstDnsStop);
     }
     // The remedy on db1's hypervisor, after its first stop and before the DNS VMs.
-    const db1Stops = log.map((l, i) => [l, i] as const).filter(([l]) => /fleetctl stop --no-block .*pcocc-vm-db1\.service/.test(l)).map(([, i]) => i);
+    const db1Stops = log
+      .map((l, i) => [l, i] as const)
+      .filter(([l]) => /fleetctl stop --no-block .*pcocc-vm-db1\.service/.test(l))
+      .map(([, i]) => i);
     expect(db1Stops).toHaveLength(2);
     const stopFleet = log.indexOf('top3: systemctl stop fleet');
     const startFleet = log.indexOf('top3: systemctl start fleet');
@@ -222,7 +234,11 @@ describe('clusterShutdown and clusterStartup (seed 001)', () => {
     const search = (await handle.describe()).searchAttributes as Record<string, unknown[]>;
     expect(search.HvflowAwaitingApproval).toEqual([true]);
     // The BMC: power on went through ipmitool, whose password never is an argument.
-    expect(mutatingSince(seq).filter((e) => e.argv[0] === 'sh' || e.argv[0] === 'ipmitool').every((e) => !e.argv.includes('lab-bmc-password'))).toBe(true);
+    expect(
+      mutatingSince(seq)
+        .filter((e) => e.argv[0] === 'sh' || e.argv[0] === 'ipmitool')
+        .every((e) => !e.argv.includes('lab-bmc-password')),
+    ).toBe(true);
 
     h.lab.faults.stayOff('worker3', false); // the PSU was replaced
     await handle.signal(decideSignal, { decision: 'retry', by: 'carol' });

@@ -19,7 +19,7 @@ import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
 
 const t = useHarness();
 
-const BEFORE_GATE = "  const plan = planView(inv, host, roles, fleet, evacuation, gluster, etcd);\n";
+const BEFORE_GATE = '  const plan = planView(inv, host, roles, fleet, evacuation, gluster, etcd);\n';
 const AFTER_GATE = '  // Fleet shutdown — re-check the units and the N+1 plan first.\n';
 const beforeGateStep = "await proc.step('b-before-gate', 'B: etcd health read before the plan', () => act.etcdHealth({}));\n";
 const afterGateStep = "await proc.step('b-after-gate', 'B: etcd health read after the approval', () => act.etcdHealth({}));\n";
@@ -28,7 +28,7 @@ const afterGateStep = "await proc.step('b-after-gate', 'B: etcd health read afte
 function versionB(guarded: boolean): WorkflowEdit[] {
   const guard = (id: string) => (guarded ? `  if (patched('${id}')) ` : '  ');
   return [
-    { file: 'evacuate-hypervisor.ts', find: "import { planEvacuation", replace: "import { patched } from '@temporalio/workflow';\nimport { planEvacuation" },
+    { file: 'evacuate-hypervisor.ts', find: 'import { planEvacuation', replace: "import { patched } from '@temporalio/workflow';\nimport { planEvacuation" },
     { file: 'evacuate-hypervisor.ts', find: BEFORE_GATE, replace: guard('upgrade-test-before-gate') + beforeGateStep + BEFORE_GATE },
     { file: 'evacuate-hypervisor.ts', find: AFTER_GATE, replace: guard('upgrade-test-after-gate') + afterGateStep + AFTER_GATE },
   ];

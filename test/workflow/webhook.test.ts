@@ -72,7 +72,6 @@ afterEach(async () => {
   for (const handle of started.splice(0)) await handle.terminate('test over').catch(() => undefined);
 });
 
-
 /** The notifyGate activities of a workflow's history: attempts and results. */
 async function notifyActivities(handle: WorkflowHandle) {
   const history = await handle.fetchHistory();

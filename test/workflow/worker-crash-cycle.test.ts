@@ -55,7 +55,14 @@ const IDEMPOTENT = [
 /** Where the procedure stands, for a timeout's message: its gate, or its running step. */
 async function whereIs(handle: WorkflowHandle): Promise<string> {
   const p = await handle.query(progressQuery);
-  return p.gate ? `parked on ${p.gate.name}: ${p.gate.message}` : `phase ${p.phase}, running: ${p.steps.filter((s) => s.state === 'running').map((s) => s.title).join('; ') || 'none'}`;
+  return p.gate
+    ? `parked on ${p.gate.name}: ${p.gate.message}`
+    : `phase ${p.phase}, running: ${
+        p.steps
+          .filter((s) => s.state === 'running')
+          .map((s) => s.title)
+          .join('; ') || 'none'
+      }`;
 }
 
 const line = (e: CommandLogEntry) => `${e.host}: ${e.argv.join(' ')}`;
@@ -77,7 +84,10 @@ function expectOnceOrIdempotent(entries: CommandLogEntry[]) {
   for (const [l, n] of counts) {
     if (n === 1) continue;
     const argv = l.replace(/^\S+: /, '');
-    expect(IDEMPOTENT.some((re) => re.test(argv)), `${l} ran ${n} times`).toBe(true);
+    expect(
+      IDEMPOTENT.some((re) => re.test(argv)),
+      `${l} ran ${n} times`,
+    ).toBe(true);
   }
 }
 
@@ -89,71 +99,82 @@ describe('worker killed with SIGKILL during a cluster shutdown and start-up', ()
   let shutdownId = '';
   let before = new Map<string, string>();
 
-  it('the shutdown completes after crashes while VMs stop, at the power-off gate and while hosts power off', async () => {
-    before = running();
-    const seq = lastSeq();
-    const handle = await client.workflow.start('clusterShutdown', {
-      taskQueue,
-      workflowId: `crash-shutdown-${randomUUID()}`,
-      args: [{ cluster: 'ocean', requestedBy: 'alice', parallelism: 10, stopTimeoutSeconds: 30, poweroffDelaySeconds: 1, hostDownTimeoutSeconds: 90 }],
-    });
-    handles.push(handle);
-    shutdownId = handle.workflowId;
-    await waitForProgress(handle, gateWaiting('approve-shutdown'), 90_000);
-    await handle.signal(approveSignal, { by: 'bob', reason: 'crash test' });
+  it(
+    'the shutdown completes after crashes while VMs stop, at the power-off gate and while hosts power off',
+    async () => {
+      before = running();
+      const seq = lastSeq();
+      const handle = await client.workflow.start('clusterShutdown', {
+        taskQueue,
+        workflowId: `crash-shutdown-${randomUUID()}`,
+        args: [{ cluster: 'ocean', requestedBy: 'alice', parallelism: 10, stopTimeoutSeconds: 30, poweroffDelaySeconds: 1, hostDownTimeoutSeconds: 90 }],
+      });
+      handles.push(handle);
+      shutdownId = handle.workflowId;
+      await waitForProgress(handle, gateWaiting('approve-shutdown'), 90_000);
+      await handle.signal(approveSignal, { by: 'bob', reason: 'crash test' });
 
-    await until('the first VM stop', ranSince(seq, /fleetctl stop --no-block/), { timeoutMs: 180_000, where: () => whereIs(handle) });
-    await crash('while VMs stop');
-    await waitForProgress(handle, gateWaiting('approve-poweroff'), 240_000);
-    await crash('at the power-off gate');
-    await handle.signal(approveSignal, { by: 'bob', reason: 'crash test' });
-    await until('the first hypervisor power-off', ranSince(seq, /^(top|worker)\d: systemd-run .*poweroff$/), { timeoutMs: 180_000, where: () => whereIs(handle) });
-    await crash('while hypervisors power off');
+      await until('the first VM stop', ranSince(seq, /fleetctl stop --no-block/), { timeoutMs: 180_000, where: () => whereIs(handle) });
+      await crash('while VMs stop');
+      await waitForProgress(handle, gateWaiting('approve-poweroff'), 240_000);
+      await crash('at the power-off gate');
+      await handle.signal(approveSignal, { by: 'bob', reason: 'crash test' });
+      await until('the first hypervisor power-off', ranSince(seq, /^(top|worker)\d: systemd-run .*poweroff$/), {
+        timeoutMs: 180_000,
+        where: () => whereIs(handle),
+      });
+      await crash('while hypervisors power off');
 
-    const r = await resultUnparked<ShutdownResult>(handle);
-    expect(new Set(r.vms.map((v) => v.vm))).toEqual(new Set(before.keys()));
-    expect(r.poweredOff[r.poweredOff.length - 1]).toBe('top1');
-    for (const host of ['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3']) expect(lab.model.machine(host).power, host).toBe(false);
-    const log = mutatingSince(seq);
-    expectOnceOrIdempotent(log);
-    // The order survived the crashes: DNS VMs after every other VM, volumes after the unmounts.
-    const lines = log.map(line);
-    const firstDns = lines.findIndex((l) => /fleetctl stop .*pcocc-vm-ns\d/.test(l));
-    const lastOther = lines.reduce((m, l, i) => (/fleetctl stop/.test(l) && !/pcocc-vm-ns\d/.test(l) ? i : m), -1);
-    expect(lastOther).toBeLessThan(firstDns);
-    const lastUmount = lines.reduce((m, l, i) => (/umount -t fuse\.glusterfs -a/.test(l) ? i : m), -1);
-    expect(lines.findIndex((l) => /volume stop/.test(l))).toBeGreaterThan(lastUmount);
-  }, CRASH_TEST_TIMEOUT_MS);
+      const r = await resultUnparked<ShutdownResult>(handle);
+      expect(new Set(r.vms.map((v) => v.vm))).toEqual(new Set(before.keys()));
+      expect(r.poweredOff[r.poweredOff.length - 1]).toBe('top1');
+      for (const host of ['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3']) expect(lab.model.machine(host).power, host).toBe(false);
+      const log = mutatingSince(seq);
+      expectOnceOrIdempotent(log);
+      // The order survived the crashes: DNS VMs after every other VM, volumes after the unmounts.
+      const lines = log.map(line);
+      const firstDns = lines.findIndex((l) => /fleetctl stop .*pcocc-vm-ns\d/.test(l));
+      const lastOther = lines.reduce((m, l, i) => (/fleetctl stop/.test(l) && !/pcocc-vm-ns\d/.test(l) ? i : m), -1);
+      expect(lastOther).toBeLessThan(firstDns);
+      const lastUmount = lines.reduce((m, l, i) => (/umount -t fuse\.glusterfs -a/.test(l) ? i : m), -1);
+      expect(lines.findIndex((l) => /volume stop/.test(l))).toBeGreaterThan(lastUmount);
+    },
+    CRASH_TEST_TIMEOUT_MS,
+  );
 
-  it('the start-up completes after crashes while hosts power on and while VMs start, and runs what ran before', async () => {
-    expect(shutdownId).not.toBe('');
-    const seq = lastSeq();
-    const handle = await client.workflow.start('clusterStartup', {
-      taskQueue,
-      workflowId: `crash-startup-${randomUUID()}`,
-      args: [{ cluster: 'ocean', requestedBy: 'alice', shutdownWorkflowId: shutdownId, hostUpTimeoutSeconds: 120, startTimeoutSeconds: 120 }],
-    });
-    handles.push(handle);
+  it(
+    'the start-up completes after crashes while hosts power on and while VMs start, and runs what ran before',
+    async () => {
+      expect(shutdownId).not.toBe('');
+      const seq = lastSeq();
+      const handle = await client.workflow.start('clusterStartup', {
+        taskQueue,
+        workflowId: `crash-startup-${randomUUID()}`,
+        args: [{ cluster: 'ocean', requestedBy: 'alice', shutdownWorkflowId: shutdownId, hostUpTimeoutSeconds: 120, startTimeoutSeconds: 120 }],
+      });
+      handles.push(handle);
 
-    await until('the first power-on', ranSince(seq, /: ipmitool .* power on$/), { timeoutMs: 180_000, where: () => whereIs(handle) });
-    await crash('while hosts power on');
-    await until('the first VM start', ranSince(seq, /fleetctl start --no-block/), { timeoutMs: 180_000, where: () => whereIs(handle) });
-    await crash('while VMs start');
+      await until('the first power-on', ranSince(seq, /: ipmitool .* power on$/), { timeoutMs: 180_000, where: () => whereIs(handle) });
+      await crash('while hosts power on');
+      await until('the first VM start', ranSince(seq, /fleetctl start --no-block/), { timeoutMs: 180_000, where: () => whereIs(handle) });
+      await crash('while VMs start');
 
-    const r = await resultUnparked<StartupResult>(handle);
-    expect(r.hostsNotBack).toEqual([]);
-    const now = running();
-    expect(new Set(now.keys())).toEqual(new Set(before.keys()));
-    for (const [vm, host] of now) expect(lab.model.satisfies(lab.model.unit(vm)!, lab.model.machine(host)), `${vm} on ${host}`).toBe(true);
-    const log = mutatingSince(seq);
-    expectOnceOrIdempotent(log);
-    // No VM started before fleetd ran everywhere; DHCP before DNS before the rest.
-    const lines = log.map(line);
-    const starts = lines.filter((l) => /fleetctl start/.test(l));
-    expect(lines.findIndex((l) => /fleetctl start/.test(l))).toBeGreaterThan(lines.reduce((m, l, i) => (/systemctl start fleet/.test(l) ? i : m), -1));
-    expect(starts[0]).toMatch(/pcocc-vm-infra1\.service pcocc-vm-infra2\.service$/);
-    const firstDns = starts.findIndex((l) => /pcocc-vm-ns\d/.test(l));
-    expect(firstDns).toBeGreaterThan(0);
-    expect(starts.slice(firstDns + 1).some((l) => /infra\d/.test(l))).toBe(false);
-  }, CRASH_TEST_TIMEOUT_MS);
+      const r = await resultUnparked<StartupResult>(handle);
+      expect(r.hostsNotBack).toEqual([]);
+      const now = running();
+      expect(new Set(now.keys())).toEqual(new Set(before.keys()));
+      for (const [vm, host] of now) expect(lab.model.satisfies(lab.model.unit(vm)!, lab.model.machine(host)), `${vm} on ${host}`).toBe(true);
+      const log = mutatingSince(seq);
+      expectOnceOrIdempotent(log);
+      // No VM started before fleetd ran everywhere; DHCP before DNS before the rest.
+      const lines = log.map(line);
+      const starts = lines.filter((l) => /fleetctl start/.test(l));
+      expect(lines.findIndex((l) => /fleetctl start/.test(l))).toBeGreaterThan(lines.reduce((m, l, i) => (/systemctl start fleet/.test(l) ? i : m), -1));
+      expect(starts[0]).toMatch(/pcocc-vm-infra1\.service pcocc-vm-infra2\.service$/);
+      const firstDns = starts.findIndex((l) => /pcocc-vm-ns\d/.test(l));
+      expect(firstDns).toBeGreaterThan(0);
+      expect(starts.slice(firstDns + 1).some((l) => /infra\d/.test(l))).toBe(false);
+    },
+    CRASH_TEST_TIMEOUT_MS,
+  );
 });

@@ -34,7 +34,6 @@ afterAll(async () => {
 
 const IDEMPOTENT = /^(systemctl (stop|start) \S+|umount -t fuse\.glusterfs -a)$/;
 
-
 describe('worker killed with SIGKILL during an evacuation', () => {
   it('completes after restarts, with each state-changing command once (or idempotent)', async () => {
     const env = workerEnv(lab, inject('temporalAddress'), taskQueue);
@@ -53,12 +52,18 @@ describe('worker killed with SIGKILL during an evacuation', () => {
     await handle.signal(approveSignal, { by: 'bob', reason: 'crash test' });
 
     // Crash 2: right after fleet was stopped on the host, while the units move.
-    await until('systemctl stop fleet on worker1', () => lab.commandLog({ host: 'worker1', mutating: true }).some((e) => e.seq > seq0 && e.argv.join(' ') === 'systemctl stop fleet'));
+    await until('systemctl stop fleet on worker1', () =>
+      lab.commandLog({ host: 'worker1', mutating: true }).some((e) => e.seq > seq0 && e.argv.join(' ') === 'systemctl stop fleet'),
+    );
     await worker.kill9();
     worker = await startWorkerProcess(env);
 
     // Crash 3: as etcd is stopped.
-    await until('systemctl stop etcd on worker1', () => lab.commandLog({ host: 'worker1', mutating: true }).some((e) => e.seq > seq0 && e.argv.join(' ') === 'systemctl stop etcd'), { timeoutMs: 180_000 });
+    await until(
+      'systemctl stop etcd on worker1',
+      () => lab.commandLog({ host: 'worker1', mutating: true }).some((e) => e.seq > seq0 && e.argv.join(' ') === 'systemctl stop etcd'),
+      { timeoutMs: 180_000 },
+    );
     await worker.kill9();
     worker = await startWorkerProcess(env);
 
