@@ -10,6 +10,7 @@ import { parseClusterHealthV2, parseEndpointHealthV3, withMemberNames, type Etcd
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
 import { Context } from '@temporalio/activity';
+import { FAILURE } from '../domain/contract';
 
 export interface EtcdHealth extends EtcdHealthReport {
   ranOn: string;
@@ -35,7 +36,7 @@ export function etcdActivities(ctx: ToolContext) {
 
   async function health(avoid: string[] = []): Promise<EtcdHealth> {
     const members = etcdMembers(inv);
-    if (!members.length) throw ApplicationFailure.nonRetryable('the inventory declares no etcd cluster', 'InvalidInput');
+    if (!members.length) throw ApplicationFailure.nonRetryable('the inventory declares no etcd cluster', FAILURE.invalidInput);
     const endpoints = Object.fromEntries(members.map((m) => [m, etcdEndpoint(inv, m)]));
     const tried: string[] = [];
     for (const host of members.filter((m) => !avoid.includes(m))) {

@@ -262,7 +262,7 @@ export function parseFleetMetadata(text: string, line?: string): Record<string, 
     const eq = pair.indexOf('=');
     if (eq <= 0) throw new ParseError(TOOL, `bad metadata pair ${JSON.stringify(pair)}`, line ?? text);
     const k = pair.slice(0, eq);
-    if (Object.prototype.hasOwnProperty.call(md, k)) throw new ParseError(TOOL, `duplicate metadata key ${JSON.stringify(k)}`, line ?? text);
+    if (Object.hasOwn(md, k)) throw new ParseError(TOOL, `duplicate metadata key ${JSON.stringify(k)}`, line ?? text);
     md[k] = pair.slice(eq + 1);
   }
   return md;

@@ -21,6 +21,7 @@ import { joinFleetUnits, machineIndex, type FleetUnitView } from './fleet-join';
 export type { FleetUnitView } from './fleet-join';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
+import { FAILURE } from '../domain/contract';
 
 export interface FleetState {
   /** Hypervisors whose fleetd is registered (fleetctl list-machines). */
@@ -44,7 +45,7 @@ export function commandHost(inv: Inventory, avoid: string[] = []): string {
   if (!avoid.includes(inv.controlHost)) return inv.controlHost;
   const other = inv.hypervisors.find((h) => FLEET_HOST_ROLES.includes(h.role) && !avoid.includes(h.name));
   if (!other)
-    throw ApplicationFailure.nonRetryable(`no management hypervisor left to run cluster commands from (avoiding ${avoid.join(', ')})`, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(`no management hypervisor left to run cluster commands from (avoiding ${avoid.join(', ')})`, FAILURE.invalidInput);
   return other.name;
 }
 
@@ -223,7 +224,7 @@ export function fleetActivities(ctx: ToolContext) {
         }
       };
       const before = await unitNow();
-      if (!before) throw ApplicationFailure.nonRetryable(`${input.unit}: fleet knows no such unit`, 'ToolError');
+      if (!before) throw ApplicationFailure.nonRetryable(`${input.unit}: fleet knows no such unit`, FAILURE.toolError);
       // Started again elsewhere by an earlier attempt (running, or still starting there): wait, touch nothing.
       const startedElsewhere =
         before.host !== undefined &&

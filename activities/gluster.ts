@@ -33,6 +33,7 @@ import {
 } from './gluster-parse';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
+import { FAILURE } from '../domain/contract';
 
 /** How long a command that glusterd refuses as busy is tried again, and how often. */
 const BUSY_RETRY_MS = 60_000;
@@ -64,7 +65,8 @@ export interface GlusterHealth {
 /** The servers the gluster CLI is tried on, in order: the control host when it is one, then the others; never an avoided one. */
 export function glusterCommandHosts(inv: Inventory, avoid: string[] = []): string[] {
   const servers = glusterServers(inv).filter((h) => !avoid.includes(h));
-  if (!servers.length) throw ApplicationFailure.nonRetryable(`no GlusterFS server left to run gluster from (avoiding ${avoid.join(', ')})`, 'InvalidInput');
+  if (!servers.length)
+    throw ApplicationFailure.nonRetryable(`no GlusterFS server left to run gluster from (avoiding ${avoid.join(', ')})`, FAILURE.invalidInput);
   return servers.includes(inv.controlHost) ? [inv.controlHost, ...servers.filter((h) => h !== inv.controlHost)] : servers;
 }
 
@@ -187,7 +189,7 @@ export function glusterActivities(ctx: ToolContext) {
         const v = info.find((x) => x.name === name);
         if (!v)
           throw ApplicationFailure.create({
-            type: 'ToolError',
+            type: FAILURE.toolError,
             nonRetryable: true,
             message: `gluster volume info on ${host} does not list volume ${name} of the inventory`,
             details: [{ code: 'no-such-volume' }],

@@ -12,6 +12,7 @@ import { describeLockHolder, shutdownVmList } from './temporal-info';
 import { powerActivities } from './power';
 import { hostServicesActivities } from './host-services';
 import type { ToolContext } from './remote';
+import { FAILURE } from '../domain/contract';
 
 export interface ActivityDeps extends ToolContext {
   webhookUrl?: string;
@@ -25,7 +26,7 @@ export function createActivities(deps: ActivityDeps) {
       if (input.cluster !== deps.inventory.cluster) {
         throw ApplicationFailure.nonRetryable(
           `cluster: ${JSON.stringify(input.cluster)} is not the cluster of this worker's inventory (${deps.inventory.cluster})`,
-          'InvalidInput',
+          FAILURE.invalidInput,
         );
       }
       return deps.inventory;

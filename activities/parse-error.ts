@@ -10,6 +10,8 @@
 //   `code` lets an activity classify it (retryable or not) without matching
 //   message strings itself.
 
+import { FAILURE } from '../domain/contract';
+
 export class ParseError extends Error {
   readonly tool: string;
   /** The offending line, verbatim, when the problem is tied to one line. */
@@ -17,7 +19,7 @@ export class ParseError extends Error {
 
   constructor(tool: string, message: string, line?: string) {
     super(line === undefined ? `${tool}: ${message}` : `${tool}: ${message}: ${JSON.stringify(line)}`);
-    this.name = 'ParseError';
+    this.name = FAILURE.parseError;
     this.tool = tool;
     this.line = line;
   }
@@ -32,7 +34,7 @@ export class ToolError extends Error {
 
   constructor(tool: string, code: string, toolMessage: string) {
     super(`${tool}: ${code}: ${toolMessage}`);
-    this.name = 'ToolError';
+    this.name = FAILURE.toolError;
     this.tool = tool;
     this.code = code;
     this.toolMessage = toolMessage;

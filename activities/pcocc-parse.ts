@@ -99,6 +99,7 @@ export function parsePcoccPs(stdout: string): PcoccJob[] {
 export type PcoccPingResult = { ok: true; vmCount: number; seconds: number } | { ok: false; errors: Array<{ vm: number; message: string }> };
 
 // click.secho colours only on a tty; strip SGR sequences anyway.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the SGR sequence it strips
 const SGR = /\x1b\[[0-9;]*m/g;
 
 /** `pcocc agent ping -j ID` / `-J NAME` (pass stderr: that is where pcocc writes). */

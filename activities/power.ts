@@ -21,6 +21,7 @@ import { ToolError } from './parse-error';
 import { expectSuccess, runFromActivity, type RunResult } from './ssh';
 import { runLocal } from './local';
 import { ipmiTargetOf, parsed, runOn, sleepOrCancel, targetOf, type ToolContext } from './remote';
+import { FAILURE } from '../domain/contract';
 
 /** Reads the password from stdin and exports it for `-E`: it is in no argv and no history. */
 const IPMI_SCRIPT = 'IPMI_PASSWORD=$(cat); export IPMI_PASSWORD; exec ipmitool -I lanplus -H "$1" -U "$2" -E power "$3"';
@@ -56,14 +57,17 @@ export function powerActivities(ctx: ToolContext) {
   function bmcOf(host: string): string {
     targetOf(inv, host); // a hypervisor of the inventory, or InvalidInput
     const bmc = hypervisor(inv, host).bmc;
-    if (!bmc) throw ApplicationFailure.nonRetryable(`${host} has no bmc address in the inventory: it cannot be powered through IPMI`, 'InvalidInput');
+    if (!bmc) throw ApplicationFailure.nonRetryable(`${host} has no bmc address in the inventory: it cannot be powered through IPMI`, FAILURE.invalidInput);
     return bmc;
   }
 
   function credentials(): { user: string; password: string } {
     if (!ctx.ipmi)
-      throw ApplicationFailure.nonRetryable('the worker has no IPMI credentials configured (HVFLOW_IPMI_USER / HVFLOW_IPMI_PASSWORD_FILE)', 'SshConfigError');
-    if (!IPMI_USER.test(ctx.ipmi.user)) throw ApplicationFailure.nonRetryable('the configured IPMI user is not a plain user name', 'SshConfigError');
+      throw ApplicationFailure.nonRetryable(
+        'the worker has no IPMI credentials configured (HVFLOW_IPMI_USER / HVFLOW_IPMI_PASSWORD_FILE)',
+        FAILURE.sshConfigError,
+      );
+    if (!IPMI_USER.test(ctx.ipmi.user)) throw ApplicationFailure.nonRetryable('the configured IPMI user is not a plain user name', FAILURE.sshConfigError);
     return { user: ctx.ipmi.user, password: ctx.ipmi.password() };
   }
 
@@ -162,7 +166,7 @@ export function powerActivities(ctx: ToolContext) {
         const chunk = input.routes.slice(i, i + 16);
         Context.current().heartbeat({ probing: chunk.map(routeName) });
         const found = await Promise.all(chunk.map((r) => routeProblem(r, probe)));
-        const k = found.findIndex((p) => p === undefined);
+        const k = found.indexOf(undefined);
         if (k >= 0) return chunk[k]!;
         chunk.forEach((route, j) => problems.push({ route, problem: found[j]! }));
       }

@@ -11,6 +11,7 @@ import type { Inventory } from '../domain/inventory';
 import { bmcRelay, hypervisor } from '../domain/inventory';
 import { assertHostName } from '../domain/names';
 import { runFromActivity, type RunOptions, type RunResult, type SshPool, type SshTarget } from './ssh';
+import { FAILURE } from '../domain/contract';
 
 export interface ToolContext {
   inventory: Inventory;
@@ -29,7 +30,7 @@ export function targetOf(inv: Inventory, host: unknown, field = 'host'): SshTarg
     const h = hypervisor(inv, host, field);
     return { host: h.name, address: h.address, port: h.sshPort ?? inv.ssh.port, user: h.sshUser ?? inv.ssh.user };
   } catch (e) {
-    throw ApplicationFailure.nonRetryable((e as Error).message, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable((e as Error).message, FAILURE.invalidInput);
   }
 }
 
@@ -45,7 +46,7 @@ export function ipmiTargetOf(inv: Inventory, host: unknown, field = 'via'): SshT
     return { host: r.name, address: r.address, port: r.sshPort ?? inv.ssh.port, user: r.sshUser ?? inv.ssh.user };
   } catch (e) {
     if (e instanceof ApplicationFailure) throw e;
-    throw ApplicationFailure.nonRetryable((e as Error).message, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable((e as Error).message, FAILURE.invalidInput);
   }
 }
 
@@ -61,8 +62,9 @@ export function parsed<T>(fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    if (e instanceof ParseError) throw ApplicationFailure.nonRetryable(e.message, 'ParseError');
-    if (e instanceof ToolError) throw ApplicationFailure.create({ message: e.message, type: 'ToolError', nonRetryable: true, details: [{ code: e.code }] });
+    if (e instanceof ParseError) throw ApplicationFailure.nonRetryable(e.message, FAILURE.parseError);
+    if (e instanceof ToolError)
+      throw ApplicationFailure.create({ message: e.message, type: FAILURE.toolError, nonRetryable: true, details: [{ code: e.code }] });
     throw e;
   }
 }

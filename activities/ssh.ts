@@ -25,6 +25,7 @@ import { Context } from '@temporalio/activity';
 import { onAbort } from './abort-listeners';
 import { buildCommand, QuoteError } from './quote';
 import { assertHostName, InvalidNameError } from '../domain/names';
+import { FAILURE } from '../domain/contract';
 
 export interface SshTarget {
   host: string;
@@ -138,7 +139,7 @@ export function expectSuccess(result: RunResult, tool: string): RunResult {
   const said = firstLine(result.stderr) || firstLine(result.stdout) || '(no output)';
   const how = result.signal ? `was killed by SIG${result.signal}` : `exited with code ${result.exitCode}`;
   throw ApplicationFailure.create({
-    type: 'ToolError',
+    type: FAILURE.toolError,
     nonRetryable: true,
     message: `${tool} failed on ${result.host}: ${how}: ${said}`,
     details: [
@@ -451,14 +452,14 @@ export class SshPool {
     try {
       privateKey = await fsp.readFile(this.config.privateKeyPath, 'utf8');
     } catch (e) {
-      throw nonRetryable('SshConfigError', `cannot read the worker's SSH private key ${this.config.privateKeyPath}: ${(e as Error).message}`);
+      throw nonRetryable(FAILURE.sshConfigError, `cannot read the worker's SSH private key ${this.config.privateKeyPath}: ${(e as Error).message}`);
     }
     let knownText = '';
     try {
       knownText = await fsp.readFile(this.config.knownHostsPath, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
-        throw nonRetryable('SshConfigError', `cannot read known_hosts ${this.config.knownHostsPath}: ${(e as Error).message}`);
+        throw nonRetryable(FAILURE.sshConfigError, `cannot read known_hosts ${this.config.knownHostsPath}: ${(e as Error).message}`);
       }
     }
     const entries = parseKnownHosts(knownText).filter((e) => knownHostsFieldMatches(e.hosts, target.address, target.port));
@@ -480,7 +481,7 @@ export class SshPool {
       const details = { host: target.host, address: target.address, port: target.port, keyType: type, fingerprint: fp, knownHosts: kh };
       if (revoked.has(b64)) {
         hostKeyProblem = nonRetryable(
-          'HostKeyVerificationFailed',
+          FAILURE.hostKeyVerificationFailed,
           `host key verification failed for ${where}: its ${type} key ${fp} is marked @revoked in ${kh}; refusing to connect`,
           details,
         );
@@ -490,7 +491,7 @@ export class SshPool {
       if (known.length === 0) {
         const t = type.replace(/^ssh-/, '').replace(/^ecdsa-sha2-.*/, 'ecdsa');
         hostKeyProblem = nonRetryable(
-          'HostKeyVerificationFailed',
+          FAILURE.hostKeyVerificationFailed,
           `host key verification failed for ${where}: the host is not in ${kh}; it presented the ${type} key ${fp}. ` +
             `Verify that fingerprint out of band (ssh-keygen -lf /etc/ssh/ssh_host_${t}_key.pub on the host), ` +
             `then add it with ssh-keyscan after verifying: ssh-keyscan -p ${target.port} -t ${t} ${target.address} >> ${kh}`,
@@ -508,7 +509,7 @@ export class SshPool {
         return `${e.keyType} ${f} (line ${e.line})`;
       });
       hostKeyProblem = nonRetryable(
-        'HostKeyVerificationFailed',
+        FAILURE.hostKeyVerificationFailed,
         `host key verification failed: the host key of ${where} changed: ${kh} has ${onRecord.join(', ')}, ` +
           `the host presented ${type} ${fp}. Someone may be intercepting the connection; ` +
           `if the host was reinstalled, verify the new fingerprint, remove the old line from ${kh} ` +
@@ -548,7 +549,7 @@ export class SshPool {
       const err = e as Error & { level?: string; code?: string };
       if (err.level === 'client-authentication') {
         throw nonRetryable(
-          'SshAuthenticationFailed',
+          FAILURE.sshAuthenticationFailed,
           `SSH authentication as ${target.user} on ${where} failed with the worker's key ${this.config.privateKeyPath}: ${err.message}`,
           { host: target.host, address: target.address, port: target.port, user: target.user },
           err,
@@ -814,7 +815,7 @@ export class SshPool {
     let resolveEnd!: (e: End) => void;
     const ended = new Promise<End>((r) => (resolveEnd = r));
     const settle = () => {
-      if (pre !== null && pre.length) {
+      if (pre?.length) {
         out.push(pre);
         note(pre);
       }

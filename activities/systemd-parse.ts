@@ -64,7 +64,7 @@ export function parseSystemctlShow(stdout: string, stderr = ''): Array<Record<st
       current = {};
       records.push(current);
     }
-    if (Object.prototype.hasOwnProperty.call(current, m[1]!)) {
+    if (Object.hasOwn(current, m[1]!)) {
       throw new ParseError(TOOL, `show: line ${i + 1}: ${m[1]} repeated within one unit (missing blank line?)`, line);
     }
     current[m[1]!] = m[2]!;

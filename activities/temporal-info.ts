@@ -1,7 +1,7 @@
 /** Activities that read Temporal itself (through the worker's client), never the cluster. */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { lockWorkflowId, type LockHolder } from '../workflows/cluster-lock';
+import { FAILURE, lockWorkflowId, MEMO, type LockHolder, type ShutdownMemo } from '../domain/contract';
 
 /** Who holds a cluster's lock now (from the lock workflow's memo), or undefined if nobody. */
 export async function describeLockHolder(input: { cluster: string }): Promise<LockHolder | undefined> {
@@ -9,7 +9,7 @@ export async function describeLockHolder(input: { cluster: string }): Promise<Lo
   try {
     const d = await client.workflow.getHandle(lockWorkflowId(input.cluster)).describe();
     if (d.status.name !== 'RUNNING') return undefined;
-    return (d.memo?.holder as LockHolder | undefined) ?? undefined;
+    return (d.memo?.[MEMO.lockHolder] as LockHolder | undefined) ?? undefined;
   } catch {
     return undefined;
   }
@@ -31,19 +31,23 @@ export interface ShutdownRecord {
 export async function shutdownVmList(input: { workflowId: string }): Promise<ShutdownRecord> {
   const client = Context.current().client;
   const handle = client.workflow.getHandle(input.workflowId);
-  let d;
+  let d: Awaited<ReturnType<typeof handle.describe>>;
   try {
     d = await handle.describe();
   } catch (e) {
-    throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: no workflow ${JSON.stringify(input.workflowId)} (${(e as Error).message})`, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(
+      `shutdownWorkflowId: no workflow ${JSON.stringify(input.workflowId)} (${(e as Error).message})`,
+      FAILURE.invalidInput,
+    );
   }
   if (d.type !== 'clusterShutdown') {
-    throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: ${input.workflowId} is a ${d.type}, not a clusterShutdown`, 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: ${input.workflowId} is a ${d.type}, not a clusterShutdown`, FAILURE.invalidInput);
   }
-  type Recorded = { vms?: { vm: string; host?: string }[]; dryRun?: boolean };
-  let rec = d.memo?.hvflowShutdown as Recorded | undefined;
+  type Recorded = Partial<ShutdownMemo>;
+  let rec = d.memo?.[MEMO.shutdown] as Recorded | undefined;
   if (!rec?.vms && d.status.name === 'COMPLETED') rec = (await handle.result()) as Recorded;
-  if (!rec?.vms) throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: ${input.workflowId} recorded no VM list (status ${d.status.name})`, 'InvalidInput');
+  if (!rec?.vms)
+    throw ApplicationFailure.nonRetryable(`shutdownWorkflowId: ${input.workflowId} recorded no VM list (status ${d.status.name})`, FAILURE.invalidInput);
   return {
     workflowId: input.workflowId,
     workflowType: d.type,

@@ -9,11 +9,11 @@ import { Command, CommanderError, Option } from 'commander';
 import os from 'node:os';
 import { validateField } from '../domain/procedure-inputs';
 import type { GatePolicy } from '../workflows/messages';
-import { GATE_DECISIONS, type GateDecisionKind } from '../domain/contract';
+import { FAILURE, GATE_DECISIONS, SEARCH_ATTRIBUTE, type GateDecisionKind } from '../domain/contract';
 import { clusterOf, connect, connectionSettings, type Connected, type ConnectionFlags, type ConnectionSettings } from './connection';
 import { CliError, EXIT_CODES_HELP, ExitCode, notFound, usage } from './errors';
 import { failedChecksOf } from './failed-checks';
-import type { ProcedureView } from './operations';
+import type { ProcedureView } from './views';
 import { buildInput, PROCEDURES, procedureByWorkflowType, type ProcedureSpec } from './procedures';
 import { bold, dim, green, red, renderGeneric, renderList, renderPlanOutput, renderProgress, useColour, yellow, type ProgressOptions } from './render';
 import { checkScheduleId, OVERLAP_CHOICES, parseAt, parseCatchupWindow, parseCron, parseOverlap, parseTimeZone } from './schedule-spec';
@@ -68,6 +68,7 @@ class Ctx {
   }
 }
 
+// biome-ignore lint/suspicious/noExplicitAny lint/suspicious/noConfusingVoidType: commander passes each action its own arguments; an action may return nothing
 type Action = (ctx: Ctx, ...args: any[]) => Promise<number | void>;
 
 /** Wraps a command's action: errors become an exit code and a message (JSON with --json). */
@@ -252,7 +253,7 @@ function watcher(ctx: Ctx) {
  * have): that is bad input, exit 2, reported like the CLI's own refusals.
  */
 function refuseInvalidInput(view: ProcedureView) {
-  if (view.failure?.type !== 'InvalidInput') return;
+  if (view.failure?.type !== FAILURE.invalidInput) return;
   throw usage(`${view.failure.message} (refused by ${view.workflowId}; nothing was done)`, { workflowId: view.workflowId });
 }
 
@@ -613,7 +614,7 @@ ${examples(
 
   program
     .command('list')
-    .description('Running procedures, those waiting at a gate first (search attribute HvflowAwaitingApproval), then oldest first.')
+    .description(`Running procedures, those waiting at a gate first (search attribute ${SEARCH_ATTRIBUTE.awaitingApproval}), then oldest first.`)
     .option('--limit <n>', 'at most this many (default 100)')
     .option('--all-clusters', 'ignore --cluster / HVFLOW_CLUSTER')
     .addHelpText('after', examples('hvflow list', "hvflow list --json | jq -r '.[] | select(.awaitingApproval) | .workflowId'"))

@@ -6,7 +6,7 @@ import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, 
 import { ApplicationFailure, TemporalFailure } from '@temporalio/common';
 import { InvalidInputError } from '../domain/procedure-inputs';
 import { InvalidNameError } from '../domain/names';
-import { CLUSTER_BUSY } from '../workflows/cluster-lock';
+import { FAILURE } from '../domain/contract';
 import { CliError, ExitCode, failureMessage, notFound, usage } from './errors';
 
 /** The ApplicationFailure type at the root of a failure chain, if any. */
@@ -32,7 +32,7 @@ export function classify(err: unknown): CliError {
   if (err instanceof ScheduleNotFoundError) return notFound(`schedule ${err.scheduleId} not found`);
   if (err instanceof WorkflowUpdateFailedError) return usage(`refused: ${failureMessage(err)}`);
   if (err instanceof WorkflowFailedError) {
-    const busy = failureType(err) === CLUSTER_BUSY;
+    const busy = failureType(err) === FAILURE.clusterBusy;
     return new CliError(busy ? ExitCode.BUSY : ExitCode.FAILED, failureMessage(err));
   }
   if (isGrpcServiceError(err)) {

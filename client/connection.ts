@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import YAML from 'yaml';
+import { DEFAULT_TASK_QUEUE } from '../domain/contract';
 import { validateField } from '../domain/procedure-inputs';
 import { CliError, ExitCode, usage } from './errors';
 
@@ -51,7 +52,6 @@ export interface ConnectionSettings {
 }
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
-export const DEFAULT_TASK_QUEUE = 'hvflow';
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
 
@@ -73,6 +73,7 @@ export function connectionSettings(flags: ConnectionFlags, env: NodeJS.ProcessEn
   const namespace = flags.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default';
   if (!/^[A-Za-z0-9._-]{1,255}$/.test(namespace)) throw usage(`--namespace (TEMPORAL_NAMESPACE): ${JSON.stringify(namespace)} is not a namespace name`);
   const taskQueue = flags.taskQueue ?? env.HVFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: a task queue name with a control character is refused
   if (!/^[^\s\x00-\x1f]{1,255}$/.test(taskQueue)) throw usage(`--task-queue (HVFLOW_TASK_QUEUE): ${JSON.stringify(taskQueue)} is not a task queue name`);
 
   let cluster: string | undefined;

@@ -5,7 +5,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { isGrpcDeadlineError, type WorkflowHandle, type WorkflowExecutionInfo } from '@temporalio/client';
 import { AWAITING_APPROVAL, CLUSTER, PHASE, PROCEDURE, TARGET } from '../workflows/search-attributes';
-import { lockWorkflowId, type LockHolder } from '../workflows/cluster-lock';
+import { clusterBusyMessage, FAILURE, lockWorkflowId, MEMO, type LockHolder, type ShutdownMemo } from '../domain/contract';
 import { decideUpdate, progressQuery, type DecideInput, type GateRecord, type Progress } from '../workflows/messages';
 import type { Connected } from './connection';
 import { CliError, ExitCode, failureMessage, notFound, usage } from './errors';
@@ -13,6 +13,7 @@ import { failureType } from './classify';
 import { failedChecksOf } from './failed-checks';
 import type { ProcedureSpec } from './procedures';
 import { procedureByWorkflowType } from './procedures';
+import type { ListRow, ProcedureView, Status } from './views';
 
 /** hvflow-<cluster>-<procedure>-<target>-<UTC timestamp to the millisecond>. */
 export function procedureWorkflowId(cluster: string, procedure: string, target: string, at: Date = new Date()): string {
@@ -25,15 +26,11 @@ export async function clusterLockHolder(c: Connected, cluster: string): Promise<
   try {
     const d = await c.client.workflow.getHandle(lockWorkflowId(cluster)).describe();
     if (d.status.name !== 'RUNNING') return undefined;
-    return (d.memo?.holder as LockHolder | undefined) ?? { workflowId: '(unknown)', procedure: '(unknown)' };
+    return (d.memo?.[MEMO.lockHolder] as LockHolder | undefined) ?? { workflowId: '(unknown)', procedure: '(unknown)' };
   } catch (e) {
     if ((e as Error)?.name === 'WorkflowNotFoundError') return undefined;
     throw e;
   }
-}
-
-export function describeHolder(h: LockHolder): string {
-  return `${h.procedure}${h.target ? ` ${h.target}` : ''} (workflow ${h.workflowId}${h.startedBy ? `, started by ${h.startedBy}` : ''})`;
 }
 
 /** Whether a worker polls the task queue (undefined: could not tell). */
@@ -85,7 +82,7 @@ export function startOptions(
       { key: PHASE, value: 'starting' },
       { key: AWAITING_APPROVAL, value: false },
     ],
-    memo: { hvflow: JSON.parse(JSON.stringify(memo)) as Record<string, unknown> },
+    memo: { [MEMO.procedure]: JSON.parse(JSON.stringify(memo)) as Record<string, unknown> },
     staticSummary: summary.slice(0, 400),
     staticDetails: [
       `Started with the hvflow CLI (${command}).`,
@@ -116,11 +113,7 @@ export async function startProcedure(c: Connected, spec: ProcedureSpec, input: R
   if (spec.changesCluster && !opts.dryRun) {
     const holder = await clusterLockHolder(c, cluster);
     if (holder) {
-      throw new CliError(
-        ExitCode.BUSY,
-        `cluster ${cluster} is busy: ${describeHolder(holder)} is running; one procedure per cluster at a time. Nothing was started.`,
-        { holder },
-      );
+      throw new CliError(ExitCode.BUSY, `${clusterBusyMessage(cluster, holder)}. Nothing was started.`, { holder });
     }
   }
   const o = startOptions(spec, input, cluster, opts);
@@ -149,13 +142,13 @@ export async function startProcedure(c: Connected, spec: ProcedureSpec, input: R
 export async function prepareInput(c: Connected, spec: ProcedureSpec, input: Record<string, unknown>): Promise<string | undefined> {
   if (spec.workflowType !== 'clusterStartup' || input.shutdownWorkflowId !== 'latest') return undefined;
   const cluster = String(input.cluster);
-  const query = `WorkflowType = 'clusterShutdown' AND ExecutionStatus = 'Completed' AND HvflowCluster = ${quote(cluster)}`;
+  const query = `WorkflowType = 'clusterShutdown' AND ExecutionStatus = 'Completed' AND ${CLUSTER.name} = ${quote(cluster)}`;
   let best: WorkflowExecutionInfo | undefined;
   let seen = 0;
   for await (const info of c.client.workflow.list({ query, pageSize: 100 })) {
     if (++seen > 500) break;
     const memo = info.memo ?? {};
-    const dry = (memo.hvflowShutdown as { dryRun?: boolean } | undefined)?.dryRun ?? (memo.hvflow as HvflowMemo | undefined)?.dryRun;
+    const dry = (memo[MEMO.shutdown] as Partial<ShutdownMemo> | undefined)?.dryRun ?? (memo[MEMO.procedure] as HvflowMemo | undefined)?.dryRun;
     if (dry) continue;
     if (!best || (info.closeTime ?? info.startTime) > (best.closeTime ?? best.startTime)) best = info;
   }
@@ -164,37 +157,9 @@ export async function prepareInput(c: Connected, spec: ProcedureSpec, input: Rec
   return `using the VM list of shutdown ${best.workflowId} (completed ${best.closeTime?.toISOString() ?? '?'})`;
 }
 
-export type Status = 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED' | 'TERMINATED' | 'CONTINUED_AS_NEW' | 'TIMED_OUT' | 'UNKNOWN' | 'UNSPECIFIED' | 'PAUSED';
-
-/** One procedure as the CLI shows it. */
-export interface ProcedureView {
-  workflowId: string;
-  runId: string;
-  workflowType: string;
-  /** CLI name of the procedure, when it is one of the table. */
-  procedure?: string;
-  status: Status;
-  closed: boolean;
-  cluster?: string;
-  target?: string;
-  phase?: string;
-  awaitingApproval?: boolean;
-  requestedBy?: string;
-  dryRun?: boolean;
-  startTime: string;
-  closeTime?: string;
-  elapsedMs: number;
-  summary?: string;
-  progress?: Progress;
-  /** Why the progress could not be read (no worker answering...). */
-  progressError?: string;
-  result?: unknown;
-  failure?: { message: string; type?: string };
-}
-
 function fromInfo(info: Omit<WorkflowExecutionInfo, 'raw'>): Omit<ProcedureView, 'progress' | 'progressError' | 'result' | 'failure'> {
   const sa = info.typedSearchAttributes;
-  const memo = (info.memo?.hvflow ?? {}) as HvflowMemo;
+  const memo = (info.memo?.[MEMO.procedure] ?? {}) as HvflowMemo;
   const status = info.status.name as Status;
   const end = info.closeTime ?? new Date();
   return {
@@ -281,30 +246,12 @@ export const gateOpen = (v: ProcedureView) => !!v.progress?.gate;
 export function exitCodeOf(v: ProcedureView): number {
   if (failedChecksOf(v).length) return ExitCode.FAILED;
   if (!v.closed || v.status === 'COMPLETED') return ExitCode.OK;
-  if (v.failure?.type === 'ClusterBusy') return ExitCode.BUSY;
-  if (v.failure?.type === 'InvalidInput') return ExitCode.USAGE;
+  if (v.failure?.type === FAILURE.clusterBusy) return ExitCode.BUSY;
+  if (v.failure?.type === FAILURE.invalidInput) return ExitCode.USAGE;
   return ExitCode.FAILED;
 }
 
 const quote = (s: string) => `'${s.replace(/'/g, "\\'")}'`;
-
-/** One row of `hvflow list`. */
-export interface ListRow {
-  workflowId: string;
-  procedure: string;
-  workflowType: string;
-  cluster?: string;
-  target?: string;
-  phase?: string;
-  awaitingApproval: boolean;
-  gate?: string;
-  gateMessage?: string;
-  gateOptions?: string[];
-  requestedBy?: string;
-  dryRun?: boolean;
-  startTime: string;
-  ageMs: number;
-}
 
 /**
  * Running procedures (they carry the HvflowProcedure search attribute), the ones waiting for a
@@ -312,8 +259,8 @@ export interface ListRow {
  * for its waiting gate and who started it; when no worker answers, the search attributes are shown.
  */
 export async function listProcedures(c: Connected, o: { cluster?: string; limit?: number } = {}): Promise<ListRow[]> {
-  let query = `ExecutionStatus = 'Running' AND HvflowProcedure IS NOT NULL`;
-  if (o.cluster) query += ` AND HvflowCluster = ${quote(o.cluster)}`;
+  let query = `ExecutionStatus = 'Running' AND ${PROCEDURE.name} IS NOT NULL`;
+  if (o.cluster) query += ` AND ${CLUSTER.name} = ${quote(o.cluster)}`;
   const infos: WorkflowExecutionInfo[] = [];
   for await (const info of c.client.workflow.list({ query, pageSize: 100 })) {
     infos.push(info);

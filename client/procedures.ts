@@ -9,6 +9,7 @@
  * workflows by type name, so an entry may name a workflow the worker does not register yet.
  */
 import { procedureInputSchemas, validateInput, InvalidInputError, type ProcedureName } from '../domain/procedure-inputs';
+import { failedGate, GATE, unsafeGate } from '../domain/contract';
 import type { GatePolicy, GateRecord } from '../workflows/messages';
 import {
   renderClusterStatus,
@@ -73,11 +74,11 @@ export interface ProcedureSpec {
 }
 
 const SAFETY_GATE: GateDoc = {
-  name: '<check>-unsafe',
+  name: unsafeGate('<check>'),
   options: 'retry / override (with a reason) / abort',
   when: 'a safety check fails (etcd quorum, GlusterFS heal / rebalance / tier, N+1 capacity)',
 };
-const FAILURE_GATE: GateDoc = { name: '<step>-failed', options: 'retry / skip / abort', when: 'a step keeps failing after its retries' };
+const FAILURE_GATE: GateDoc = { name: failedGate('<step>'), options: 'retry / skip / abort', when: 'a step keeps failing after its retries' };
 
 const failbackOptions: ProcedureOption[] = [
   { flags: '--hosts <nodeset>', field: 'hosts', kind: 'nodeset', description: 'hypervisors to balance between, nodeset syntax (default @top,@worker)' },
@@ -119,7 +120,7 @@ export const PROCEDURES: ProcedureSpec[] = [
     common: true,
     changesCluster: true,
     plannable: true,
-    gates: [{ name: 'approve-evacuation', options: 'approve / reject', when: 'after the checks, before anything is stopped' }, SAFETY_GATE, FAILURE_GATE],
+    gates: [{ name: GATE.approveEvacuation, options: 'approve / reject', when: 'after the checks, before anything is stopped' }, SAFETY_GATE, FAILURE_GATE],
     examples: ['hvflow evacuate worker1 --by alice --reason "disk swap, ticket 42"', 'hvflow plan evacuate worker1'],
     targetOf: (input, cluster) => (typeof input.host === 'string' ? input.host : cluster),
     renderPlan: renderEvacuationPlan,
@@ -141,7 +142,7 @@ export const PROCEDURES: ProcedureSpec[] = [
     changesCluster: true,
     plannable: true,
     gates: [
-      { name: 'approve-failback', options: 'approve / skip / abort', when: 'before VMs are moved back (only if a move lowers the spread)' },
+      { name: GATE.approveFailback, options: 'approve / skip / abort', when: 'before VMs are moved back (only if a move lowers the spread)' },
       SAFETY_GATE,
       FAILURE_GATE,
     ],
@@ -162,7 +163,7 @@ export const PROCEDURES: ProcedureSpec[] = [
     common: true,
     changesCluster: true,
     plannable: true,
-    gates: [{ name: 'approve-failback', options: 'approve / reject', when: 'before any VM is moved' }, FAILURE_GATE],
+    gates: [{ name: GATE.approveFailback, options: 'approve / reject', when: 'before any VM is moved' }, FAILURE_GATE],
     examples: ['hvflow failback --prefer worker1 --by alice', 'hvflow plan failback --max-moves 2'],
     targetOf: (input, cluster) => (typeof input.prefer === 'string' ? input.prefer : cluster),
     renderPlan: renderFailbackPlan,
@@ -205,8 +206,8 @@ export const PROCEDURES: ProcedureSpec[] = [
     changesCluster: true,
     plannable: true,
     gates: [
-      { name: 'approve-shutdown', options: 'approve / reject', when: 'after the health checks, with the VM list and the order, before any VM is stopped' },
-      { name: 'approve-poweroff', options: 'approve / reject', when: 'once GlusterFS is stopped, before the hypervisors are powered off' },
+      { name: GATE.approveShutdown, options: 'approve / reject', when: 'after the health checks, with the VM list and the order, before any VM is stopped' },
+      { name: GATE.approvePoweroff, options: 'approve / reject', when: 'once GlusterFS is stopped, before the hypervisors are powered off' },
       SAFETY_GATE,
       FAILURE_GATE,
     ],
@@ -261,7 +262,7 @@ export const PROCEDURES: ProcedureSpec[] = [
     common: true,
     changesCluster: true,
     plannable: true,
-    gates: [{ name: 'host-not-back', options: 'retry / skip / abort', when: 'a powered-on host does not answer in time' }, SAFETY_GATE, FAILURE_GATE],
+    gates: [{ name: GATE.hostNotBack, options: 'retry / skip / abort', when: 'a powered-on host does not answer in time' }, SAFETY_GATE, FAILURE_GATE],
     examples: ['hvflow plan startup --from-shutdown latest', 'hvflow startup --from-shutdown latest --exclude "lnet[1-4]" --by alice'],
     targetOf: byCluster,
     renderPlan: renderStartupPlan,

@@ -5,6 +5,7 @@
  */
 import YAML from 'yaml';
 import { unpackFleet } from '../domain/fleet-wire';
+import { GATE } from '../domain/contract';
 import type { EvacuationResult, EvacuationPlanView } from '../workflows/evacuate-hypervisor';
 import type { ReintegrationResult } from '../workflows/reintegrate-hypervisor';
 import type { FailbackResult, FailbackMove } from '../workflows/failback';
@@ -13,7 +14,7 @@ import type { ShutdownResult } from '../workflows/cluster-shutdown';
 import type { StartupResult } from '../workflows/cluster-startup';
 import type { GateRecord, Progress, StepProgress } from '../workflows/messages';
 import { failedChecksOf } from './failed-checks';
-import type { ListRow, ProcedureView } from './operations';
+import type { ListRow, ProcedureView } from './views';
 
 // ── styling ────────────────────────────────────────────────────────────────────────────────────
 
@@ -49,6 +50,7 @@ export function duration(ms: number): string {
   return `${sec}s`;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the colour sequences left out of the width
 const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
 
 /** Left-aligned columns; numbers may be right-aligned with `right`. */
@@ -146,13 +148,13 @@ function evacuationPlanLines(p: EvacuationPlanView): string[] {
 /** Evidence of the evacuation's approval gate: the plan itself. */
 export function renderEvacuationEvidence(g: GateRecord): string[] | undefined {
   const p = g.evidence as unknown as EvacuationPlanView;
-  return g.name === 'approve-evacuation' && Array.isArray(p?.units) && Array.isArray(p?.steps) ? evacuationPlanLines(p) : undefined;
+  return g.name === GATE.approveEvacuation && Array.isArray(p?.units) && Array.isArray(p?.steps) ? evacuationPlanLines(p) : undefined;
 }
 
 /** Evidence of a failback approval gate: the planned moves. */
 export function renderFailbackEvidence(g: GateRecord): string[] | undefined {
   const planned = g.evidence as unknown as FailbackResult['planned'];
-  if (g.name !== 'approve-failback' || !Array.isArray(planned?.moves)) return undefined;
+  if (g.name !== GATE.approveFailback || !Array.isArray(planned?.moves)) return undefined;
   const hosts = Object.keys(planned.loadBefore ?? {});
   return [
     bold(`${planned.moves.length} move(s); weight spread ${planned.spreadBefore} → ${planned.spreadAfter}`),
@@ -248,7 +250,7 @@ export function renderReintegrationPlan(result: unknown): string[] {
       '2. wait until every etcd member is healthy',
       `3. systemctl start fleet on ${r.host}`,
       '4. measure the load of each hypervisor',
-      '5. failback: plan, approval gate approve-failback, moves',
+      `5. failback: plan, approval gate ${GATE.approveFailback}, moves`,
     ]),
     '',
   );
@@ -421,7 +423,7 @@ export function renderStartupResult(result: unknown): string[] {
 /** Evidence of the shutdown's approval gates: the VM list and the order. */
 export function renderShutdownEvidence(g: GateRecord): string[] | undefined {
   const e = g.evidence as { vms?: string[]; order?: string[]; warnings?: string[]; untouched?: string[] };
-  if (g.name !== 'approve-shutdown' || !Array.isArray(e?.order)) return undefined;
+  if (g.name !== GATE.approveShutdown || !Array.isArray(e?.order)) return undefined;
   return [
     `${bold(`VMs (${e.vms?.length ?? 0})`)}: ${list(e.vms)}`,
     `${bold('Never touched')}: ${list(e.untouched)}`,

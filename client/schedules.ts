@@ -11,6 +11,7 @@
  */
 import { ScheduleAlreadyRunning, type CalendarSpecDescription, type ScheduleDescription, type ScheduleOverlapPolicy, type Range } from '@temporalio/client';
 import type { Connected } from './connection';
+import { MEMO } from '../domain/contract';
 import { usage } from './errors';
 import { parseAt } from './schedule-spec';
 import { startOptions, type HvflowMemo } from './operations';
@@ -72,7 +73,7 @@ export async function createSchedule(c: Connected, r: ScheduleRequest) {
         paused: !!r.paused,
         note: r.note ?? `created by ${r.createdBy} with the hvflow CLI`,
       },
-      memo: { hvflow: memo as unknown as Record<string, unknown> },
+      memo: { [MEMO.procedure]: memo as unknown as Record<string, unknown> },
     });
   } catch (e) {
     if (e instanceof ScheduleAlreadyRunning) throw usage(`schedule ${r.id} already exists; delete it first or choose another --id`);
@@ -120,10 +121,10 @@ export function calendarText(c: CalendarSpecDescription): string {
 }
 
 function toRow(id: string, d: ScheduleDescription): ScheduleRow {
-  const memo = (d.memo?.hvflow ?? {}) as Partial<ScheduleMemo>;
+  const memo = (d.memo?.[MEMO.procedure] ?? {}) as Partial<ScheduleMemo>;
   const action = d.action.type === 'startWorkflow' ? d.action : undefined;
   const input = (action?.args?.[0] ?? {}) as Record<string, unknown>;
-  const actionMemo = (action?.memo?.hvflow ?? {}) as HvflowMemo;
+  const actionMemo = (action?.memo?.[MEMO.procedure] ?? {}) as HvflowMemo;
   return {
     scheduleId: id,
     procedure: memo.command ?? actionMemo.command,
@@ -153,7 +154,7 @@ export async function describeSchedule(c: Connected, id: string): Promise<Schedu
 export async function listSchedules(c: Connected, o: { cluster?: string; all?: boolean } = {}): Promise<ScheduleRow[]> {
   const ids: string[] = [];
   for await (const s of c.client.schedule.list()) {
-    const memo = s.memo?.hvflow as Partial<ScheduleMemo> | undefined;
+    const memo = s.memo?.[MEMO.procedure] as Partial<ScheduleMemo> | undefined;
     if (!memo && !o.all) continue;
     if (o.cluster && memo?.cluster !== o.cluster) continue;
     ids.push(s.scheduleId);

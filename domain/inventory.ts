@@ -10,8 +10,8 @@
  */
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { expandNodeset, GroupResolver, NodeSetError } from './nodeset';
-import { HOST_NAME_RULE, VM_NAME_RULE, VOLUME_NAME_RULE, UNIT_NAME_RULE, NameRule } from './names';
+import { expandNodeset, type GroupResolver, NodeSetError } from './nodeset';
+import { HOST_NAME_RULE, VM_NAME_RULE, VOLUME_NAME_RULE, UNIT_NAME_RULE, type NameRule } from './names';
 
 const ROLES = ['top', 'worker', 'islet', 'router'] as const;
 export type HypervisorRole = (typeof ROLES)[number];
@@ -28,7 +28,7 @@ const nodesetExpr = z
   .string()
   .min(1)
   .max(4096)
-  .regex(/^[A-Za-z0-9_@:,\[\]\-!&^/ .]+$/, { message: 'must be a nodeset expression (names, [ranges], @groups, , ! &)' });
+  .regex(/^[A-Za-z0-9_@:,[\]\-!&^/ .]+$/, { message: 'must be a nodeset expression (names, [ranges], @groups, , ! &)' });
 
 const hypervisorSchema = z.strictObject({
   name: named(HOST_NAME_RULE),
@@ -67,7 +67,7 @@ const etcdSchema = z.strictObject({
    */
   endpointPattern: z
     .string()
-    .regex(/^https?:\/\/[A-Za-z0-9%.:\[\]-]+$/, { message: 'must be an http(s) URL where %h stands for the host name and %a for its address' })
+    .regex(/^https?:\/\/[A-Za-z0-9%.:[\]-]+$/, { message: 'must be an http(s) URL where %h stands for the host name and %a for its address' })
     .default('https://%h:2379'),
   /** etcdctl dialect: 2 prints `cluster-health` as in the seeds, 3 `endpoint health --cluster`. */
   apiVersion: z.union([z.literal(2), z.literal(3)]).default(2),

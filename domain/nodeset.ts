@@ -43,6 +43,7 @@ const strip = (s: string) => rstrip(lstrip(s));
 
 /** Python's `str.splitlines()`: the CLI splits each argument into lines, each a nodeset. */
 function splitLines(s: string): string[] {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: the separators of Python's str.splitlines() include these
   const lines = s.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;

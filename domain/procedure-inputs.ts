@@ -19,11 +19,12 @@ const who = z
   .superRefine((v, ctx) => {
     const refuse = (message: string) => ctx.addIssue({ code: 'custom', message, input: v });
     if (!/\S/.test(v)) refuse('must not be empty');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the control characters it refuses
     else if (/[\x00-\x1f\x7f]/.test(v)) refuse('must not contain control characters');
     else if (/^\s|\s$/.test(v)) refuse('must not start or end with a blank (it is kept as written)');
   });
 
-const NODESET_SYNTAX = /^[A-Za-z0-9_@:,\[\]\-!&^/.]+$/;
+const NODESET_SYNTAX = /^[A-Za-z0-9_@:,[\]\-!&^/.]+$/;
 /**
  * A nodeset expression of `rule` names (`lnet[1-4],ns1`; with `groups`, `@top,@worker` too), checked as
  * written: ClusterShell strips blanks around names, so `ns1 ` would silently mean `ns1`; here a blank is
@@ -42,7 +43,10 @@ function nodesetOf(rule: NameRule, o: { groups: boolean }) {
       let usesGroup = false;
       let names: string[];
       try {
-        names = expandNodeset(expr, () => ((usesGroup = true), []));
+        names = expandNodeset(expr, () => {
+          usesGroup = true;
+          return [];
+        });
       } catch (e) {
         // The nodeset error names the expression itself (as ClusterShell's does): no value shown twice.
         return ctx.addIssue({ code: 'custom', message: e instanceof NodeSetError ? e.message : String(e), input: undefined });

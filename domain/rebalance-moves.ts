@@ -5,7 +5,7 @@
  *
  * Pure module: no Node APIs, workflows import it.
  */
-import { byString, Placement, type ClusterSnapshot, type HostState, type Move, type PlacementOptions, type VmState } from './cluster';
+import { byString, type Placement, type ClusterSnapshot, type HostState, type Move, type PlacementOptions, type VmState } from './cluster';
 
 export interface RebalanceOptions extends PlacementOptions {
   /** VMs never stopped, moved or started. */

@@ -32,10 +32,10 @@ export interface SearchResult {
  */
 export function searchRebalance(inst: RebalanceInstance, p: Placement, spreadBefore: number, start: RebalanceMove[], budget: number): SearchResult {
   const c = inst.moveCost;
-  const valueOf = (moves: RebalanceMove[]) => (moves.length ? moves[moves.length - 1].spreadAfter : spreadBefore) + c * moves.length;
+  const planValue = (moves: RebalanceMove[]) => (moves.length ? moves[moves.length - 1].spreadAfter : spreadBefore) + c * moves.length;
   // The greedy's plan already lowers the spread by minGain or more, or is empty.
   let best = start;
-  let bestValue = valueOf(start);
+  let bestValue = planValue(start);
   /** Strictly better than the best plan so far: lower value, or as low with fewer moves. */
   const beats = (value: number, moves: number) => value < bestValue || (value === bestValue && moves < best.length);
 

@@ -26,7 +26,12 @@ export class RealClock implements Clock {
     );
     t.unref(); // a pending VM transition never keeps the process alive
     this.timers.add(t);
-    return { cancel: () => (clearTimeout(t), this.timers.delete(t)) };
+    return {
+      cancel: () => {
+        clearTimeout(t);
+        this.timers.delete(t);
+      },
+    };
   }
   /** Cancels every pending transition (lab stop). */
   dispose(): void {

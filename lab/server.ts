@@ -126,7 +126,14 @@ async function runTool(o: { model: LabModel; lab: ToolContext['lab']; ipmiOrigin
     sleep: (ms) =>
       new Promise<void>((r) => {
         const t = setTimeout(r, ms);
-        abort.signal.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+        abort.signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            r();
+          },
+          { once: true },
+        );
       }),
     lab: o.lab,
   };

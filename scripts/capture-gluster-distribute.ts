@@ -27,6 +27,7 @@ async function main() {
   const model = new LabModel(topology);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'hvflow-gluster-capture-'));
   const version = spawnSync('gluster', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0]!;
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format
   const pkg = spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'glusterfs-server'], { encoding: 'utf8' }).stdout;
   const debian = fs.readFileSync('/etc/debian_version', 'utf8').trim().split('.')[0];
   const g = await RealGluster.start({

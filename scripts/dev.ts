@@ -11,13 +11,14 @@ import { NativeConnection } from '@temporalio/worker';
 import { startDevServer } from './temporal-dev-server';
 import { startLab } from '../lab';
 import { createHvflowWorker } from '../worker/create-worker';
+import { DEFAULT_TASK_QUEUE } from '../domain/contract';
 
 async function main() {
   const root = path.join(__dirname, '..');
   const state = path.join(root, '.hvflow');
   mkdirSync(state, { recursive: true });
   const port = Number(process.env.HVFLOW_DEV_PORT ?? 7233);
-  const taskQueue = process.env.HVFLOW_TASK_QUEUE ?? 'hvflow';
+  const taskQueue = process.env.HVFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE;
 
   console.log('starting the Temporal dev server (SQLite: .hvflow/temporal.db) ...');
   const server = await startDevServer({

@@ -3,7 +3,7 @@
  * attributes registered, and waits until its frontend answers. Used by the test suite's global
  * setup and by `npm run dev`.
  */
-import { spawn, execFileSync, ChildProcess } from 'node:child_process';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { searchAttributeFlags } from '../workflows/search-attributes';
 import path from 'node:path';

@@ -7,6 +7,10 @@
  * tests' timing interceptor: the harness's workers and the worker processes the tests spawn
  * (HVFLOW_WORKFLOW_BUNDLE, inherited from this process's environment) all load this file.
  *
+ * And a temporary directory of the run's own, made TMPDIR for every process of the run (inherited
+ * like the bundle's path): the labs, the extra Temporal servers and the server's database live in
+ * it, so the audit checks what this run left, not what another run on the machine is using.
+ *
  * The integration and audit projects both list this file; the second call shares what the first
  * started (both run in vitest's main process), and the last teardown stops it.
  */
@@ -25,11 +29,13 @@ declare module 'vitest' {
     workflowBundlePath: string;
     /** HVFLOW_LAB_NET as given to the run: vitest worker 1's loopback block. */
     firstLabNet: string;
+    /** The run's TMPDIR. */
+    runDir: string;
   }
 }
 
 interface Suite {
-  context: { temporalAddress: string; temporalUiUrl: string; workflowBundlePath: string; firstLabNet: string };
+  context: { temporalAddress: string; temporalUiUrl: string; workflowBundlePath: string; firstLabNet: string; runDir: string };
   stop(): Promise<void>;
   users: number;
 }
@@ -38,7 +44,9 @@ const shared = globalThis as { hvflowSuite?: Promise<Suite> };
 async function startSuite(maxWorkers: number): Promise<Suite> {
   const firstLabNet = process.env.HVFLOW_LAB_NET || DEFAULT_FIRST_LAB_NET;
   labNetFor(maxWorkers, firstLabNet); // every worker's block exists, or say so now
-  const dir = mkdtempSync(path.join(tmpdir(), 'hvflow-temporal-'));
+  const runDir = mkdtempSync(path.join(tmpdir(), 'hvflow-run-'));
+  process.env.TMPDIR = runDir;
+  const dir = mkdtempSync(path.join(runDir, 'hvflow-temporal-'));
   const port = 17233 + Math.floor(Math.random() * 500);
   const bundlePath = path.join(dir, 'workflow-bundle.js');
   const [server] = await Promise.all([
@@ -55,7 +63,7 @@ async function startSuite(maxWorkers: number): Promise<Suite> {
   ]);
   process.env.HVFLOW_WORKFLOW_BUNDLE = bundlePath;
   return {
-    context: { temporalAddress: server.address, temporalUiUrl: server.uiUrl!, workflowBundlePath: bundlePath, firstLabNet },
+    context: { temporalAddress: server.address, temporalUiUrl: server.uiUrl!, workflowBundlePath: bundlePath, firstLabNet, runDir },
     stop: () => server.stop(),
     users: 0,
   };

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { LogLevel } from '@temporalio/common';
+import { DEFAULT_TASK_QUEUE } from '../domain/contract';
 import { parseInventoryYaml, type Inventory } from '../domain/inventory';
 
 export interface WorkerConfig {
@@ -63,7 +64,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
   return {
     temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
-    taskQueue: env.HVFLOW_TASK_QUEUE ?? 'hvflow',
+    taskQueue: env.HVFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
     inventoryPath: required(env, 'HVFLOW_INVENTORY', 'path of the inventory YAML (see config/ocean.example.yaml)'),
     sshKeyPath: required(env, 'HVFLOW_SSH_KEY', 'path of the SSH private key the worker logs in with'),
     knownHostsPath: required(env, 'HVFLOW_KNOWN_HOSTS', 'path of the known_hosts file host keys are verified against'),

@@ -2,7 +2,7 @@
  * Builds the hvflow worker: registers every workflow and the activities bound to one inventory
  * and one SSH pool. Used by worker/main.ts, `npm run dev` and the tests (same code path).
  */
-import { NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { type NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
 import { createActivities } from '../activities';
 import type { Inventory } from '../domain/inventory';

@@ -5,13 +5,21 @@
  */
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { FAILURE } from '../domain/contract';
 
 const retry: RetryPolicy = {
   initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: '30s',
   maximumAttempts: 5,
-  nonRetryableErrorTypes: ['InvalidInput', 'ToolError', 'ParseError', 'HostKeyVerificationFailed', 'SshAuthenticationFailed', 'SshConfigError'],
+  nonRetryableErrorTypes: [
+    FAILURE.invalidInput,
+    FAILURE.toolError,
+    FAILURE.parseError,
+    FAILURE.hostKeyVerificationFailed,
+    FAILURE.sshAuthenticationFailed,
+    FAILURE.sshConfigError,
+  ],
 };
 
 /** Short reads and commands. */

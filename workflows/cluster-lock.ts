@@ -10,23 +10,12 @@
 import { ApplicationFailure, ParentClosePolicy, condition, defineSignal, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type * as activities from '../activities/temporal-info';
-
-export interface LockHolder {
-  workflowId: string;
-  procedure: string;
-  target?: string;
-  startedBy?: string;
-}
+import { clusterBusyMessage, FAILURE, lockWorkflowId, MEMO, type LockHolder } from '../domain/contract';
 
 export const releaseLockSignal = defineSignal('release');
-export const CLUSTER_BUSY = 'ClusterBusy';
-
-export function lockWorkflowId(cluster: string): string {
-  return `hvflow-lock-${cluster}`;
-}
 
 /** The lock itself: holds until released or until its parent procedure closes. */
-export async function clusterLock(input: { cluster: string; holder: LockHolder }): Promise<void> {
+export async function clusterLock(_input: { cluster: string; holder: LockHolder }): Promise<void> {
   let released = false;
   setHandler(releaseLockSignal, () => void (released = true));
   await condition(() => released);
@@ -46,20 +35,17 @@ export async function acquireClusterLock(cluster: string, procedure: string, tar
       workflowId: lockWorkflowId(cluster),
       args: [{ cluster, holder }],
       parentClosePolicy: ParentClosePolicy.TERMINATE,
-      memo: { holder },
+      memo: { [MEMO.lockHolder]: holder },
       staticSummary: `lock of cluster ${cluster} held by ${procedure}${target ? ` ${target}` : ''} (${info.workflowId})`,
     });
     return () => handle.signal(releaseLockSignal);
   } catch (err) {
     if (err instanceof WorkflowExecutionAlreadyStartedError) {
       const current = await describeLockHolder({ cluster });
-      const who = current
-        ? `${current.procedure}${current.target ? ` ${current.target}` : ''} (workflow ${current.workflowId}${current.startedBy ? `, started by ${current.startedBy}` : ''})`
-        : 'another procedure';
       throw ApplicationFailure.create({
-        type: CLUSTER_BUSY,
+        type: FAILURE.clusterBusy,
         nonRetryable: true,
-        message: `cluster ${cluster} is busy: ${who} is running; one procedure per cluster at a time`,
+        message: clusterBusyMessage(cluster, current),
         details: [current],
       });
     }

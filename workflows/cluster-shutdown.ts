@@ -22,6 +22,7 @@
 import { ApplicationFailure, sleep, upsertMemo } from '@temporalio/workflow';
 import { etcdMembers, unitOfVm, type Inventory } from '../domain/inventory';
 import { planShutdown, type RunningVm, type ShutdownPlan } from '../domain/shutdown-plan';
+import { GATE, MEMO, type ShutdownMemo } from '../domain/contract';
 import type { EtcdHealth } from '../activities/etcd';
 import { act, waits } from './activities';
 import { acquireClusterLock } from './cluster-lock';
@@ -75,9 +76,6 @@ function countByHost(vms: SavedVm[]): Record<string, number> {
 /** A VM of the saved list. */
 export type SavedVm = Pick<RunningVm, 'vm' | 'host'>;
 
-/** Memo key the start-up reads (activities/temporal-info.ts shutdownVmList). */
-export const SHUTDOWN_MEMO = 'hvflowShutdown';
-
 const STEPS = [
   { id: 'inventory', title: 'Read the inventory' },
   { id: 'check-gluster', title: 'Health: GlusterFS (no heal, rebalance or tier daemon)' },
@@ -95,7 +93,7 @@ const STEPS = [
   { id: 'check-gluster-clients', title: 'No GlusterFS client left but self-heal daemons' },
   { id: 'stop-volumes', title: 'gluster volume stop (script mode)' },
   { id: 'stop-gluster', title: 'systemctl stop glusterd; pkill glusterfs glusterfsd on the GlusterFS servers' },
-  { id: 'approve-poweroff', title: 'Approval of the hypervisors power off' },
+  { id: GATE.approvePoweroff, title: 'Approval of the hypervisors power off' },
   { id: 'poweroff-hypervisors', title: 'Power off the hypervisors but the control host' },
   { id: 'poweroff-control', title: 'Power off the control host (last)' },
 ];
@@ -139,7 +137,11 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   proc.note('running-vms', `${vms.length} VM(s) running: ${vms.map((v) => v.vm).join(', ') || 'none'}`);
   // The saved list (seed 001: "keep this service name list"), visible in the Web UI and read by the start-up.
   const saved = (): SavedVm[] => vms.map((v) => ({ vm: v.vm, host: v.host }));
-  const saveList = () => upsertMemo({ [SHUTDOWN_MEMO]: { dryRun: !!input.dryRun, vms: saved() } });
+  // The start-up reads it back (activities/temporal-info.ts shutdownVmList).
+  const saveList = () => {
+    const list: ShutdownMemo = { dryRun: !!input.dryRun, vms: saved() };
+    upsertMemo({ [MEMO.shutdown]: list });
+  };
   saveList();
   proc.markDone(
     'plan',
@@ -164,14 +166,14 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   proc.setPhase('awaiting approval');
   await proc.step('approve', 'Approval of the VM list and the order', () =>
     proc.gate({
-      name: 'approve-shutdown',
+      name: GATE.approveShutdown,
       kind: 'approval',
       message: `Shut the whole cluster ${inv.cluster} down: stop ${vms.length - plan.untouched.length} VM(s) (DNS last), power off ${plan.islets.length} islet worker(s), stop GlusterFS, power off ${plan.managed.length} hypervisor(s), ${control} last.${plan.warnings.length ? ` Warnings: ${plan.warnings.join('; ')}` : ''}`,
       // counts per host, not the names: the list itself is the memo's (hvflowShutdown), shown by the Web UI and the CLI
       evidence: {
         vms: vms.length,
         vmsPerHost: countByHost(vms),
-        listIn: `memo ${SHUTDOWN_MEMO}`,
+        listIn: `memo ${MEMO.shutdown}`,
         order: plan.order,
         warnings: plan.warnings,
         untouched: plan.untouched,
@@ -350,9 +352,9 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
 
   // ---- hypervisors ------------------------------------------------------------------------------
   proc.setPhase('awaiting approval');
-  await proc.step('approve-poweroff', 'Approval of the hypervisors power off', () =>
+  await proc.step(GATE.approvePoweroff, 'Approval of the hypervisors power off', () =>
     proc.gate({
-      name: 'approve-poweroff',
+      name: GATE.approvePoweroff,
       kind: 'approval',
       message: `Every VM is stopped and GlusterFS is down. Power off ${plan.poweroffFirst.join(', ') || 'no other hypervisor'}, then ${control}.`,
       evidence: { poweroffFirst: plan.poweroffFirst, poweroffLast: control, hung: hung.map((x) => x.vm) },

@@ -27,6 +27,7 @@ import { ipmiRoutes, routeName, type IpmiRoute } from '../domain/ipmi-routes';
 import { unpackFleet } from '../domain/fleet-wire';
 import { reasonsNotToGoOnWithout } from '../domain/startup-without';
 import { networkCheck, planStartup, type StartupPlan } from '../domain/shutdown-plan';
+import { failedGate, GATE } from '../domain/contract';
 import { act, waits } from './activities';
 import { readFleet } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
@@ -274,7 +275,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
           const failed = r.failed.map((f) => f.host);
           proc.note(powerId, `not powered: ${r.failed.map((f) => `${f.host} (${f.error})`).join('; ')}`);
           const decision = await hostsGate(
-            `${powerId}-failed`,
+            failedGate(powerId),
             failed,
             `ipmitool could not power on ${failed.join(', ')}: ${[...new Set(r.failed.map((f) => f.error))].join('; ')}.`,
             'ipmitool again, once the BMC or its network is fixed; a host powered on by hand meanwhile and answering SSH is not powered again',
@@ -302,7 +303,7 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       if (!w.pending.length) return;
       proc.note(waitId, `not back: ${w.pending.join(', ')}`);
       const decision = await hostsGate(
-        'host-not-back',
+        GATE.hostNotBack,
         w.pending,
         `${w.pending.join(', ')} did not answer SSH within ${Math.round(w.elapsedMs / 1000)} s of the power on. Check the console and the BMC.`,
         'power on again and wait',

@@ -41,12 +41,10 @@ export async function clusterStatus(input: ClusterStatusInput): Promise<ClusterS
   proc.setPhase('checking');
   const inv = (await proc.step('inventory', 'Read the inventory', () => act.loadInventory({ cluster: input.cluster })))!;
   const fleet = (await proc.step('fleet', 'List fleet machines, units and weights', () => readFleet(inv), { skippable: false }))!;
-  const gluster = inv.gluster
-    ? await proc.step('gluster', 'Check GlusterFS (tier, rebalance, heal)', () => act.glusterHealth({}))
-    : (proc.markSkipped('gluster', 'Check GlusterFS (tier, rebalance, heal)', 'no GlusterFS volume in the inventory'), undefined);
-  const etcd = inv.etcd
-    ? await proc.step('etcd', 'Check etcd cluster health', () => act.etcdHealth({}))
-    : (proc.markSkipped('etcd', 'Check etcd cluster health', 'no etcd cluster in the inventory'), undefined);
+  if (!inv.gluster) proc.markSkipped('gluster', 'Check GlusterFS (tier, rebalance, heal)', 'no GlusterFS volume in the inventory');
+  const gluster = inv.gluster ? await proc.step('gluster', 'Check GlusterFS (tier, rebalance, heal)', () => act.glusterHealth({})) : undefined;
+  if (!inv.etcd) proc.markSkipped('etcd', 'Check etcd cluster health', 'no etcd cluster in the inventory');
+  const etcd = inv.etcd ? await proc.step('etcd', 'Check etcd cluster health', () => act.etcdHealth({})) : undefined;
 
   const load = loadByHost(fleet.snapshot);
   const managed = inv.hypervisors.filter((h) => h.role === 'top' || h.role === 'worker').map((h) => h.name);
@@ -54,7 +52,7 @@ export async function clusterStatus(input: ClusterStatusInput): Promise<ClusterS
   const registered = new Set(fleet.machines.map((m) => m.host));
   for (const h of inv.hypervisors) if (!registered.has(h.name)) problems.push(`${h.name}: fleetd is not registered (fleet down or host off)`);
   problems.push(...(gluster?.problems ?? []));
-  if (etcd && etcd.unhealthyMembers.length) problems.push(`etcd: unhealthy member(s) ${etcd.unhealthyMembers.join(', ')}`);
+  if (etcd?.unhealthyMembers.length) problems.push(`etcd: unhealthy member(s) ${etcd.unhealthyMembers.join(', ')}`);
   const machines = new Map(fleet.machines.map((m) => [m.host, m]));
   const status: ClusterStatus = {
     cluster: inv.cluster,

@@ -18,6 +18,7 @@
 import { planEvacuation, type EvacuationPlan } from '../domain/capacity';
 import { checkMemberStop } from '../domain/quorum';
 import { etcdMembers, glusterClients, glusterServers, hostsOf, vmSet, type Inventory } from '../domain/inventory';
+import { GATE } from '../domain/contract';
 import type { GlusterHealth } from '../activities/gluster';
 import type { EtcdHealth } from '../activities/etcd';
 import { act, waits } from './activities';
@@ -185,7 +186,7 @@ export async function evacuateHypervisor(input: EvacuateHypervisorInput): Promis
   proc.setPhase('awaiting approval');
   await proc.step('approve', 'Approval of the evacuation plan', () =>
     proc.gate({
-      name: 'approve-evacuation',
+      name: GATE.approveEvacuation,
       kind: 'approval',
       message: `Evacuate ${host}: stop fleet (${onHost.length} unit(s), weight ${evacuation.evacuatedWeight}, move elsewhere)${roles.glusterServer ? ', stop GlusterFS' : ''}${roles.glusterClient ? ', unmount GlusterFS' : ''}${roles.etcdMember ? ', stop etcd' : ''}.`,
       evidence: plan as unknown as Record<string, unknown>,

@@ -13,6 +13,7 @@
 import { planRebalance, type RebalancePlan } from '../domain/rebalance';
 import { loadByHost, weightSpread, type ClusterSnapshot } from '../domain/cluster';
 import { hostsOf, unitOfVm, vmSet, type Inventory } from '../domain/inventory';
+import { GATE } from '../domain/contract';
 import { act, waits } from './activities';
 import { readFleet, type FleetView } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
@@ -189,12 +190,12 @@ export async function runFailback(
   const replans: FailbackReplan[] = [];
   const none = () => ({ hosts, planned, moves: [] as FailbackMove[], replans, spreadAfter: plan.spreadBefore, loadAfter: plan.loadBefore });
   if (o.dryRun) {
-    proc.markSkipped('approve-failback', 'Approval of the failback moves', 'dry run');
+    proc.markSkipped(GATE.approveFailback, 'Approval of the failback moves', 'dry run');
     proc.markSkipped('move-vms', 'Move VMs: fleetctl unload, fleetctl start', 'dry run');
     return { ...none(), spreadAfter: plan.spreadAfter, loadAfter: plan.loadAfter };
   }
   if (moves.length === 0) {
-    proc.markSkipped('approve-failback', 'Approval of the failback moves', 'nothing to move: no move lowers the spread');
+    proc.markSkipped(GATE.approveFailback, 'Approval of the failback moves', 'nothing to move: no move lowers the spread');
     proc.markSkipped('move-vms', 'Move VMs: fleetctl unload, fleetctl start', 'nothing to move');
     return none();
   }
@@ -203,8 +204,8 @@ export async function runFailback(
   // the gate waited. A different plan is asked again; what runs is what was approved.
   let message = `Failback: ${summary()}. Each move restarts the VM (fleetctl unload, then start).`;
   for (;;) {
-    const gate = (await proc.step('approve-failback', 'Approval of the failback moves', () =>
-      proc.gate({ name: 'approve-failback', kind: 'approval', message, evidence: planned as unknown as Record<string, unknown>, options: o.gateOptions }),
+    const gate = (await proc.step(GATE.approveFailback, 'Approval of the failback moves', () =>
+      proc.gate({ name: GATE.approveFailback, kind: 'approval', message, evidence: planned as unknown as Record<string, unknown>, options: o.gateOptions }),
     ))!;
     if (gate.decision === 'skip') {
       proc.markSkipped('move-vms', 'Move VMs: fleetctl unload, fleetctl start', `skipped by ${gate.by}: ${gate.reason}`);
@@ -271,7 +272,7 @@ export async function runFailback(
         replans.push({ after, moves: rest, spreadAfter, asked: worse });
         if (worse) {
           await proc.gate({
-            name: 'failback-replanned',
+            name: GATE.failbackReplanned,
             kind: 'approval',
             message: `${after}. The rest of the plan, made again: ${movesText(rest)}; weight spread ${spreadAfter}, worse than the ${approvedSpread} approved. Approve to go on with it, reject to stop here (the VMs already moved stay where they run).`,
             evidence: { after, approvedSpreadAfter: approvedSpread, spreadAfter, moves: rest, done },
@@ -296,7 +297,7 @@ export async function failback(input: FailbackInput): Promise<Finished<FailbackR
     { id: 'measure-load', title: 'Measure the load of each hypervisor (unit Weights)' },
     { id: 'check-destinations', title: 'Every host fleet may start a VM on mounts the GlusterFS volumes' },
     { id: 'plan-failback', title: 'Plan the moves that bring the spread down' },
-    { id: 'approve-failback', title: 'Approval of the failback moves' },
+    { id: GATE.approveFailback, title: 'Approval of the failback moves' },
     { id: 'move-vms', title: 'Move VMs: fleetctl unload, fleetctl start' },
   ]);
   proc.setPhase('measuring');

@@ -20,6 +20,7 @@ import {
   CancellationScope,
   log,
 } from '@temporalio/workflow';
+import { failedGate, FAILURE, unsafeGate } from '../domain/contract';
 import {
   abortSignal,
   approveSignal,
@@ -41,10 +42,6 @@ import {
 import { awaitDecision, decisionError, type GateState } from './gate';
 import { AWAITING_APPROVAL, CLUSTER, PHASE, PROCEDURE, TARGET } from './search-attributes';
 import { notifyGateOpened } from './notify';
-
-export const PROCEDURE_ABORTED = 'ProcedureAborted';
-/** A dry run cannot read what its plan needs: it fails with the reason instead of parking. */
-export const DRY_RUN_FAILED = 'DryRunFailed';
 
 export interface GateSpec {
   name: string;
@@ -231,7 +228,7 @@ export class Procedure {
     // Where it stopped, not the whole progress (its plan lists every VM): the progress query has the rest.
     const { procedure, cluster, phase } = this.progress;
     const where = { procedure, cluster, phase, changed: done.map((s) => s.id) };
-    return ApplicationFailure.create({ message: message + state, type: PROCEDURE_ABORTED, nonRetryable: true, details: [where] });
+    return ApplicationFailure.create({ message: message + state, type: FAILURE.procedureAborted, nonRetryable: true, details: [where] });
   }
 
   snapshot(): Progress {
@@ -255,23 +252,23 @@ export class Procedure {
         this.render();
         return value;
       } catch (err) {
-        if (isCancellation(err) || (err instanceof ApplicationFailure && err.type === PROCEDURE_ABORTED)) throw err;
+        if (isCancellation(err) || (err instanceof ApplicationFailure && err.type === FAILURE.procedureAborted)) throw err;
         const why = failureMessage(err);
         // Wrong input is not a cluster incident: no retry can fix it, the procedure fails at once.
         const cause = err instanceof ActivityFailure ? err.cause : err;
-        if (cause instanceof ApplicationFailure && cause.type === 'InvalidInput') throw ApplicationFailure.nonRetryable(why, 'InvalidInput');
+        if (cause instanceof ApplicationFailure && cause.type === FAILURE.invalidInput) throw ApplicationFailure.nonRetryable(why, FAILURE.invalidInput);
         if (this.progress.dryRun) {
           // A dry run never waits for an operator: it says what it could not find out.
           s.state = 'failed';
           s.detail = why;
           this.render();
-          throw ApplicationFailure.nonRetryable(`dry run: step "${title}" failed: ${why}`, DRY_RUN_FAILED);
+          throw ApplicationFailure.nonRetryable(`dry run: step "${title}" failed: ${why}`, FAILURE.dryRunFailed);
         }
         s.state = 'parked';
         s.detail = why;
         const options: GateDecisionKind[] = opts.skippable === false ? ['retry', 'abort'] : ['retry', 'skip', 'abort'];
         const gate = await this.gate({
-          name: `${id}-failed`,
+          name: failedGate(id),
           kind: 'failure',
           message: `Step "${title}" failed after its retries: ${why}. Investigate, then retry, ${opts.skippable === false ? '' : 'skip, '}or abort.`,
           evidence: { step: id, error: why },
@@ -318,7 +315,7 @@ export class Procedure {
       s.detail = result.reason;
       const fix = remedy?.(result);
       const gate = await this.gate({
-        name: `${id}-unsafe`,
+        name: unsafeGate(id),
         kind: 'safety',
         message: `Safety check "${title}" failed: ${result.reason}${fix ? ` (${fix.decision}: ${fix.title})` : ''}`,
         evidence: result.evidence ?? {},
@@ -340,7 +337,8 @@ export class Procedure {
 
   /** Opens a gate and waits for its decision. abort / reject end the procedure. */
   async gate(spec: GateSpec): Promise<GateRecord> {
-    if (this.progress.dryRun) throw ApplicationFailure.nonRetryable(`dry run reached gate ${spec.name}: a dry run never waits for a decision`, DRY_RUN_FAILED);
+    if (this.progress.dryRun)
+      throw ApplicationFailure.nonRetryable(`dry run reached gate ${spec.name}: a dry run never waits for a decision`, FAILURE.dryRunFailed);
     const record: GateRecord = {
       name: spec.name,
       kind: spec.kind,
@@ -400,7 +398,7 @@ export class Procedure {
     }
     if (p.dryRun && this.failedChecks.length) {
       lines.push(`**${this.failedChecks.length} safety check(s) failed** — a real run would park on each:`);
-      for (const c of this.failedChecks) lines.push(`- \`${c.id}-unsafe\`: ${md(c.reason)}`);
+      for (const c of this.failedChecks) lines.push(`- \`${unsafeGate(c.id)}\`: ${md(c.reason)}`);
       lines.push('');
     }
     for (const s of p.steps) lines.push(`- ${icon[s.state] ?? s.state} ${md(s.title)}${s.detail ? ` — ${md(s.detail)}` : ''}`);
@@ -417,7 +415,7 @@ export class Procedure {
  * HTML would interpret (`<check>` is an HTML tag to the renderer, `*` emphasis) are escaped.
  */
 export function md(text: string): string {
-  return text.replace(/[\\`*_<>\[\]#|&]/g, (c) => `\\${c}`);
+  return text.replace(/[\\`*_<>[\]#|&]/g, (c) => `\\${c}`);
 }
 
 export function failureMessage(err: unknown): string {

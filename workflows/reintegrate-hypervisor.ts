@@ -15,6 +15,7 @@
 import type { ClusterSnapshot } from '../domain/cluster';
 import { loadByHost } from '../domain/cluster';
 import { hostsOf } from '../domain/inventory';
+import { GATE } from '../domain/contract';
 import { act, waits } from './activities';
 import { readFleet } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
@@ -59,7 +60,7 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
     { id: 'measure-load', title: 'Measure the load of each hypervisor (unit Weights)' },
     { id: 'check-destinations', title: 'Every host fleet may start a VM on mounts the GlusterFS volumes' },
     { id: 'plan-failback', title: 'Plan the moves that bring the spread down' },
-    { id: 'approve-failback', title: 'Approval of the failback moves' },
+    { id: GATE.approveFailback, title: 'Approval of the failback moves' },
     { id: 'move-vms', title: 'Move VMs: fleetctl unload, fleetctl start' },
   ]);
   proc.setPhase('checking');
@@ -134,7 +135,7 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
     for (const [id, title] of [
       ['check-destinations', 'Every host fleet may start a VM on mounts the GlusterFS volumes'],
       ['plan-failback', 'Plan the moves'],
-      ['approve-failback', 'Approval of the failback moves'],
+      [GATE.approveFailback, 'Approval of the failback moves'],
       ['move-vms', 'Move VMs'],
     ] as const)
       proc.markSkipped(id, title, 'failback not asked (noFailback)');

@@ -6,12 +6,13 @@
  * with `temporal operator search-attribute create`.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { SEARCH_ATTRIBUTE } from '../domain/contract';
 
-export const PROCEDURE = defineSearchAttributeKey('HvflowProcedure', SearchAttributeType.KEYWORD);
-export const CLUSTER = defineSearchAttributeKey('HvflowCluster', SearchAttributeType.KEYWORD);
-export const TARGET = defineSearchAttributeKey('HvflowTarget', SearchAttributeType.KEYWORD);
-export const PHASE = defineSearchAttributeKey('HvflowPhase', SearchAttributeType.KEYWORD);
-export const AWAITING_APPROVAL = defineSearchAttributeKey('HvflowAwaitingApproval', SearchAttributeType.BOOL);
+export const PROCEDURE = defineSearchAttributeKey(SEARCH_ATTRIBUTE.procedure, SearchAttributeType.KEYWORD);
+export const CLUSTER = defineSearchAttributeKey(SEARCH_ATTRIBUTE.cluster, SearchAttributeType.KEYWORD);
+export const TARGET = defineSearchAttributeKey(SEARCH_ATTRIBUTE.target, SearchAttributeType.KEYWORD);
+export const PHASE = defineSearchAttributeKey(SEARCH_ATTRIBUTE.phase, SearchAttributeType.KEYWORD);
+export const AWAITING_APPROVAL = defineSearchAttributeKey(SEARCH_ATTRIBUTE.awaitingApproval, SearchAttributeType.BOOL);
 
 export const ALL_SEARCH_ATTRIBUTES = [PROCEDURE, CLUSTER, TARGET, PHASE, AWAITING_APPROVAL];
 

@@ -2,12 +2,13 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { z } from 'zod';
 import { InvalidInputError, procedureInputSchemas, validateInput, type ProcedureName } from '../domain/procedure-inputs';
+import { FAILURE } from '../domain/contract';
 
 export function validated<N extends ProcedureName>(name: N, input: unknown): z.output<(typeof procedureInputSchemas)[N]> {
   try {
     return validateInput(procedureInputSchemas[name], input) as z.output<(typeof procedureInputSchemas)[N]>;
   } catch (e) {
-    if (e instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(e.message, 'InvalidInput', ...e.issues);
+    if (e instanceof InvalidInputError) throw ApplicationFailure.nonRetryable(e.message, FAILURE.invalidInput, ...e.issues);
     throw e;
   }
 }
@@ -22,6 +23,6 @@ export function checked<T>(fn: () => T): T {
     return fn();
   } catch (e) {
     if (e instanceof ApplicationFailure) throw e;
-    throw ApplicationFailure.nonRetryable(e instanceof Error ? e.message : String(e), 'InvalidInput');
+    throw ApplicationFailure.nonRetryable(e instanceof Error ? e.message : String(e), FAILURE.invalidInput);
   }
 }

@@ -2,9 +2,10 @@
 // hvflow lab stand-in client. Every lab tool (fleetctl, gluster, systemctl, ...) is a symlink to this
 // file: it sends {host, argv, cwd, env} to the lab server over HVFLOW_LAB_SOCKET and replays the
 // streamed stdout / stderr / exit code. Plain JavaScript, no dependencies: it must start fast.
+// biome-ignore lint/suspicious/noRedundantUseStrict: a CommonJS script (package.json has no "type": "module"), not a module
 'use strict';
-const net = require('net');
-const path = require('path');
+const net = require('node:net');
+const path = require('node:path');
 
 const tool = path.basename(process.argv[1]);
 const socketPath = process.env.HVFLOW_LAB_SOCKET;

@@ -97,7 +97,7 @@ function listing<T>(ctx: ToolContext, items: T[], fields: Record<string, Field<T
   }
   const wanted = spec.split(',');
   for (const f of wanted) {
-    if (!Object.prototype.hasOwnProperty.call(fields, f)) {
+    if (!Object.hasOwn(fields, f)) {
       ctx.err(`Invalid key in output format: ${JSON.stringify(f)}\n`);
       return 1;
     }

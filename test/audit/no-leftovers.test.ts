@@ -1,9 +1,13 @@
 /**
  * Runs after every other integration file: the labs, the worker processes and the extra Temporal
  * servers the tests started are all gone (the suite's own server stops after this, in global teardown).
+ * Those of this run only: its labs and servers live in the run's TMPDIR (test/global-setup.ts), its
+ * worker processes run this checkout's worker/main.ts; another run on the machine is not this run's leftover.
+ * The real-GlusterFS check stays machine-wide (its daemons' command lines name no directory).
  */
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
 import { NETNS_PREFIX } from '../../lab/gluster-real';
 
 function processes(pattern: string): string[] {
@@ -16,15 +20,18 @@ function processes(pattern: string): string[] {
   }
 }
 
+const runDir = inject('runDir');
+const workerMain = path.resolve(__dirname, '..', '..', 'worker', 'main.ts');
+
 describe('nothing is left running', () => {
   it('no sshd, etcd or lab server of a test lab', () => {
-    expect(processes(`${require('node:os').tmpdir()}/hvflow-lab-`)).toEqual([]);
+    expect(processes(`${runDir}/hvflow-lab-`)).toEqual([]);
   });
   it('no worker process started by a test', () => {
-    expect(processes('worker/main.ts')).toEqual([]);
+    expect(processes(workerMain)).toEqual([]);
   });
   it('no extra Temporal server started by a test', () => {
-    expect(processes('hvflow-restart-')).toEqual([]);
+    expect(processes(`${runDir}/hvflow-restart-`)).toEqual([]);
   });
   it('no glusterd, brick or FUSE client of a real-GlusterFS lab, and none of its namespaces', () => {
     expect(processes('^/?[a-z/]*gluster(d|fs|fsd)( |$)')).toEqual([]);

@@ -12,7 +12,7 @@ import { startHarness, waitForProgress, gateWaiting, type Harness } from '../hel
 import { testNamespace } from '../helpers/worker-slot';
 import { progressQuery } from '../../workflows/messages';
 import { CLUSTER, PROCEDURE, TARGET, AWAITING_APPROVAL } from '../../workflows/search-attributes';
-import { lockWorkflowId } from '../../workflows/cluster-lock';
+import { lockWorkflowId } from '../../domain/contract';
 import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -136,7 +136,7 @@ async function lockReleased() {
       .getHandle(lockWorkflowId('ocean'))
       .describe()
       .catch(() => undefined);
-    if (!d || d.status.name !== 'RUNNING') return;
+    if (d?.status.name !== 'RUNNING') return;
     await new Promise((r) => setTimeout(r, 200));
   }
   throw new Error('the cluster lock is still held');

@@ -11,7 +11,7 @@ import { startLab, type Lab, type LabOptions } from '../../lab';
 import { createHvflowWorker } from '../../worker/create-worker';
 import type { SshPool } from '../../activities/ssh';
 import { progressQuery, type Progress } from '../../workflows/messages';
-import { lockWorkflowId } from '../../workflows/cluster-lock';
+import { lockWorkflowId } from '../../domain/contract';
 import { testNamespace } from './worker-slot';
 
 // Worker state changes at INFO drown the test output; warnings and errors still show.
@@ -173,7 +173,7 @@ export function useHarness(labOptions: LabOptions = {}, workerOptions: HarnessWo
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline) {
       const d = await lock.describe().catch(() => undefined);
-      if (!d || d.status.name !== 'RUNNING') return;
+      if (d?.status.name !== 'RUNNING') return;
       await new Promise((r) => setTimeout(r, 200));
     }
   });

@@ -22,7 +22,7 @@ import { until } from '../helpers/until';
 import { startWorkerProcess, workerEnv } from '../helpers/worker-process';
 import { clearHistorySet, historySet, writeHistory } from '../helpers/histories';
 import { abortSignal, approveSignal, decideSignal, pauseSignal, rejectSignal, resumeSignal } from '../../workflows/messages';
-import { lockWorkflowId } from '../../workflows/cluster-lock';
+import { lockWorkflowId } from '../../domain/contract';
 import * as workflows from '../../workflows';
 
 const t = useHarness();

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { failedChecksOf, type FailedCheck } from '../../client/failed-checks';
-import { exitCodeOf, type ProcedureView } from '../../client/operations';
+import { exitCodeOf } from '../../client/operations';
+import type { ProcedureView } from '../../client/views';
 import { renderPlanOutput, renderProgress } from '../../client/render';
 
 const CHECKS: FailedCheck[] = [

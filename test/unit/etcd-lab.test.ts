@@ -41,8 +41,12 @@ async function freePortPair(addresses: string[]): Promise<[number, number]> {
 function connects(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ host, port });
-    s.setTimeout(500, () => (s.destroy(), resolve(false)));
-    s.once('connect', () => (s.destroy(), resolve(true)));
+    const settle = (connected: boolean) => {
+      s.destroy();
+      resolve(connected);
+    };
+    s.setTimeout(500, () => settle(false));
+    s.once('connect', () => settle(true));
     s.once('error', () => resolve(false));
   });
 }

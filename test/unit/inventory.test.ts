@@ -145,7 +145,7 @@ describe('inventory errors name the field, the value and the rule', () => {
     ['an ipmiFrom source listed twice', (d) => (d.ipmiFrom = ['worker', 'worker']), /ipmiFrom\[1\]: "worker" is listed twice/],
     [
       'BMC relays that ipmiFrom never uses',
-      (d) => ((d.bmcRelays = [{ name: 'gw', address: '10.1.0.250' }]), (d.ipmiFrom = ['hypervisors', 'worker'])),
+      (d) => Object.assign(d, { bmcRelays: [{ name: 'gw', address: '10.1.0.250' }], ipmiFrom: ['hypervisors', 'worker'] }),
       /ipmiFrom: .*does not name bmcRelays/,
     ],
   ];

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { countNodeset, excludeNodeset, expandNodeset, foldNodeset, formatNodeset, GroupResolver, NodeSetError } from '../../domain/nodeset';
+import { countNodeset, excludeNodeset, expandNodeset, foldNodeset, formatNodeset, type GroupResolver, NodeSetError } from '../../domain/nodeset';
 
 const NODESET = '/usr/bin/nodeset';
 const HAS_NODESET = existsSync(NODESET);

@@ -4,7 +4,7 @@
  * 1.8.19 prints (test/fixtures/ipmitool).
  */
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { ApplicationFailure } from '@temporalio/common';
+import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promises as fsp, readFileSync } from 'node:fs';
 import * as os from 'node:os';

@@ -48,7 +48,7 @@ describe('procedure inputs', () => {
         `invalid input: gatePolicy.approvers[1]: ${JSON.stringify(by)} ${message}`,
       );
     }
-    expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: '   ' })).toMatch(/requestedBy: "   " must not be empty/);
+    expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: '   ' })).toMatch(/requestedBy: " {3}" must not be empty/);
     expect(refusal('evacuateHypervisor', { ...ok, host: 'worker1', requestedBy: 'al\u0007ice' })).toMatch(
       /requestedBy: "al\\u0007ice" must not contain control characters/,
     );

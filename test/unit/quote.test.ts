@@ -12,6 +12,7 @@ const NASTY = [
   'top1;reboot',
   '$(id)',
   '`id`',
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion the quoting must neutralise
   '${HOME}',
   "it's",
   "''",

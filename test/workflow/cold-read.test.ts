@@ -1,3 +1,4 @@
+import { unpackFleet } from '../../domain/fleet-wire';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseFleetUnitFile } from '../../activities/fleet-parse';
@@ -39,13 +40,14 @@ describe('the cold read of a generated cluster', () => {
   it(`reads ${UNITS} unit files in one SSH exec, every weight as the lab's unit file says, and none again while unchanged`, async () => {
     const cold = await status();
     expect(cold.catExecs).toBe(1);
-    expect(cold.s.units).toHaveLength(UNITS);
-    for (const u of cold.s.units) expect(u.weight, u.unit).toBe(parseFleetUnitFile(h.lab.model.units.get(u.unit)!.text).weight ?? 0);
+    const coldUnits = unpackFleet(cold.s.fleet).units;
+    expect(coldUnits).toHaveLength(UNITS);
+    for (const u of coldUnits) expect(u.weight, u.unit).toBe(parseFleetUnitFile(h.lab.model.units.get(u.unit)!.text).weight ?? 0);
     // Every unit file was read once, by fleetctl cat.
     expect(h.lab.commandLog({ tool: 'fleetctl' }).filter((e) => e.argv[1] === 'cat')).toHaveLength(UNITS);
 
     const warm = await status();
     expect(warm.catExecs).toBe(0);
-    expect(warm.s.units.map((u) => [u.unit, u.weight])).toEqual(cold.s.units.map((u) => [u.unit, u.weight]));
+    expect(unpackFleet(warm.s.fleet).units.map((u) => [u.unit, u.weight])).toEqual(coldUnits.map((u) => [u.unit, u.weight]));
   });
 });

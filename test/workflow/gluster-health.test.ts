@@ -56,7 +56,7 @@ describe('GlusterFS health per volume type', () => {
       ['volspoms2', 'Replicate', true, 0],
       ['volscratch', 'Distribute', false, null],
     ]);
-    expect(s.gluster?.volumes[2]!.bricks.map((b) => [b.brick, b.connected])).toEqual(
+    expect(s.gluster!.volumes[2]!.bricks.map((b) => [b.brick, b.connected])).toEqual(
       ['top1', 'top2', 'top3'].map((h) => [`${h}-data:/gluster/volscratch/brick`, true]),
     );
     const gluster = t.h.lab.commandLog({ tool: 'gluster' }).filter((e) => e.seq > seq);

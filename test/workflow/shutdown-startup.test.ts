@@ -11,7 +11,7 @@ import { approveSignal, decideSignal, progressQuery } from '../../workflows/mess
 import type { ShutdownResult } from '../../workflows/cluster-shutdown';
 import type { StartupResult } from '../../workflows/cluster-startup';
 import type { CommandLogEntry } from '../../lab/model';
-import { lockWorkflowId } from '../../workflows/cluster-lock';
+import { lockWorkflowId } from '../../domain/contract';
 
 let h: Harness;
 const started: WorkflowHandle[] = [];
