@@ -10,6 +10,7 @@
  * prints (unit/unit.go `Hash() = sha1.Sum(u.Bytes())`, cat.go prints `uf.String()`, the same bytes),
  * so a listed hash that matches the SHA1 of what was read means the file is unchanged.
  */
+import { FAILURE } from '../domain/contract';
 import { createHash, randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { assertUnitName } from '../domain/names';
@@ -124,7 +125,7 @@ export async function unitSpecs(ctx: ToolContext, host: string, units: { unit: s
     const marker = newMarker();
     const res = expectSuccess(await runOn(ctx, host, catArgv(batch, marker), { timeoutMs: 120_000 }), 'fleetctl cat');
     if (res.truncated) {
-      if (batch.length === 1) throw ApplicationFailure.nonRetryable(`fleetctl cat ${batch[0]}: unit file larger than the SSH output cap`, 'ToolError');
+      if (batch.length === 1) throw ApplicationFailure.nonRetryable(`fleetctl cat ${batch[0]}: unit file larger than the SSH output cap`, FAILURE.toolError);
       const half = Math.ceil(batch.length / 2);
       await read(batch.slice(0, half));
       await read(batch.slice(half));
@@ -134,7 +135,7 @@ export async function unitSpecs(ctx: ToolContext, host: string, units: { unit: s
       if (vanished(r)) continue;
       if (r.exitCode !== 0) {
         const said = `exited with code ${r.exitCode}: ${r.stderr.split('\n')[0] || '(no output)'}`;
-        throw ApplicationFailure.create({ type: 'ToolError', nonRetryable: true, message: `fleetctl cat ${r.unit} failed on ${host}: ${said}` });
+        throw ApplicationFailure.create({ type: FAILURE.toolError, nonRetryable: true, message: `fleetctl cat ${r.unit} failed on ${host}: ${said}` });
       }
       const spec = parsed(() => parseFleetUnitFile(r.stdout, r.unit));
       // Cached only under the hash of what was read, and only if it is the hash listed: a unit
