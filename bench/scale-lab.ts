@@ -14,9 +14,11 @@ async function main() {
   const t0 = Date.now();
   const lab = await startLab({ topology: generateTopology({ hypervisors: hypervisors!, vms: vms! }), addressBase, vmStopMs, vmStartMs });
   const labStartSeconds = (Date.now() - t0) / 1000;
-  let stopping: Promise<void> | undefined;
+  let stopping = false;
   const stop = () => {
-    stopping ??= lab.stop().then(() => process.exit(0));
+    if (stopping) return;
+    stopping = true;
+    void lab.stop().then(() => process.exit(0));
   };
   process.on('SIGTERM', stop);
   process.stdin.on('end', stop);
