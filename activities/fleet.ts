@@ -207,11 +207,25 @@ export function fleetActivities(ctx: ToolContext) {
       assertUnitName(input.unit, 'unit');
       const host = commandHost(inv);
       const deadline = Date.now() + (input.timeoutMs ?? 5 * 60_000);
-      const unitNow = async () => (await readFleetState()).units.find((u) => u.unit === input.unit);
-      const running = (u: FleetUnitView | undefined) => u?.active === 'active' && u.sub === 'running';
-      const waitFor = async (what: string, done: (u: FleetUnitView | undefined) => boolean) => {
+      const machines = async () => {
+        const out = (await fleetctl(host, ['list-machines'])).stdout;
+        return machineIndex(parsed(() => parseFleetListMachines(out)));
+      };
+      let where = await machines();
+      /** The unit as list-units shows it, one listing per poll (not the unit files nor the join: 10,000 VMs make those seconds). */
+      type Live = { active?: string; sub?: string; host?: string };
+      const liveNow = async (): Promise<Live | undefined> => {
+        const listed = (await fleetctl(host, ['list-units'])).stdout;
+        const u = parsed(() => parseFleetListUnits(listed)).find((x) => x.unit === input.unit);
+        if (!u) return undefined;
+        const ref = { id: u.machineId, hostname: u.hostname, ip: u.ip };
+        if (!where.hostOf(ref) && (ref.id || ref.ip)) where = await machines(); // a machine that joined since
+        return { active: u.active, sub: u.sub, host: where.hostOf(ref) };
+      };
+      const running = (u: Live | undefined) => u?.active === 'active' && u.sub === 'running';
+      const waitFor = async (what: string, done: (u: Live | undefined) => boolean) => {
         for (;;) {
-          const now = await unitNow();
+          const now = await liveNow();
           Context.current().heartbeat({ unit: input.unit, waitingFor: what, state: now?.active, host: now?.host });
           if (done(now)) return now;
           if (Date.now() > deadline) {
@@ -220,10 +234,11 @@ export function fleetActivities(ctx: ToolContext) {
               message: `${input.unit}: still not ${what} after ${Math.round((input.timeoutMs ?? 300_000) / 1000)} s (${now?.active}/${now?.sub} on ${now?.host ?? 'no host'})`,
             });
           }
-          await sleepOrCancel(1000);
+          await sleepOrCancel(pollDelay(polls++));
         }
       };
-      const before = await unitNow();
+      let polls = 0;
+      const before = (await readFleetState()).units.find((u) => u.unit === input.unit);
       if (!before) throw ApplicationFailure.nonRetryable(`${input.unit}: fleet knows no such unit`, FAILURE.toolError);
       // Started again elsewhere by an earlier attempt (running, or still starting there): wait, touch nothing.
       const startedElsewhere =
@@ -233,8 +248,9 @@ export function fleetActivities(ctx: ToolContext) {
       if (!startedElsewhere) {
         // Only unload what is still on its old host: a retried attempt may find the unload done.
         if (before.dstate !== 'inactive') await fleetctl(host, ['unload', '--no-block', input.unit]);
-        // The VM must be down before it is started again, or fleet would see it still running where it was.
-        await waitFor('unloaded', (u) => !u || (u.dstate === 'inactive' && u.active !== 'active' && u.active !== 'deactivating'));
+        // The VM must be down before it is started again, or fleet would keep it where it was: an
+        // unloaded unit leaves list-units once fleet has unscheduled it (its agent stopped it first).
+        await waitFor('unloaded', (u) => !u || (u.host !== undefined && u.host !== input.from));
         await fleetctl(host, ['start', '--no-block', input.unit]);
       }
       const after = await waitFor('running', running);

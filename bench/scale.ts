@@ -4,6 +4,7 @@
  * longest history) and the worker (peak RSS, SSH connections per host). The last line is one JSON object.
  *
  *   npm run bench:scale -- --hypervisors 500 --vms 10000 [--parallelism 50] [--vm-stop-ms 5000] [--vm-start-ms 5000]
+ *                          [--procedures clusterStatus,evacuation,failback,cycle]
  *
  * Starts its own Temporal dev server (in memory) and, in a process of its own (bench/scale-lab.ts), a lab
  * on HVFLOW_LAB_NET (default 127.30, a /16: lab/addresses.ts). workerPeakRssBytes is this process: the
@@ -12,6 +13,7 @@
  * criticalPathSeconds counts the lab's simulated VM stop / start time of the tiers that run one after
  * the other (vmStopMs / vmStartMs per batch); cycleOverhead = (wall - gates) / critical path of the
  * shutdown + start-up, and overheadSecondsPerBatch is the same excess per batch, whatever vmStopMs is.
+ * `timing` says where each procedure's wall went (activities by type, workflow tasks: bench/history-timing.ts).
  */
 import { spawn } from 'node:child_process';
 import * as readline from 'node:readline';
@@ -25,6 +27,7 @@ import { approveSignal, decideSignal, progressQuery } from '../workflows/message
 import type { ShutdownResult } from '../workflows/cluster-shutdown';
 import type { StartupResult } from '../workflows/cluster-startup';
 import { historyFigures, type HistoryFigures } from '../test/helpers/history-figures';
+import { historyTiming, type HistoryTiming } from './history-timing';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,6 +36,7 @@ const { values: args } = parseArgs({
     parallelism: { type: 'string', default: '50' },
     'vm-stop-ms': { type: 'string', default: '5000' },
     'vm-start-ms': { type: 'string', default: '5000' },
+    procedures: { type: 'string', default: 'clusterStatus,evacuation,failback,cycle' },
   },
 });
 const hypervisors = Number(args.hypervisors);
@@ -41,6 +45,11 @@ const parallelism = Number(args.parallelism);
 // A guest's clean shutdown or boot: seconds in real clusters (ACPI shutdown, systemd, the guest agent).
 const VM_STOP_MS = Number(args['vm-stop-ms']);
 const VM_START_MS = Number(args['vm-start-ms']);
+const PROCEDURES = ['clusterStatus', 'evacuation', 'failback', 'cycle'];
+const procedures = args.procedures!.split(',');
+for (const p of procedures) if (!PROCEDURES.includes(p)) throw new Error(`--procedures: ${JSON.stringify(p)} is not one of ${PROCEDURES.join(', ')}`);
+if (procedures.includes('failback') && !procedures.includes('evacuation'))
+  throw new Error('--procedures: failback needs evacuation (it fails back what the evacuation moved)');
 for (const [name, v] of Object.entries({ hypervisors, vms, parallelism, 'vm-stop-ms': VM_STOP_MS, 'vm-start-ms': VM_START_MS }))
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${name}: ${v} is not a positive integer`);
 
@@ -105,6 +114,7 @@ async function main() {
   const client = new Client({ connection });
   const wallSeconds: Record<string, number> = {};
   const figures: Record<string, HistoryFigures> = {};
+  const timing: Record<string, HistoryTiming> = {};
   const errors: Record<string, string> = {};
   const parked: Record<string, string[]> = {};
   const gateSeconds: Record<string, number> = {};
@@ -143,7 +153,9 @@ async function main() {
       done = true;
       await approver;
       wallSeconds[label] = (Date.now() - started) / 1000;
-      figures[label] = historyFigures(await handle.fetchHistory());
+      const history = await handle.fetchHistory();
+      figures[label] = historyFigures(history);
+      timing[label] = historyTiming(history);
       console.error(`${label}: ${wallSeconds[label]} s, ${JSON.stringify(figures[label])}${errors[label] ? `, failed: ${errors[label]}` : ''}`);
     }
   }
@@ -151,17 +163,11 @@ async function main() {
   const criticalPathSeconds: Record<string, number> = {};
   const criticalBatches: Record<string, number> = {};
   try {
-    await run('clusterStatus', 'clusterStatus', {});
+    if (procedures.includes('clusterStatus')) await run('clusterStatus', 'clusterStatus', {});
     const evacuated = lab.inventory.hypervisors.find((h) => h.role === 'worker')!.name;
-    await run('evacuation', 'evacuateHypervisor', { host: evacuated, requestedBy: 'bench' });
-    await run('failback', 'failback', { requestedBy: 'bench' });
-    const shutdownId = `bench-shutdown-${randomUUID()}`;
-    const down = await run<ShutdownResult>('shutdown', 'clusterShutdown', { parallelism, requestedBy: 'bench' }, shutdownId);
-    if (down) criticalBatches.shutdown = down.plan.stopBatches.length + (down.plan.dns.length ? 1 : 0);
-    if (down) criticalPathSeconds.shutdown = (criticalBatches.shutdown! * VM_STOP_MS) / 1000;
-    const up = down ? await run<StartupResult>('startup', 'clusterStartup', { shutdownWorkflowId: shutdownId, parallelism, requestedBy: 'bench' }) : undefined;
-    if (up) criticalBatches.startup = (up.plan.dhcp.length ? 1 : 0) + (up.plan.dns.length ? 1 : 0) + up.plan.restBatches.length;
-    if (up) criticalPathSeconds.startup = (criticalBatches.startup! * VM_START_MS) / 1000;
+    if (procedures.includes('evacuation')) await run('evacuation', 'evacuateHypervisor', { host: evacuated, requestedBy: 'bench' });
+    if (procedures.includes('failback')) await run('failback', 'failback', { requestedBy: 'bench' });
+    if (procedures.includes('cycle')) await shutdownAndStartup();
   } finally {
     worker.shutdown();
     await running;
@@ -171,6 +177,17 @@ async function main() {
     await native.close();
     await lab.stop();
     await server.stop();
+  }
+
+  /** The whole shutdown, then the start-up from it; their critical paths from the plans they ran. */
+  async function shutdownAndStartup() {
+    const shutdownId = `bench-shutdown-${randomUUID()}`;
+    const down = await run<ShutdownResult>('shutdown', 'clusterShutdown', { parallelism, requestedBy: 'bench' }, shutdownId);
+    if (down) criticalBatches.shutdown = down.plan.stopBatches.length + (down.plan.dns.length ? 1 : 0);
+    if (down) criticalPathSeconds.shutdown = (criticalBatches.shutdown! * VM_STOP_MS) / 1000;
+    const up = down ? await run<StartupResult>('startup', 'clusterStartup', { shutdownWorkflowId: shutdownId, parallelism, requestedBy: 'bench' }) : undefined;
+    if (up) criticalBatches.startup = (up.plan.dhcp.length ? 1 : 0) + (up.plan.dns.length ? 1 : 0) + up.plan.restBatches.length;
+    if (up) criticalPathSeconds.startup = (criticalBatches.startup! * VM_START_MS) / 1000;
   }
   const cycle = ['shutdown', 'startup'];
   const cycleWall = cycle.reduce((n, p) => n + (wallSeconds[p] ?? 0) - (gateSeconds[p] ?? 0), 0);
@@ -182,6 +199,7 @@ async function main() {
       hypervisors,
       vms,
       parallelism,
+      procedures,
       vmStopMs: VM_STOP_MS,
       vmStartMs: VM_START_MS,
       labStartSeconds,
@@ -195,6 +213,7 @@ async function main() {
       maxHistoryEvents: Math.max(0, ...all.map((f) => f.events)),
       maxHistoryBytes: Math.max(0, ...all.map((f) => f.bytes)),
       history: figures,
+      timing,
       sshConnectionsPerHost: pool.maxOpenPerHost(),
       sshConnectsPerHost: pool.maxConnectsPerHost(),
       sshConnectionsLost: pool.lostConnections(),

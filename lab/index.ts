@@ -2,8 +2,8 @@
  * startLab(): the simulated cluster the real activities reach over real SSH.
  *
  * Per hypervisor: one OpenSSH sshd on its own loopback address with its own host key, whose sessions
- * get PATH=<host bin dir>:... where every stand-in is a symlink to lab/bin/lab-tool.js (fleetctl: to its
- * native build, lab/native-client.ts, where the system has a compiler). Real etcd
+ * get PATH=<host bin dir>:... where every stand-in is a symlink to the lab's client: the native build of
+ * lab/bin/lab-tool.c (lab/native-client.ts) where the system has a compiler, else lab/bin/lab-tool.js. Real etcd
  * members run on the member hosts' addresses. One lab server holds the shared model. The lab writes
  * the client key, known_hosts and an inventory YAML (validated by parseInventoryYaml) into its dir,
  * and the worker's ipmitool (`workerIpmitool`, for HVFLOW_IPMITOOL): the lab's stand-in, reaching
@@ -163,7 +163,11 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       etcdEndpoints: Object.fromEntries(topology.etcdMembers.map((m) => [m, `http://${hosts[m].address}:${etcdClientPort}`])),
     };
     server = await startLabServer({ model, socketPath, lab: facilities, control: (req) => control(model, req), ipmiOrigins: [WORKER_ORIGIN, ...relays] });
-    const workerIpmitool = await writeWorkerIpmitool(path.join(dir, 'worker'), socketPath);
+    // The native client where a compiler built it: a cold read runs fleetctl once per unit, and 500
+    // hosts run their umount / systemctl / systemd-run at once (the worker its ipmitool); a Node start each is the lab's cost, not hvflow's.
+    const native = await nativeClient();
+    const standIn = native ?? CLIENT;
+    const workerIpmitool = await writeWorkerIpmitool(path.join(dir, 'worker'), socketPath, standIn);
 
     const keyDir = path.join(dir, 'keys');
     const client = await generateKeyPair(path.join(keyDir, 'id_ed25519'));
@@ -191,15 +195,12 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
           peerPort: o.etcdPeerPort ?? 2380,
         })
       : Promise.resolve(undefined);
-    // fleetctl runs once per unit in a cold read: the native client where a compiler built it.
-    const native = await nativeClient();
-    const clientOf = (tool: string) => (tool === 'fleetctl' && native ? native : CLIENT);
     const glusterPromise = o.gluster === 'real' ? startRealGluster(topology, model, path.join(dir, 'gluster')) : Promise.resolve(undefined);
     // A hypervisor's bin dir holds every stand-in; a BMC relay's, ipmitool only.
     await Promise.all(
       [...Object.values(hosts), ...relayHosts].map(async (h) => {
         await fsp.mkdir(h.binDir, { recursive: true });
-        for (const t of relayHosts.includes(h) ? ['ipmitool'] : LAB_TOOLS) await fsp.symlink(clientOf(t), path.join(h.binDir, t)).catch(ignoreExists);
+        for (const t of relayHosts.includes(h) ? ['ipmitool'] : LAB_TOOLS) await fsp.symlink(standIn, path.join(h.binDir, t)).catch(ignoreExists);
         h.sshd = await startSshd(sshdOptions(h));
       }),
     );
@@ -301,10 +302,10 @@ function startRealGluster(t: Topology, model: LabModel, dir: string): Promise<Re
  * The worker's ipmitool: a wrapper (HVFLOW_IPMITOOL points at it) that runs the lab's stand-in as
  * the worker, with the lab's socket set here: the worker gives its ipmitool no environment of its own.
  */
-async function writeWorkerIpmitool(dir: string, socketPath: string): Promise<string> {
+async function writeWorkerIpmitool(dir: string, socketPath: string, labClient: string): Promise<string> {
   await fsp.mkdir(path.join(dir, 'bin'), { recursive: true });
   const standIn = path.join(dir, 'bin', 'ipmitool');
-  await fsp.symlink(CLIENT, standIn).catch(ignoreExists);
+  await fsp.symlink(labClient, standIn).catch(ignoreExists);
   const wrapper = path.join(dir, 'ipmitool');
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   await fsp.writeFile(

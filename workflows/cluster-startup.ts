@@ -549,8 +549,9 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       }
     }
     started.length = 0;
+    const unitOf = new Map(fleet.units.map((u) => [u.vm, u])); // not a scan per VM: 10,000 VMs
     for (const vm of toStart) {
-      const u = fleet.units.find((x) => x.vm === vm);
+      const u = unitOf.get(vm);
       if (u?.active === 'active' && u.sub === 'running') started.push({ vm, host: u.host });
       else found.push(`${vm}: not running (${u?.active ?? '?'}/${u?.sub ?? '?'})`);
     }

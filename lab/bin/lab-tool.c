@@ -1,8 +1,8 @@
 /*
  * hvflow lab stand-in client, native: the same protocol and behaviour as lab-tool.js (which see), for
- * the stand-ins a procedure runs once per unit (fleetctl cat). Real fleetctl is a Go binary that
- * starts in milliseconds; Node takes 50-200 ms per start, and the lab's cold read of 10,000 units
- * measured that instead of hvflow. Built by lab/native-client.ts with the system's cc; without one the
+ * every stand-in. Real tools start in milliseconds; Node takes 50-200 ms of CPU per start, and the
+ * lab's cold read of 10,000 units (fleetctl cat) or a power-off of 500 hosts measured that instead of
+ * hvflow. Built by lab/native-client.ts with the system's cc; without one the
  * lab falls back to lab-tool.js.
  */
 #include <errno.h>
@@ -150,11 +150,22 @@ int main(int argc, char **argv) {
   }
   put(&req, "}}\n", 3);
 
-  int fd = socket(AF_UNIX, SOCK_STREAM, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   strncpy(addr.sun_path, socket_path, sizeof addr.sun_path - 1);
-  if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
-    fprintf(stderr, "%s: lab server unreachable: %s\n", tool, strerror(errno));
+  /* The lab server's accept queue can fill when hundreds of hosts run a tool at the same instant
+     (EAGAIN on a unix socket): the real tool has no such limit, so wait and connect again, 10 s at most. */
+  int fd = -1;
+  srand((unsigned)getpid()); /* not every client retrying at the same instants */
+  for (int tries = 0;; tries++) {
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&addr, sizeof addr) == 0) break;
+    int err = errno;
+    if (fd >= 0) close(fd);
+    if (err == EAGAIN && tries < 200) {
+      usleep((useconds_t)(20000 + rand() % 80000));
+      continue;
+    }
+    fprintf(stderr, "%s: lab server unreachable: %s\n", tool, strerror(err));
     return 255;
   }
   write_all(fd, req.p, req.n);
