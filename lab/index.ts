@@ -302,6 +302,7 @@ function startRealGluster(t: Topology, model: LabModel, dir: string): Promise<Re
  * The worker's ipmitool: a wrapper (HVFLOW_IPMITOOL points at it) that runs the lab's stand-in as
  * the worker, with the lab's socket set here: the worker gives its ipmitool no environment of its own.
  */
+/** `labClient`: the native build runs as it is; lab-tool.js through this Node (the worker may have no `node` on its PATH). */
 async function writeWorkerIpmitool(dir: string, socketPath: string, labClient: string): Promise<string> {
   await fsp.mkdir(path.join(dir, 'bin'), { recursive: true });
   const standIn = path.join(dir, 'bin', 'ipmitool');
@@ -311,7 +312,7 @@ async function writeWorkerIpmitool(dir: string, socketPath: string, labClient: s
   await fsp.writeFile(
     wrapper,
     `#!/bin/sh\n# hvflow lab: the worker's ipmitool (HVFLOW_IPMITOOL), answered by the lab's BMCs\n` +
-      `HVFLOW_LAB_SOCKET=${q(socketPath)} HVFLOW_LAB_HOST=${q(WORKER_ORIGIN)} exec ${q(process.execPath)} ${q(standIn)} "$@"\n`,
+      `HVFLOW_LAB_SOCKET=${q(socketPath)} HVFLOW_LAB_HOST=${q(WORKER_ORIGIN)} exec ${labClient === CLIENT ? `${q(process.execPath)} ` : ''}${q(standIn)} "$@"\n`,
     { mode: 0o755 },
   );
   return wrapper;
