@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { parseInventoryYaml, type Inventory } from '../domain/inventory';
 import { foldNodeset } from '../domain/nodeset';
+import { shellQuote } from '../activities/quote';
 import { labAddresses } from './addresses';
 import { RealClock } from './clock';
 import { etcdctlBinary, startEtcdCluster, type EtcdCluster } from './etcd';
@@ -301,14 +302,15 @@ function startRealGluster(t: Topology, model: LabModel, dir: string): Promise<Re
 /**
  * The worker's ipmitool: a wrapper (HVFLOW_IPMITOOL points at it) that runs the lab's stand-in as
  * the worker, with the lab's socket set here: the worker gives its ipmitool no environment of its own.
+ * `labClient`: the native build runs as it is; lab-tool.js through this Node (the worker may have no
+ * `node` on its PATH).
  */
-/** `labClient`: the native build runs as it is; lab-tool.js through this Node (the worker may have no `node` on its PATH). */
 async function writeWorkerIpmitool(dir: string, socketPath: string, labClient: string): Promise<string> {
   await fsp.mkdir(path.join(dir, 'bin'), { recursive: true });
   const standIn = path.join(dir, 'bin', 'ipmitool');
   await fsp.symlink(labClient, standIn).catch(ignoreExists);
   const wrapper = path.join(dir, 'ipmitool');
-  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const q = shellQuote;
   await fsp.writeFile(
     wrapper,
     `#!/bin/sh\n# hvflow lab: the worker's ipmitool (HVFLOW_IPMITOOL), answered by the lab's BMCs\n` +
