@@ -21,6 +21,7 @@ import { joinFleetUnits, machineIndex, type FleetUnitView } from './fleet-join';
 export type { FleetUnitView } from './fleet-join';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
+import { eachHostOfActivity, hostsFailure } from './each-host';
 import { FAILURE } from '../domain/contract';
 
 export interface FleetState {
@@ -61,9 +62,27 @@ export function fleetActivities(ctx: ToolContext) {
    * bound passes. Each poll is one `fleetctl list-units` (where launched units run and their state):
    * the unit files and the join are not needed to know whether a batch is there yet.
    */
-  async function waitFor(units: string[], want: 'stopped' | 'running', timeoutMs: number, beat: (pending: number) => void, avoid?: string[]) {
-    const deadline = Date.now() + timeoutMs;
+  /**
+   * Polls list-units until every unit is stopped or running. `expectMs`: how long the fastest earlier
+   * batch of the same run took; nothing is looked at before `quietMs(expectMs)` (a poll reads every
+   * unit of the cluster), then often, so the batch's end is seen within about 100 ms.
+   */
+  async function waitFor(
+    units: string[],
+    want: 'stopped' | 'running',
+    timeoutMs: number,
+    beat: (pending: number) => void,
+    avoid?: string[],
+    expectMs?: number,
+  ) {
+    const started = Date.now();
+    const deadline = started + timeoutMs;
     const host = commandHost(inv, avoid);
+    const quiet = quietMs(expectMs);
+    for (let left = quiet; left > 0; left = quiet - (Date.now() - started)) {
+      beat(units.length);
+      await sleepOrCancel(Math.min(1000, left));
+    }
     let polls = 0;
     for (;;) {
       const live = new Map<string, FleetUnit>();
@@ -90,6 +109,10 @@ export function fleetActivities(ctx: ToolContext) {
       // Often at first (a VM stops or starts in well under a second), then every second.
       await sleepOrCancel(pollDelay(polls++));
     }
+  }
+
+  async function startFleetOn(host: string): Promise<void> {
+    expectSuccess(await runOn(ctx, host, ['systemctl', 'start', 'fleet'], { timeoutMs: 120_000 }), 'systemctl start fleet');
   }
 
   async function readFleetState(input: { avoid?: string[] } = {}): Promise<FleetState> {
@@ -156,7 +179,14 @@ export function fleetActivities(ctx: ToolContext) {
 
     /** `systemctl start fleet`: only units that can run nowhere else start there (no rebalancing). */
     async startFleet(input: { host: string }): Promise<void> {
-      expectSuccess(await runOn(ctx, input.host, ['systemctl', 'start', 'fleet'], { timeoutMs: 120_000 }), 'systemctl start fleet');
+      await startFleetOn(input.host);
+    },
+
+    /** startFleet on every host, in one activity (activities/each-host.ts); fails naming each host it could not start fleet on. */
+    async startFleetOnHosts(input: { hosts: string[] }): Promise<{ done: string[] }> {
+      const r = await eachHostOfActivity(input.hosts, startFleetOn);
+      if (r.failed.length) throw hostsFailure('systemctl start fleet', r.failed);
+      return { done: r.done };
     },
 
     /**
@@ -276,16 +306,19 @@ export function fleetActivities(ctx: ToolContext) {
       const batch = async (verb: 'load' | 'unload', vms: string[]) => {
         for (let i = 0; i < vms.length; i += 200) await fleetctl(host, [verb, '--no-block', ...vms.slice(i, i + 200).map((vm) => units.get(vm)!)]);
       };
-      /** Polls until each VM is scheduled (or, `off`, none of them is), within the bound. */
+      /**
+       * Polls until each VM is scheduled (or, `off`, none of them is), within the bound: list-units
+       * only (a scheduled unit is listed on its machine), the whole state once it has settled.
+       */
       const settle = async (vms: string[], off: boolean) => {
         const deadline = Date.now() + (input.scheduleTimeoutMs ?? 60_000);
-        for (;;) {
-          const state = await readFleetState();
-          const byVm = new Map(state.units.map((u) => [u.vm, u]));
-          const pending = vms.filter((vm) => (byVm.get(vm)?.host === undefined) !== off);
+        for (let polls = 0; ; polls++) {
+          const listed = (await fleetctl(host, ['list-units'])).stdout;
+          const scheduled = new Set(parsed(() => parseFleetListUnits(listed)).map((u) => u.unit));
+          const pending = vms.filter((vm) => scheduled.has(units.get(vm)!) === off);
           Context.current().heartbeat({ placing: vms.length, pending: pending.length });
-          if (!pending.length || Date.now() > deadline) return { state, pending };
-          await sleepOrCancel(1000);
+          if (!pending.length || Date.now() > deadline) return { state: await readFleetState(), pending };
+          await sleepOrCancel(pollDelay(polls));
         }
       };
       const rounds = input.rounds ?? 5;
@@ -318,11 +351,21 @@ export function fleetActivities(ctx: ToolContext) {
     }): Promise<{ batchesDone: number; pending: UnitPending[] }> {
       const from = (Context.current().info.heartbeatDetails as { batch?: number } | undefined)?.batch ?? 0;
       const pending: UnitPending[] = [];
+      let fastestMs: number | undefined; // of the batches that all got there: when the next one can be expected
       for (let i = from; i < input.batches.length; i++) {
         const units = input.batches[i]!;
         units.forEach((u, j) => assertUnitName(u, `batches[${i}][${j}]`));
+        const started = Date.now();
         if (units.length) await fleetctl(commandHost(inv), [input.want === 'stopped' ? 'stop' : 'start', '--no-block', ...units]);
-        const r = await waitFor(units, input.want, input.timeoutMs, () => Context.current().heartbeat({ batch: i, of: input.batches.length }));
+        const r = await waitFor(
+          units,
+          input.want,
+          input.timeoutMs,
+          () => Context.current().heartbeat({ batch: i, of: input.batches.length }),
+          undefined,
+          fastestMs,
+        );
+        if (units.length && !r.pending.length) fastestMs = Math.min(fastestMs ?? Number.POSITIVE_INFINITY, Date.now() - started);
         pending.push(...r.pending);
         Context.current().heartbeat({ batch: i + 1, of: input.batches.length });
         if (r.pending.length && input.stopAtPending) return { batchesDone: i, pending };
@@ -351,4 +394,12 @@ export function fleetActivities(ctx: ToolContext) {
 /** Delay before poll n+1 of a wait: every 100 ms for the first 2 s (a batch of VMs is there in well under that), then doubling to 1 s. */
 export function pollDelay(n: number): number {
   return n < 20 ? 100 : Math.min(1000, 100 * 2 ** (n - 19));
+}
+
+/**
+ * How long a batch is left alone before its first poll, given how long the fastest earlier batch took
+ * (none: poll at once): 80% of it, so that a batch as fast as the fastest is still seen at its end.
+ */
+export function quietMs(expectMs: number | undefined): number {
+  return expectMs && Number.isFinite(expectMs) && expectMs > 0 ? Math.floor(expectMs * 0.8) : 0;
 }

@@ -34,6 +34,7 @@ import {
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
 import { FAILURE } from '../domain/contract';
+import { eachHostOfActivity, hostsFailure } from './each-host';
 
 /** How long a command that glusterd refuses as busy is tried again, and how often. */
 const BUSY_RETRY_MS = 60_000;
@@ -202,6 +203,10 @@ export function glusterActivities(ctx: ToolContext) {
     return { ranOn, volumes: vols, healthy: problems.length === 0, problems };
   }
 
+  async function unmountOn(host: string): Promise<void> {
+    expectSuccess(await runOn(ctx, host, ['umount', '-t', 'fuse.glusterfs', '-a'], { timeoutMs: 120_000 }), 'umount');
+  }
+
   return {
     /** Seed 000's GlusterFS health check, every volume, what applies to its type. */
     async glusterHealth(input: { avoid?: string[] } = {}): Promise<GlusterHealth> {
@@ -240,7 +245,14 @@ export function glusterActivities(ctx: ToolContext) {
 
     /** `umount -t fuse.glusterfs -a` (seed 000 client stop, seed 001 before the volumes stop). */
     async unmountGluster(input: { host: string }): Promise<void> {
-      expectSuccess(await runOn(ctx, input.host, ['umount', '-t', 'fuse.glusterfs', '-a'], { timeoutMs: 120_000 }), 'umount');
+      await unmountOn(input.host);
+    },
+
+    /** unmountGluster on every host, in one activity (activities/each-host.ts); fails naming each host it could not unmount. */
+    async unmountGlusterOnHosts(input: { hosts: string[] }): Promise<{ done: string[] }> {
+      const r = await eachHostOfActivity(input.hosts, unmountOn);
+      if (r.failed.length) throw hostsFailure('umount -t fuse.glusterfs -a', r.failed);
+      return { done: r.done };
     },
 
     /** Clients still connected other than the servers' own self-heal daemons (seed 001 note). */

@@ -13,6 +13,7 @@ import { parseFindmntGlusterMounts } from './findmnt-parse';
 import { parseSystemctlIsActive } from './systemd-parse';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, type ToolContext } from './remote';
+import { eachHostOfActivity, hostsFailure } from './each-host';
 
 export interface HostReadiness {
   host: string;
@@ -56,6 +57,20 @@ export function hostServicesActivities(ctx: ToolContext) {
     return { host, services, mounted, servicesDown, mountsMissing, ready: servicesDown.length === 0 && mountsMissing.length === 0 };
   }
 
+  async function startServicesOn(host: string): Promise<HostReadiness> {
+    const before = await readiness(host);
+    if (before.servicesDown.length) {
+      expectSuccess(
+        await runOn(ctx, host, ['systemctl', 'start', ...before.servicesDown], { timeoutMs: 120_000 }),
+        `systemctl start ${before.servicesDown.join(' ')}`,
+      );
+    }
+    if (before.mountsMissing.length) {
+      expectSuccess(await runOn(ctx, host, ['mount', '-a', '-t', 'glusterfs'], { timeoutMs: 120_000 }), 'mount -a -t glusterfs');
+    }
+    return readiness(host);
+  }
+
   return {
     /** The daemons that should run on each host and its GlusterFS mounts, as they are now. */
     async hostReadiness(input: { hosts: string[] }): Promise<HostReadiness[]> {
@@ -68,17 +83,14 @@ export function hostServicesActivities(ctx: ToolContext) {
      * only what is not mounted yet). Returns the readiness after.
      */
     async startHostServices(input: { host: string }): Promise<HostReadiness> {
-      const before = await readiness(input.host);
-      if (before.servicesDown.length) {
-        expectSuccess(
-          await runOn(ctx, input.host, ['systemctl', 'start', ...before.servicesDown], { timeoutMs: 120_000 }),
-          `systemctl start ${before.servicesDown.join(' ')}`,
-        );
-      }
-      if (before.mountsMissing.length) {
-        expectSuccess(await runOn(ctx, input.host, ['mount', '-a', '-t', 'glusterfs'], { timeoutMs: 120_000 }), 'mount -a -t glusterfs');
-      }
-      return readiness(input.host);
+      return startServicesOn(input.host);
+    },
+
+    /** startHostServices on every host, in one activity (activities/each-host.ts); fails naming each host it could not make ready. */
+    async startServicesOnHosts(input: { hosts: string[] }): Promise<{ done: string[] }> {
+      const r = await eachHostOfActivity(input.hosts, startServicesOn);
+      if (r.failed.length) throw hostsFailure('systemctl start / mount -a -t glusterfs', r.failed);
+      return { done: r.done };
     },
   };
 }

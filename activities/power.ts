@@ -22,6 +22,7 @@ import { expectSuccess, runFromActivity, type RunResult } from './ssh';
 import { runLocal } from './local';
 import { ipmiTargetOf, parsed, runOn, sleepOrCancel, targetOf, type ToolContext } from './remote';
 import { FAILURE } from '../domain/contract';
+import { eachHostOfActivity, hostsFailure } from './each-host';
 
 /** Reads the password from stdin and exports it for `-E`: it is in no argv and no history. */
 const IPMI_SCRIPT = 'IPMI_PASSWORD=$(cat); export IPMI_PASSWORD; exec ipmitool -I lanplus -H "$1" -U "$2" -E power "$3"';
@@ -146,10 +147,47 @@ export function powerActivities(ctx: ToolContext) {
     }
   }
 
+  /**
+   * Schedules an orderly poweroff in `delaySeconds` (systemd-run timer owned by systemd, not by the
+   * SSH session) and returns at once. A retry that finds the timer already there is success; a host
+   * that no longer answers is success when its BMC (through `via`) says it is off.
+   */
+  async function powerOffOne(host: string, delaySeconds: number | undefined, via: string | undefined) {
+    const delay = Math.max(1, Math.min(300, Math.floor(delaySeconds ?? 5)));
+    let res: RunResult;
+    try {
+      res = await runOn(ctx, host, ['systemd-run', `--on-active=${delay}`, `--unit=${POWEROFF_UNIT}`, 'poweroff'], {
+        okExitCodes: [0, 1],
+        timeoutMs: 60_000,
+      });
+    } catch (e) {
+      if (isConnectionFailure(e) && via && hypervisor(inv, host).bmc) {
+        const { state } = await ipmi({ via: 'ssh', host: via }, host, 'status');
+        if (state === 'off') return { host, scheduled: false, alreadyOff: true };
+      }
+      throw e;
+    }
+    if (res.exitCode !== 0 && !/already exists|already loaded/.test(res.stderr)) expectSuccess(res, 'systemd-run poweroff');
+    return { host, scheduled: true };
+  }
+
   return {
     /** `ipmitool -I lanplus -H BMC -U USER -E power ACTION` from `via` (a host over SSH, or the worker itself). */
     async ipmiPower(input: { host: string; action: IpmiAction; via: IpmiRoute }): Promise<{ host: string; state?: PowerState; control?: string }> {
       return { host: input.host, ...(await ipmi(input.via, input.host, input.action)) };
+    },
+
+    /**
+     * ipmiPower on every host, in one activity (activities/each-host.ts): each host's transient
+     * failures retried; returns the hosts done and, as data (the procedure decides), the ones that failed.
+     */
+    async ipmiPowerHosts(input: {
+      hosts: string[];
+      action: IpmiAction;
+      via: IpmiRoute;
+    }): Promise<{ done: string[]; failed: { host: string; error: string }[] }> {
+      const r = await eachHostOfActivity(input.hosts, (host) => ipmi(input.via, host, input.action));
+      return { done: r.done, failed: r.failed.map(({ host, error }) => ({ host, error })) };
     },
 
     /**
@@ -176,28 +214,16 @@ export function powerActivities(ctx: ToolContext) {
       );
     },
 
-    /**
-     * Schedules an orderly poweroff in `delaySeconds` (systemd-run timer owned by systemd, not by the
-     * SSH session) and returns at once. A retry that finds the timer already there is success; a host
-     * that no longer answers is success when its BMC (through `via`) says it is off.
-     */
+    /** Schedules an orderly poweroff of one host (powerOffOne). */
     async powerOffHost(input: { host: string; delaySeconds?: number; via?: string }): Promise<{ host: string; scheduled: boolean; alreadyOff?: boolean }> {
-      const delay = Math.max(1, Math.min(300, Math.floor(input.delaySeconds ?? 5)));
-      let res: RunResult;
-      try {
-        res = await runOn(ctx, input.host, ['systemd-run', `--on-active=${delay}`, `--unit=${POWEROFF_UNIT}`, 'poweroff'], {
-          okExitCodes: [0, 1],
-          timeoutMs: 60_000,
-        });
-      } catch (e) {
-        if (isConnectionFailure(e) && input.via && hypervisor(inv, input.host).bmc) {
-          const { state } = await ipmi({ via: 'ssh', host: input.via }, input.host, 'status');
-          if (state === 'off') return { host: input.host, scheduled: false, alreadyOff: true };
-        }
-        throw e;
-      }
-      if (res.exitCode !== 0 && !/already exists|already loaded/.test(res.stderr)) expectSuccess(res, 'systemd-run poweroff');
-      return { host: input.host, scheduled: true };
+      return powerOffOne(input.host, input.delaySeconds, input.via);
+    },
+
+    /** powerOffHost on every host, in one activity (activities/each-host.ts); fails naming each host it could not power off. */
+    async powerOffHosts(input: { hosts: string[]; delaySeconds?: number; via?: string }): Promise<{ done: string[] }> {
+      const r = await eachHostOfActivity(input.hosts, (host) => powerOffOne(host, input.delaySeconds, input.via));
+      if (r.failed.length) throw hostsFailure('systemd-run poweroff', r.failed);
+      return { done: r.done };
     },
 
     /** Waits until each host is off: its BMC says so (through `via`), or, with no relay, it stops answering SSH. */

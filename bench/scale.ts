@@ -11,9 +11,12 @@
  * worker and the client. Every gate is approved as it opens; the time a gate stood open (from its opening
  * to the approval's signal) is a person's, so gateSeconds is printed and left out of the overhead.
  * criticalPathSeconds counts the lab's simulated VM stop / start time of the tiers that run one after
- * the other (vmStopMs / vmStartMs per batch); cycleOverhead = (wall - gates) / critical path of the
+ * the other (vmStopMs / vmStartMs per batch) and the shutdown's poweroff timers (`systemd-run
+ * --on-active=5`: one round for the islets, one for the other hypervisors, one for the control host,
+ * each after the last is off); nothing else in the lab is simulated time. cycleOverhead = (wall - gates) / critical path of the
  * shutdown + start-up, and overheadSecondsPerBatch is the same excess per batch, whatever vmStopMs is.
- * `timing` says where each procedure's wall went (activities by type, workflow tasks: bench/history-timing.ts).
+ * `timing` says where each procedure's wall went (activities by type, workflow tasks: bench/history-timing.ts),
+ * `stepSeconds` the same by step of the runbook (from the procedure's progress).
  */
 import { spawn } from 'node:child_process';
 import * as readline from 'node:readline';
@@ -45,6 +48,8 @@ const parallelism = Number(args.parallelism);
 // A guest's clean shutdown or boot: seconds in real clusters (ACPI shutdown, systemd, the guest agent).
 const VM_STOP_MS = Number(args['vm-stop-ms']);
 const VM_START_MS = Number(args['vm-start-ms']);
+// clusterShutdown's poweroffDelaySeconds (its default): the lab's systemd-run timer waits that long before a host goes down.
+const POWEROFF_DELAY_S = 5;
 const PROCEDURES = ['clusterStatus', 'evacuation', 'failback', 'cycle'];
 const procedures = args.procedures!.split(',');
 for (const p of procedures) if (!PROCEDURES.includes(p)) throw new Error(`--procedures: ${JSON.stringify(p)} is not one of ${PROCEDURES.join(', ')}`);
@@ -115,6 +120,7 @@ async function main() {
   const wallSeconds: Record<string, number> = {};
   const figures: Record<string, HistoryFigures> = {};
   const timing: Record<string, HistoryTiming> = {};
+  const stepSeconds: Record<string, Record<string, number>> = {};
   const errors: Record<string, string> = {};
   const parked: Record<string, string[]> = {};
   const gateSeconds: Record<string, number> = {};
@@ -156,6 +162,7 @@ async function main() {
       const history = await handle.fetchHistory();
       figures[label] = historyFigures(history);
       timing[label] = historyTiming(history);
+      stepSeconds[label] = stepsOf(await handle.query(progressQuery).catch(() => undefined));
       console.error(`${label}: ${wallSeconds[label]} s, ${JSON.stringify(figures[label])}${errors[label] ? `, failed: ${errors[label]}` : ''}`);
     }
   }
@@ -182,9 +189,16 @@ async function main() {
   /** The whole shutdown, then the start-up from it; their critical paths from the plans they ran. */
   async function shutdownAndStartup() {
     const shutdownId = `bench-shutdown-${randomUUID()}`;
-    const down = await run<ShutdownResult>('shutdown', 'clusterShutdown', { parallelism, requestedBy: 'bench' }, shutdownId);
+    const down = await run<ShutdownResult>(
+      'shutdown',
+      'clusterShutdown',
+      { parallelism, poweroffDelaySeconds: POWEROFF_DELAY_S, requestedBy: 'bench' },
+      shutdownId,
+    );
     if (down) criticalBatches.shutdown = down.plan.stopBatches.length + (down.plan.dns.length ? 1 : 0);
-    if (down) criticalPathSeconds.shutdown = (criticalBatches.shutdown! * VM_STOP_MS) / 1000;
+    // the poweroff timers: islets, then the other hypervisors, then the control host, each round after the last is off
+    const poweroffRounds = down ? (down.plan.islets.length ? 1 : 0) + (down.plan.poweroffFirst.length ? 1 : 0) + 1 : 0;
+    if (down) criticalPathSeconds.shutdown = (criticalBatches.shutdown! * VM_STOP_MS) / 1000 + poweroffRounds * POWEROFF_DELAY_S;
     const up = down ? await run<StartupResult>('startup', 'clusterStartup', { shutdownWorkflowId: shutdownId, parallelism, requestedBy: 'bench' }) : undefined;
     if (up) criticalBatches.startup = (up.plan.dhcp.length ? 1 : 0) + (up.plan.dns.length ? 1 : 0) + up.plan.restBatches.length;
     if (up) criticalPathSeconds.startup = (criticalBatches.startup! * VM_START_MS) / 1000;
@@ -214,6 +228,7 @@ async function main() {
       maxHistoryBytes: Math.max(0, ...all.map((f) => f.bytes)),
       history: figures,
       timing,
+      stepSeconds,
       sshConnectionsPerHost: pool.maxOpenPerHost(),
       sshConnectsPerHost: pool.maxConnectsPerHost(),
       sshConnectionsLost: pool.lostConnections(),
@@ -222,6 +237,13 @@ async function main() {
       parked,
     }),
   );
+}
+
+/** Seconds per step that ran (started to ended, from the procedure's own progress): where the wall went, in the runbook's words. */
+function stepsOf(p: { steps?: { id: string; startedAt?: string; endedAt?: string }[] } | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const s of p?.steps ?? []) if (s.startedAt && s.endedAt) out[s.id] = Number(((Date.parse(s.endedAt) - Date.parse(s.startedAt)) / 1000).toFixed(3));
+  return out;
 }
 
 main().catch((e) => {

@@ -75,6 +75,23 @@ export const FAILURE = {
   procedureAborted: 'ProcedureAborted',
 } as const;
 
+/** Hosts one per-host step works on at once inside its activity (activities/each-host.ts). */
+export const HOSTS_AT_ONCE = 64;
+
+/**
+ * Failure types no retry can help (the cluster or the worker's configuration must change first): the
+ * activities' retry policy (workflows/activities.ts) and the per-host retries inside one activity
+ * (activities/each-host.ts) both stop at them.
+ */
+export const NON_RETRYABLE_FAILURES: readonly string[] = [
+  FAILURE.invalidInput,
+  FAILURE.toolError,
+  FAILURE.parseError,
+  FAILURE.hostKeyVerificationFailed,
+  FAILURE.sshAuthenticationFailed,
+  FAILURE.sshConfigError,
+];
+
 /**
  * The cluster lock (workflows/cluster-lock.ts): a child workflow with this fixed id per cluster;
  * the server refuses a second running one, and its memo `holder` says who holds it.

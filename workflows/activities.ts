@@ -5,21 +5,14 @@
  */
 import { proxyActivities, type RetryPolicy } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { FAILURE } from '../domain/contract';
+import { NON_RETRYABLE_FAILURES } from '../domain/contract';
 
 const retry: RetryPolicy = {
   initialInterval: '1s',
   backoffCoefficient: 2,
   maximumInterval: '30s',
   maximumAttempts: 5,
-  nonRetryableErrorTypes: [
-    FAILURE.invalidInput,
-    FAILURE.toolError,
-    FAILURE.parseError,
-    FAILURE.hostKeyVerificationFailed,
-    FAILURE.sshAuthenticationFailed,
-    FAILURE.sshConfigError,
-  ],
+  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURES],
 };
 
 /** Short reads and commands. */

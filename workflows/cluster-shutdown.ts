@@ -25,6 +25,7 @@ import { planShutdown, type RunningVm, type ShutdownPlan } from '../domain/shutd
 import { GATE, MEMO, type ShutdownMemo } from '../domain/contract';
 import type { EtcdHealth } from '../activities/etcd';
 import { act, waits } from './activities';
+import { hostBatches, hostsTimeout } from './host-batches';
 import { acquireClusterLock } from './cluster-lock';
 import { readFleet } from './fleet-state';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
@@ -299,11 +300,15 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
       'unmount-gluster',
       `umount -a -t fuse.glusterfs on ${plan.glusterUnmount.join(' ')}`,
       async () => {
-        await Promise.all(
-          plan.glusterUnmount.map((host) =>
-            act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }]),
-          ),
-        );
+        const hosts = plan.glusterUnmount;
+        if (hostBatches())
+          await act.unmountGlusterOnHosts.executeWithOptions({ startToCloseTimeout: hostsTimeout(hosts), summary: `umount GlusterFS on ${hosts.join(' ')}` }, [
+            { hosts },
+          ]);
+        else
+          await Promise.all(
+            hosts.map((host) => act.unmountGluster.executeWithOptions({ startToCloseTimeout: '5m', summary: `umount GlusterFS on ${host}` }, [{ host }])),
+          );
       },
       { changes: true },
     );
@@ -374,13 +379,19 @@ export async function clusterShutdown(input: ClusterShutdownInput): Promise<Fini
   return proc.finish(r);
 
   async function powerOff(hosts: string[], via: string | undefined): Promise<void> {
-    await Promise.all(
-      hosts.map((host) =>
-        act.powerOffHost.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemd-run --on-active=${delaySeconds} poweroff on ${host}` }, [
-          { host, delaySeconds, via },
-        ]),
-      ),
-    );
+    if (hostBatches())
+      await act.powerOffHosts.executeWithOptions(
+        { startToCloseTimeout: hostsTimeout(hosts), summary: `systemd-run --on-active=${delaySeconds} poweroff on ${hosts.join(' ')}` },
+        [{ hosts, delaySeconds, via }],
+      );
+    else
+      await Promise.all(
+        hosts.map((host) =>
+          act.powerOffHost.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemd-run --on-active=${delaySeconds} poweroff on ${host}` }, [
+            { host, delaySeconds, via },
+          ]),
+        ),
+      );
     const w = await waits.waitHostsDown.executeWithOptions(
       { startToCloseTimeout: `${Math.ceil(downTimeoutMs / 1000) + 300}s`, summary: `wait until ${hosts.join(' ')} ${hosts.length > 1 ? 'are' : 'is'} off` },
       [{ hosts, via, timeoutMs: downTimeoutMs }],

@@ -29,6 +29,7 @@ import { reasonsNotToGoOnWithout } from '../domain/startup-without';
 import { networkCheck, planStartup, type StartupPlan } from '../domain/shutdown-plan';
 import { failedGate, GATE } from '../domain/contract';
 import { act, waits } from './activities';
+import { hostBatches, hostsTimeout } from './host-batches';
 import { readFleet } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
 import { glusterCheck, skippedSteps } from './evacuate-hypervisor';
@@ -234,6 +235,14 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       return { powered, failed: todo.map((host) => ({ host, error: failureMessage(e) })) };
     }
     proc.note(stepId, `ipmitool runs on ${routeName(via)}`);
+    if (hostBatches()) {
+      // each host's own retries are the activity's; what fails is data, for the gate
+      const r = await act.ipmiPowerHosts.executeWithOptions(
+        { startToCloseTimeout: hostsTimeout(todo), summary: `ipmitool power on ${todo.join(' ')} (from ${routeName(via)})` },
+        [{ hosts: todo, action: 'on', via }],
+      );
+      return { powered: [...powered, ...r.done], failed: r.failed };
+    }
     const results = await Promise.allSettled(
       todo.map((host) =>
         act.ipmiPower.executeWithOptions({ startToCloseTimeout: '5m', summary: `ipmitool power on ${host} (from ${routeName(via)})` }, [
@@ -398,11 +407,17 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
       'mount-gluster',
       `mount -a -t glusterfs on the GlusterFS clients ${clients.join(' ') || '(none)'}`,
       async () => {
-        await Promise.all(
-          clients.map((host) =>
-            act.startHostServices.executeWithOptions({ startToCloseTimeout: '5m', summary: `mount the GlusterFS volumes on ${host}` }, [{ host }]),
-          ),
-        );
+        if (hostBatches())
+          await act.startServicesOnHosts.executeWithOptions(
+            { startToCloseTimeout: hostsTimeout(clients), summary: `mount the GlusterFS volumes on ${clients.join(' ')}` },
+            [{ hosts: clients }],
+          );
+        else
+          await Promise.all(
+            clients.map((host) =>
+              act.startHostServices.executeWithOptions({ startToCloseTimeout: '5m', summary: `mount the GlusterFS volumes on ${host}` }, [{ host }]),
+            ),
+          );
       },
       { changes: true },
     );
@@ -429,9 +444,15 @@ export async function clusterStartup(input: ClusterStartupInput): Promise<Finish
     'start-fleet',
     `systemctl start fleet on ${fleetHosts.join(' ')}`,
     async () => {
-      await Promise.all(
-        fleetHosts.map((host) => act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }])),
-      );
+      if (hostBatches())
+        await act.startFleetOnHosts.executeWithOptions(
+          { startToCloseTimeout: hostsTimeout(fleetHosts), summary: `systemctl start fleet on ${fleetHosts.join(' ')}` },
+          [{ hosts: fleetHosts }],
+        );
+      else
+        await Promise.all(
+          fleetHosts.map((host) => act.startFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl start fleet on ${host}` }, [{ host }])),
+        );
     },
     { changes: true },
   );
