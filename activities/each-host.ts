@@ -9,6 +9,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { HOSTS_AT_ONCE, NON_RETRYABLE_FAILURES } from '../domain/contract';
 import { sleepOrCancel } from './remote';
+import { checkpoint, heartbeatKeepingCheckpoint } from './heartbeat';
 
 export interface HostFailure {
   host: string;
@@ -111,16 +112,14 @@ export function eachHostOfActivity(
 ): Promise<EachHostResult> {
   const ctx = Context.current();
   const before = (ctx.info.heartbeatDetails as { done?: unknown } | undefined)?.done;
-  let done: string[] = Array.isArray(before) ? before.filter((h): h is string => typeof h === 'string') : [];
+  const done: string[] = Array.isArray(before) ? before.filter((h): h is string => typeof h === 'string') : [];
+  checkpoint({ done }); // from the first instant: a heartbeat of this attempt must not drop the last one's
   // also while no host finishes (slow hosts, a back-off): the heartbeat timeout is for a dead worker only
-  const alive = setInterval(() => ctx.heartbeat({ done }), 5000);
+  const alive = setInterval(() => heartbeatKeepingCheckpoint(ctx, {}), 5000);
   return eachHost(hosts, perHost, {
     ...o,
     alreadyDone: done,
-    beat: (now) => {
-      done = now;
-      ctx.heartbeat({ done });
-    },
+    beat: (now) => checkpoint({ done: now }),
     sleep: sleepOrCancel,
   }).finally(() => clearInterval(alive));
 }

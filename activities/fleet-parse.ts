@@ -301,6 +301,22 @@ export function parseFleetListMachines(text: string, opts: FleetTableOptions = {
 }
 
 /**
+ * The legend and the lines of `units` only, of a `fleetctl list-units` output with its legend (the
+ * unit is a line's first cell): a wait for 100 VMs of a 10,000-VM cluster parses 100 lines, not
+ * 10,000, on every poll. The lines kept are parsed as strictly as ever; their numbers are their own.
+ */
+export function listUnitsLinesOf(text: string, units: ReadonlySet<string>): string {
+  const lines = text.split('\n');
+  const kept = [lines[0] ?? ''];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    const end = line.search(/\s/);
+    if (units.has(end < 0 ? line : line.slice(0, end))) kept.push(line);
+  }
+  return `${kept.join('\n')}\n`;
+}
+
+/**
  * `fleetctl list-units [--no-legend] [--full] [--fields ...]`, e.g. the seeds'
  * `--no-legend --fields hostname,unit` and `--fields unit,sub --no-legend`.
  * A unit without machine ("-") has no machineId/hostname/ip.

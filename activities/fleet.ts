@@ -14,7 +14,7 @@ import { checkStartupPlacement, type StartupPlacement } from '../domain/startup-
 import { assertUnitName } from '../domain/names';
 import { fleetSnapshot } from '../domain/fleet-snapshot';
 import { packFleet, type PackedFleet } from '../domain/fleet-wire';
-import { parseFleetListMachines, parseFleetListUnitFiles, parseFleetListUnits, type FleetUnit } from './fleet-parse';
+import { listUnitsLinesOf, parseFleetListMachines, parseFleetListUnitFiles, parseFleetListUnits, type FleetUnit } from './fleet-parse';
 import { unitSpecs } from './fleet-unit-files';
 import { joinFleetUnits, machineIndex, type FleetUnitView } from './fleet-join';
 
@@ -22,6 +22,7 @@ export type { FleetUnitView } from './fleet-join';
 import { expectSuccess } from './ssh';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
 import { eachHostOfActivity, hostsFailure } from './each-host';
+import { checkpoint } from './heartbeat';
 import { FAILURE } from '../domain/contract';
 
 export interface FleetState {
@@ -84,10 +85,11 @@ export function fleetActivities(ctx: ToolContext) {
       await sleepOrCancel(Math.min(1000, left));
     }
     let polls = 0;
+    const asked = new Set(units);
     for (;;) {
       const live = new Map<string, FleetUnit>();
       const listed = (await fleetctl(host, ['list-units'])).stdout;
-      for (const u of parsed(() => parseFleetListUnits(listed))) if (!live.has(u.unit)) live.set(u.unit, u); // first line, as the join
+      for (const u of parsed(() => parseFleetListUnits(listUnitsLinesOf(listed, asked)))) if (!live.has(u.unit)) live.set(u.unit, u); // first line, as the join
       const notThere = units.filter((u) => {
         const v = live.get(u);
         return want === 'stopped'
@@ -357,17 +359,10 @@ export function fleetActivities(ctx: ToolContext) {
         units.forEach((u, j) => assertUnitName(u, `batches[${i}][${j}]`));
         const started = Date.now();
         if (units.length) await fleetctl(commandHost(inv), [input.want === 'stopped' ? 'stop' : 'start', '--no-block', ...units]);
-        const r = await waitFor(
-          units,
-          input.want,
-          input.timeoutMs,
-          () => Context.current().heartbeat({ batch: i, of: input.batches.length }),
-          undefined,
-          fastestMs,
-        );
+        const r = await waitFor(units, input.want, input.timeoutMs, () => checkpoint({ batch: i, of: input.batches.length }), undefined, fastestMs);
         if (units.length && !r.pending.length) fastestMs = Math.min(fastestMs ?? Number.POSITIVE_INFINITY, Date.now() - started);
         pending.push(...r.pending);
-        Context.current().heartbeat({ batch: i + 1, of: input.batches.length });
+        checkpoint({ batch: i + 1, of: input.batches.length });
         if (r.pending.length && input.stopAtPending) return { batchesDone: i, pending };
       }
       return { batchesDone: input.batches.length, pending };

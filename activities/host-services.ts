@@ -57,7 +57,7 @@ export function hostServicesActivities(ctx: ToolContext) {
     return { host, services, mounted, servicesDown, mountsMissing, ready: servicesDown.length === 0 && mountsMissing.length === 0 };
   }
 
-  async function startServicesOn(host: string): Promise<HostReadiness> {
+  async function startServicesOn(host: string): Promise<void> {
     const before = await readiness(host);
     if (before.servicesDown.length) {
       expectSuccess(
@@ -68,7 +68,6 @@ export function hostServicesActivities(ctx: ToolContext) {
     if (before.mountsMissing.length) {
       expectSuccess(await runOn(ctx, host, ['mount', '-a', '-t', 'glusterfs'], { timeoutMs: 120_000 }), 'mount -a -t glusterfs');
     }
-    return readiness(host);
   }
 
   return {
@@ -83,11 +82,13 @@ export function hostServicesActivities(ctx: ToolContext) {
      * only what is not mounted yet). Returns the readiness after.
      */
     async startHostServices(input: { host: string }): Promise<HostReadiness> {
-      return startServicesOn(input.host);
+      await startServicesOn(input.host);
+      return readiness(input.host);
     },
 
     /** startHostServices on every host, in one activity (activities/each-host.ts); fails naming each host it could not make ready. */
     async startServicesOnHosts(input: { hosts: string[] }): Promise<{ done: string[] }> {
+      // the readiness after is the procedure's next check (hostReadiness): not read twice
       const r = await eachHostOfActivity(input.hosts, startServicesOn);
       if (r.failed.length) throw hostsFailure('systemctl start / mount -a -t glusterfs', r.failed);
       return { done: r.done };

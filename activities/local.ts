@@ -6,6 +6,8 @@
 import { execFile } from 'node:child_process';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import { onAbort } from './abort-listeners';
+import { heartbeatKeepingCheckpoint } from './heartbeat';
 
 export interface LocalResult {
   exitCode: number;
@@ -19,18 +21,20 @@ const HEARTBEAT_MS = 3000;
 export function runLocal(file: string, args: string[], o: { env: Record<string, string>; timeoutMs: number }): Promise<LocalResult> {
   const ctx = Context.current();
   const started = Date.now();
-  const beat = setInterval(() => ctx.heartbeat({ command: file, elapsedMs: Date.now() - started }), HEARTBEAT_MS);
+  const beat = setInterval(() => heartbeatKeepingCheckpoint(ctx, { command: file, elapsedMs: Date.now() - started }), HEARTBEAT_MS);
   return new Promise<LocalResult>((resolve, reject) => {
-    execFile(
+    let cancelled = false;
+    const child = execFile(
       file,
       args,
-      { env: o.env, timeout: o.timeoutMs, killSignal: 'SIGKILL', signal: ctx.cancellationSignal, maxBuffer: 1024 * 1024, windowsHide: true },
+      { env: o.env, timeout: o.timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1024 * 1024, windowsHide: true },
       (err, stdout, stderr) => {
         clearInterval(beat);
+        stopListening();
         const durationMs = Date.now() - started;
+        if (cancelled) return reject(ApplicationFailure.create({ type: 'CommandCancelled', message: `${file} on the worker was cancelled` }));
         const e = err as (NodeJS.ErrnoException & { killed?: boolean; code?: number | string }) | null;
         if (e && typeof e.code === 'string') {
-          if (e.code === 'ABORT_ERR') return reject(ApplicationFailure.create({ type: 'CommandCancelled', message: `${file} on the worker was cancelled` }));
           // ENOENT, EACCES: the worker's configuration names no runnable program.
           return reject(ApplicationFailure.nonRetryable(`cannot run ${file} on the worker: ${e.message}`, 'WorkerConfigError'));
         }
@@ -44,5 +48,11 @@ export function runLocal(file: string, args: string[], o: { env: Record<string, 
         resolve({ exitCode: e ? (typeof e.code === 'number' ? e.code : 1) : 0, stdout: String(stdout), stderr: String(stderr), durationMs });
       },
     );
+    // one shared listener on the activity's signal (activities/abort-listeners.ts): an activity runs
+    // ipmitool for hundreds of hosts under it
+    const stopListening = onAbort(ctx.cancellationSignal, () => {
+      cancelled = true;
+      child.kill('SIGKILL');
+    });
   });
 }

@@ -23,6 +23,7 @@ import type { Client, ClientChannel } from 'ssh2';
 import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { onAbort } from './abort-listeners';
+import { heartbeatKeepingCheckpoint } from './heartbeat';
 import { buildCommand, QuoteError } from './quote';
 import { assertHostName, InvalidNameError } from '../domain/names';
 import { FAILURE } from '../domain/contract';
@@ -930,7 +931,7 @@ export function runFromActivity(pool: SshPool, target: SshTarget, argv: string[]
     ...opts,
     signal,
     heartbeat: (details) => {
-      ctx.heartbeat(details);
+      heartbeatKeepingCheckpoint(ctx, details);
       opts.heartbeat?.(details);
     },
   });

@@ -278,13 +278,15 @@ export const fleetctl: Tool = async (ctx) => {
       // setTargetStateOfUnits: units already at that desired state are not triggered
       const target: JobState = cmd === 'start' ? 'launched' : 'loaded';
       const triggered: UnitState[] = [];
-      for (const a of names) {
-        const u = model.units.get(unitName(a))!;
-        if (u.dstate === target || triggered.includes(u)) continue;
-        if (cmd === 'start') model.fleetStart(u.name);
-        else model.fleetLoad(u.name);
-        triggered.push(u);
-      }
+      model.batch(() => {
+        for (const a of names) {
+          const u = model.units.get(unitName(a))!;
+          if (u.dstate === target || triggered.includes(u)) continue;
+          if (cmd === 'start') model.fleetStart(u.name);
+          else model.fleetLoad(u.name);
+          triggered.push(u);
+        }
+      });
       const err = await waitForUnitStates(ctx, triggered, cmd, target, attempts);
       if (err) {
         ctx.err(`Error waiting for unit states, exit status: ${err}\n`);
@@ -304,16 +306,20 @@ export const fleetctl: Tool = async (ctx) => {
       const units = registered(names);
       if (!units) return 0;
       const stopping: UnitState[] = [];
-      for (const u of units) {
-        const state = currentState(u);
-        if (state === 'inactive') {
-          ctx.err(`Unable to stop unit ${u.name} in state inactive\n`);
-          return 1;
+      const refused = model.batch(() => {
+        for (const u of units) {
+          const state = currentState(u);
+          if (state === 'inactive') {
+            ctx.err(`Unable to stop unit ${u.name} in state inactive\n`);
+            return true;
+          }
+          if (state === 'loaded') continue; // already stopped
+          model.fleetStop(u.name);
+          stopping.push(u);
         }
-        if (state === 'loaded') continue; // already stopped
-        model.fleetStop(u.name);
-        stopping.push(u);
-      }
+        return false;
+      });
+      if (refused) return 1;
       return settle(stopping, 'stop', 'stopped', 'loaded');
     }
     case 'unload': {
@@ -321,11 +327,13 @@ export const fleetctl: Tool = async (ctx) => {
       const units = registered(names);
       if (!units) return 0;
       const unloading: UnitState[] = [];
-      for (const u of units) {
-        if (currentState(u) === 'inactive') continue;
-        model.fleetUnload(u.name);
-        unloading.push(u);
-      }
+      model.batch(() => {
+        for (const u of units) {
+          if (currentState(u) === 'inactive') continue;
+          model.fleetUnload(u.name);
+          unloading.push(u);
+        }
+      });
       return settle(unloading, 'unload', 'unloaded', 'inactive');
     }
     case 'destroy': {

@@ -6,7 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ApplicationFailure } from '@temporalio/common';
-import { eachHost, hostsFailure, isNonRetryable } from '../../activities/each-host';
+import { Context } from '@temporalio/activity';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { eachHost, eachHostOfActivity, hostsFailure, isNonRetryable } from '../../activities/each-host';
+import { checkpoint, heartbeatKeepingCheckpoint } from '../../activities/heartbeat';
 import { FAILURE } from '../../domain/contract';
 
 const noSleep = async () => undefined;
@@ -124,5 +127,32 @@ describe('hostsFailure', () => {
     expect(isNonRetryable(ApplicationFailure.create({ type: FAILURE.parseError, message: 'x' }))).toBe(true);
     expect(isNonRetryable(ApplicationFailure.create({ type: 'SshTimeout', message: 'x' }))).toBe(false);
     expect(isNonRetryable(new Error('x'))).toBe(false);
+  });
+});
+
+describe('inside an activity (its heartbeat is the checkpoint)', () => {
+  it('a command heartbeat keeps the checkpoint: the last heartbeat still says which hosts are done', async () => {
+    const env = new MockActivityEnvironment();
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    await env.run(async () => {
+      checkpoint({ done: ['hv0'] });
+      heartbeatKeepingCheckpoint(Context.current(), { command: 'umount -a', elapsedMs: 3000 });
+    });
+    expect(beats.at(-1)).toEqual({ command: 'umount -a', elapsedMs: 3000, done: ['hv0'] });
+  });
+
+  it('a retried attempt resumes from the hosts its last heartbeat named, and checkpoints them at once', async () => {
+    const env = new MockActivityEnvironment({ heartbeatDetails: { done: ['hv1', 'hv2', 42] } });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    const called: string[] = [];
+    const r = (await env.run(() => eachHostOfActivity(hosts(4), async (h) => void called.push(h), { concurrency: 1 }))) as Awaited<
+      ReturnType<typeof eachHostOfActivity>
+    >;
+    expect(beats[0]).toEqual({ done: ['hv1', 'hv2'] });
+    expect(called).toEqual(['hv0', 'hv3']);
+    expect(r.done).toEqual(hosts(4));
+    expect(beats.at(-1)).toEqual({ done: hosts(4) });
   });
 });

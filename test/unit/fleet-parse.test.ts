@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  listUnitsLinesOf,
   parseFleetctlUnitCommand,
   parseFleetListMachines,
   parseFleetListUnitFiles,
@@ -236,6 +237,26 @@ describe('fleetctl list-units', () => {
       /disagrees/,
     );
     expectParseError(() => parseFleetListUnits('HOSTNAME\tSUB\ntop1\trunning\n'), undefined, /no UNIT column/);
+  });
+});
+
+describe('list-units lines of some units (the VM batch waits)', () => {
+  for (const base of ['list-units-full', 'list-units-upstream-ip']) {
+    it(`${base}: parses to exactly the units asked, each as the whole listing parses it`, () => {
+      const [out] = run(base);
+      const all = parseFleetListUnits(out);
+      expect(all.length).toBeGreaterThan(2);
+      const asked = new Set([all[0]!.unit, all.at(-1)!.unit, 'pcocc-vm-nosuch.service']);
+      const some = parseFleetListUnits(listUnitsLinesOf(out, asked));
+      expect(some).toEqual(all.filter((u) => asked.has(u.unit)));
+      expect(parseFleetListUnits(listUnitsLinesOf(out, new Set()))).toEqual([]);
+    });
+  }
+
+  it('a line of an asked unit that is malformed is still refused', () => {
+    const out = 'UNIT\tMACHINE\tACTIVE\tSUB\nvm1.service\t944cd548.../top1\tactive\n';
+    expectParseError(() => parseFleetListUnits(listUnitsLinesOf(out, new Set(['vm1.service']))));
+    expect(parseFleetListUnits(listUnitsLinesOf(out, new Set(['vm2.service'])))).toEqual([]);
   });
 });
 
