@@ -66,7 +66,7 @@ export function fleetActivities(ctx: ToolContext) {
   /**
    * Polls list-units until every unit is stopped or running. `expectMs`: how long the fastest earlier
    * batch of the same run took; nothing is looked at before `quietMs(expectMs)` (a poll reads every
-   * unit of the cluster), then often, so the batch's end is seen within about 100 ms.
+   * unit of the cluster), then often, so the batch's end is seen within about 50 ms.
    */
   async function waitFor(
     units: string[],
@@ -109,7 +109,7 @@ export function fleetActivities(ctx: ToolContext) {
         return { done: units.filter((u) => !notDone.has(u)), pending };
       }
       // Often at first (a VM stops or starts in well under a second), then every second.
-      await sleepOrCancel(pollDelay(polls++));
+      await sleepOrCancel(pollDelay(polls++, 50));
     }
   }
 
@@ -386,9 +386,14 @@ export function fleetActivities(ctx: ToolContext) {
   };
 }
 
-/** Delay before poll n+1 of a wait: every 100 ms for the first 2 s (a batch of VMs is there in well under that), then doubling to 1 s. */
-export function pollDelay(n: number): number {
-  return n < 20 ? 100 : Math.min(1000, 100 * 2 ** (n - 19));
+/**
+ * Delay before poll n+1 of a wait: every `fastMs` for the first 2 s (a batch of VMs is there in well
+ * under that), then doubling to 1 s. The VM batch waits poll at 50 ms (one wait at a time, and each
+ * poll sooner is a batch sooner); the moves at 100 ms (many waits at once).
+ */
+export function pollDelay(n: number, fastMs = 100): number {
+  const fast = Math.ceil(2000 / fastMs);
+  return n < fast ? fastMs : Math.min(1000, fastMs * 2 ** (n - fast + 1));
 }
 
 /**

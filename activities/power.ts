@@ -143,7 +143,7 @@ export function powerActivities(ctx: ToolContext) {
       const still = hosts.filter((h) => !done.has(h));
       Context.current().heartbeat({ want, pending: still });
       if (!still.length || Date.now() - started > timeoutMs) return { done: hosts.filter((h) => done.has(h)), pending: still, elapsedMs: Date.now() - started };
-      await sleepOrCancel(2000);
+      await sleepOrCancel(1000); // each round asks only the hosts still pending
     }
   }
 

@@ -360,27 +360,39 @@ export class LabModel extends EventEmitter {
 
   /** Machines fleet lists, in machine-id order (as list-machines prints them). */
   fleetMachines(): MachineState[] {
-    return [...this.machines.values()].filter((m) => m.registered).sort((a, b) => a.machineId.localeCompare(b.machineId));
+    // byte order, as fleet (Go) compares ids (a machine id is lowercase hex); the lab's machines are
+    // fixed at its start, so sorted once (the scheduler asks for every unit it places)
+    this.byMachineId ??= [...this.machines.values()].sort((a, b) => (a.machineId < b.machineId ? -1 : a.machineId > b.machineId ? 1 : 0));
+    return this.byMachineId.filter((m) => m.registered);
   }
 
-  /** Total Weight of the units scheduled on each registered machine. */
-  loads(): Map<string, number> {
+  private byMachineId?: MachineState[];
+
+  /** Total Weight of the units scheduled on each registered machine (`machines`: fleetMachines(), when the caller has it). */
+  loads(machines: MachineState[] = this.fleetMachines()): Map<string, number> {
     const load = new Map<string, number>();
-    for (const m of this.fleetMachines()) load.set(m.name, 0);
+    for (const m of machines) load.set(m.name, 0);
     for (const u of this.units.values()) if (u.host && load.has(u.host)) load.set(u.host, load.get(u.host)! + u.weight);
     return load;
   }
 
   satisfies(u: UnitState, m: MachineState): boolean {
     if (!u.machineMetadata.length) return true;
-    const byKey = new Map<string, string[]>();
-    for (const c of u.machineMetadata) {
-      const [k, v] = c.split('=');
-      byKey.set(k, [...(byKey.get(k) ?? []), ...v.split(',')]);
+    let byKey = this.constraints.get(u.machineMetadata);
+    if (!byKey) {
+      byKey = new Map<string, string[]>();
+      for (const c of u.machineMetadata) {
+        const [k, v] = c.split('=');
+        byKey.set(k, [...(byKey.get(k) ?? []), ...v.split(',')]);
+      }
+      this.constraints.set(u.machineMetadata, byKey);
     }
     for (const [k, values] of byKey) if (!values.includes(m.metadata[k])) return false;
     return true;
   }
+
+  /** MachineMetadata= lines read once per unit file (the scheduler tests every machine for every unit). */
+  private readonly constraints = new WeakMap<string[], Map<string, string[]>>();
 
   eligible(u: UnitState): MachineState[] {
     return this.fleetMachines().filter((m) => m.fleetd && this.satisfies(u, m));
@@ -414,8 +426,9 @@ export class LabModel extends EventEmitter {
     // Only units to schedule are sorted (by name, as fleet's engine takes them): a reconcile runs at
     // every VM stop, and sorting 10,000 units each time cost the lab more than the VMs.
     const toSchedule = [...this.units.values()].filter((u) => u.dstate !== 'inactive' && u.host === undefined);
-    const machines = toSchedule.length ? this.fleetMachines().filter((m) => m.fleetd) : [];
-    const load = machines.length ? this.loads() : new Map<string, number>();
+    const registered = toSchedule.length ? this.fleetMachines() : [];
+    const machines = registered.filter((m) => m.fleetd);
+    const load = machines.length ? this.loads(registered) : new Map<string, number>();
     for (const u of machines.length ? toSchedule.sort((a, b) => a.name.localeCompare(b.name)) : []) {
       const m = this.pickAmong(u, machines, load);
       if (!m) continue;

@@ -10,7 +10,12 @@ import { pollDelay, quietMs } from '../../activities/fleet';
 describe('VM batch polling', () => {
   it('polls every 100 ms for 2 s, then doubles up to once a second', () => {
     expect(Array.from({ length: 20 }, (_, n) => pollDelay(n))).toEqual(Array(20).fill(100));
-    expect([20, 21, 22, 23, 24, 100].map(pollDelay)).toEqual([200, 400, 800, 1000, 1000, 1000]);
+    expect([20, 21, 22, 23, 24, 100].map((n) => pollDelay(n))).toEqual([200, 400, 800, 1000, 1000, 1000]);
+  });
+
+  it('the VM batch waits poll every 50 ms for 2 s, then double up to once a second', () => {
+    expect(Array.from({ length: 40 }, (_, n) => pollDelay(n, 50))).toEqual(Array(40).fill(50));
+    expect([40, 41, 42, 43, 44, 45, 100].map((n) => pollDelay(n, 50))).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);
   });
 
   it('the first batch is polled at once; the next ones after 80% of the fastest batch so far', () => {
