@@ -394,23 +394,12 @@ export class LabModel extends EventEmitter {
   /** MachineMetadata= lines read once per unit file (the scheduler tests every machine for every unit). */
   private readonly constraints = new WeakMap<string[], Map<string, string[]>>();
 
-  eligible(u: UnitState): MachineState[] {
-    return this.fleetMachines().filter((m) => m.fleetd && this.satisfies(u, m));
-  }
-
   /**
-   * The machine fleet would pick for u now: eligible, least total Weight, then the lowest machine id
-   * (fleet's leastLoadedScheduler sorts agents by load, then by MState.ID).
+   * The machine fleet would pick for u now, among `machines` (the registered ones running fleetd)
+   * with their `load`: satisfied constraints, least total Weight, then the lowest machine id (fleet's
+   * leastLoadedScheduler sorts agents by load, then by MState.ID). reconcile computes machines and
+   * loads once for every unit it schedules.
    */
-  pick(u: UnitState): MachineState | undefined {
-    return this.pickAmong(
-      u,
-      this.fleetMachines().filter((m) => m.fleetd),
-      this.loads(),
-    );
-  }
-
-  /** pick, given the machines running fleetd and their loads (reconcile computes them once for every unit it schedules). */
   private pickAmong(u: UnitState, machines: MachineState[], load: Map<string, number>): MachineState | undefined {
     let best: MachineState | undefined;
     for (const m of machines) {
