@@ -61,12 +61,10 @@ export function fleetActivities(ctx: ToolContext) {
   /**
    * Polls until every unit is in the wanted state (stopped: not active; running: active/running) or the
    * bound passes. Each poll is one `fleetctl list-units` (where launched units run and their state):
-   * the unit files and the join are not needed to know whether a batch is there yet.
-   */
-  /**
-   * Polls list-units until every unit is stopped or running. `expectMs`: how long the fastest earlier
-   * batch of the same run took; nothing is looked at before `quietMs(expectMs)` (a poll reads every
-   * unit of the cluster), then often, so the batch's end is seen within about 50 ms.
+   * the unit files and the join are not needed to know whether a batch is there yet. `expectMs`: how
+   * long the fastest earlier batch of the same run took; nothing is looked at before
+   * `quietMs(expectMs)` (a poll reads every unit of the cluster), then often, so the batch's end is
+   * seen within about 50 ms.
    */
   async function waitFor(
     units: string[],
