@@ -9,7 +9,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { unitOfVm, type Inventory } from '../domain/inventory';
+import { fleetGroup, unitOfVm, type Inventory } from '../domain/inventory';
 import { checkStartupPlacement, type StartupPlacement } from '../domain/startup-placement';
 import { assertUnitName } from '../domain/names';
 import { fleetSnapshot } from '../domain/fleet-snapshot';
@@ -40,15 +40,13 @@ export interface UnitPending {
   sub?: string;
 }
 
-const FLEET_HOST_ROLES = ['top', 'worker'];
-
 /** The host fleetctl / gluster / etcdctl run on: the control host unless it is being worked on. */
 export function commandHost(inv: Inventory, avoid: string[] = []): string {
   if (!avoid.includes(inv.controlHost)) return inv.controlHost;
-  const other = inv.hypervisors.find((h) => FLEET_HOST_ROLES.includes(h.role) && !avoid.includes(h.name));
+  const other = fleetGroup(inv, 'managed').find((h) => !avoid.includes(h));
   if (!other)
     throw ApplicationFailure.nonRetryable(`no management hypervisor left to run cluster commands from (avoiding ${avoid.join(', ')})`, FAILURE.invalidInput);
-  return other.name;
+  return other;
 }
 
 export function fleetActivities(ctx: ToolContext) {

@@ -27,7 +27,7 @@ async function main() {
   const { worker, pool } = await createHvflowWorker({
     connection: native,
     taskQueue: 'bench',
-    inventory: lab.inventory,
+    inventories: [lab.inventory],
     sshKeyPath: lab.privateKeyPath,
     knownHostsPath: lab.knownHostsPath,
   });

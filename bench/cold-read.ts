@@ -39,7 +39,7 @@ async function one(units: number, address: string) {
   const native = await NativeConnection.connect({ address });
   const taskQueue = `cold-${units}`;
   const keys = { sshKeyPath: lab.privateKeyPath, knownHostsPath: lab.knownHostsPath };
-  const { worker, pool } = await createHvflowWorker({ connection: native, taskQueue, inventory: lab.inventory, ...keys });
+  const { worker, pool } = await createHvflowWorker({ connection: native, taskQueue, inventories: [lab.inventory], ...keys });
   const runs = pool.run.bind(pool);
   let catExecs = 0;
   pool.run = (target, argv, opts) => {

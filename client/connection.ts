@@ -17,7 +17,8 @@
  * Flags win over the environment. Everything is checked before any connection is attempted; a bad
  * value is a usage error (exit 2) naming the flag and its variable.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import YAML from 'yaml';
 import { DEFAULT_TASK_QUEUE } from '../domain/contract';
@@ -55,9 +56,17 @@ export const DEFAULT_ADDRESS = '127.0.0.1:7233';
 
 const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/i.test(v.trim());
 
-/** The cluster named by the inventory file the worker also reads (HVFLOW_INVENTORY), or why none. */
+/**
+ * The cluster named by the inventory the worker also reads (HVFLOW_INVENTORY), or why none. A
+ * directory of inventories (a worker serving several clusters) names one only if it holds one.
+ */
 function clusterOfInventory(path: string): { cluster?: string; problem?: string } {
   try {
+    if (statSync(path).isDirectory()) {
+      const files = readdirSync(path).filter((f) => /\.ya?ml$/.test(f));
+      if (files.length !== 1) return { problem: `HVFLOW_INVENTORY (${path}) is a directory of ${files.length} inventories` };
+      return clusterOfInventory(join(path, files[0]));
+    }
     const doc = YAML.parse(readFileSync(path, 'utf8')) as { cluster?: unknown } | null;
     return typeof doc?.cluster === 'string' ? { cluster: doc.cluster } : { problem: `HVFLOW_INVENTORY (${path}) names no cluster` };
   } catch (e) {

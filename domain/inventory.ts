@@ -13,8 +13,29 @@ import { parse as parseYaml } from 'yaml';
 import { expandNodeset, type GroupResolver, NodeSetError } from './nodeset';
 import { HOST_NAME_RULE, VM_NAME_RULE, VOLUME_NAME_RULE, UNIT_NAME_RULE, type NameRule } from './names';
 
-const ROLES = ['top', 'worker', 'islet', 'router'] as const;
-export type HypervisorRole = (typeof ROLES)[number];
+/**
+ * The stacks hvflow drives (DESIGN.md "stack driver"). An inventory without `stack:` is a fleet one:
+ * every inventory written before hvflow knew another stack.
+ */
+export const STACKS = ['fleet', 'xen'] as const;
+export type Stack = (typeof STACKS)[number];
+
+/**
+ * What a host's `capacity` and a VM's weight count: fleet `Weight=` units, or MiB of memory (what
+ * XenServer reports). One unit per stack, because the stack's scheduler counts in it.
+ */
+export const CAPACITY_UNITS = { fleet: 'weight', xen: 'MiB' } as const satisfies Record<Stack, string>;
+export type CapacityUnit = (typeof CAPACITY_UNITS)[Stack];
+
+/**
+ * A host's role is a group like any other (`role: islet` puts the host in `@islet`); the fleet
+ * procedures learn what a group means from the `fleet:` section, whose defaults are the seeds'
+ * roles (FLEET_GROUP_DEFAULTS).
+ */
+const GROUP_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+/** The seeds' roles: on a fleet cluster `@router` is a group (maybe empty) even with no router in it. */
+const SEED_ROLES = ['top', 'worker', 'islet', 'router'];
+export type HypervisorRole = string;
 
 const named = (rule: NameRule) => z.string().regex(rule.pattern, { message: rule.description });
 
@@ -32,14 +53,18 @@ const nodesetExpr = z
 
 const hypervisorSchema = z.strictObject({
   name: named(HOST_NAME_RULE),
-  role: z.enum(ROLES),
+  /** The host's group among the roles of the site (fleet: top, worker, islet, router); optional on a Xen pool. */
+  role: z.string().regex(GROUP_NAME, { message: 'must be a group name (lower-case letters, digits, _ and -)' }).optional(),
   address,
   /** SSH port and user override the inventory-wide defaults. */
   sshPort: port.optional(),
   sshUser: sshUser.optional(),
   /** Baseboard management controller, for IPMI power on/off/status. */
   bmc: address.optional(),
-  /** Capacity in fleet `Weight` units; N+1 checks compare evacuated weight against the room left. */
+  /**
+   * Capacity in the cluster's capacity unit (fleet `Weight` units); N+1 checks compare the evacuated
+   * weight against the room left. A Xen pool reports its hosts' memory: set it only to use less.
+   */
   capacity: z.number().int().positive().max(1e9).optional(),
 });
 
@@ -108,123 +133,169 @@ const vmsSchema = z.strictObject({
   critical: nodesetExpr.optional(),
 });
 
-export const inventorySchema = z
-  .strictObject({
-    cluster: named(HOST_NAME_RULE),
-    /** The host procedures run cluster-wide commands on (seed 001: top1); powered off last. */
-    controlHost: named(HOST_NAME_RULE),
-    ssh: z.strictObject({ user: sshUser.default('root'), port: port.default(22) }).default({ user: 'root', port: 22 }),
-    hypervisors: z.array(hypervisorSchema).min(1).max(5000),
-    /** Extra ClusterShell groups (`@island_worker`); each role is also a group (`@top`). */
-    groups: z.record(z.string().regex(/^[a-z][a-z0-9_-]{0,62}$/, { message: 'must be a group name' }), nodesetExpr).default({}),
-    etcd: etcdSchema.optional(),
-    gluster: glusterSchema.optional(),
-    vms: vmsSchema.default({ unitPattern: 'pcocc-vm-%s.service' }),
-    bmcRelays: z.array(bmcRelaySchema).max(64).default([]),
-    /**
-     * Where hvflow runs ipmitool, tried in this order until one reaches the BMCs (seed 001 runs it on
-     * top1; a cold start-up has no hypervisor up, so a relay or the worker must power the first ones).
-     */
-    ipmiFrom: z.array(z.enum(IPMI_SOURCES)).min(1).max(IPMI_SOURCES.length).default(['hypervisors', 'bmcRelays', 'worker']),
-  })
-  .superRefine((inv, ctx) => {
-    const seen = { name: new Map<string, number>(), address: new Map<string, number>(), bmc: new Map<string, number>() };
+/**
+ * What the fleet procedures do with each host, by group. Every hypervisor of a fleet cluster is in
+ * exactly one of them: a host in none would be silently left out of a shutdown.
+ */
+export const FLEET_GROUP_DEFAULTS = { managed: '@top,@worker', isletWorkers: '@islet', unmanaged: '@router' } as const;
+const fleetSchema = z.strictObject({
+  /** Hypervisors whose VMs fleet runs and the procedures move, stop and start; fleetctl runs there. */
+  managed: nodesetExpr.default(FLEET_GROUP_DEFAULTS.managed),
+  /** Islet workers (seed 001's @island_worker): powered off and on as a group by the shutdown / start-up. */
+  isletWorkers: nodesetExpr.default(FLEET_GROUP_DEFAULTS.isletWorkers),
+  /** Hosts the procedures leave alone (seed 001: the service router, out of the management scope). */
+  unmanaged: nodesetExpr.default(FLEET_GROUP_DEFAULTS.unmanaged),
+});
+
+const inventoryShape = z.strictObject({
+  cluster: named(HOST_NAME_RULE),
+  /** The stack driver for this cluster (DESIGN.md): fleet/pcocc (seeds 000-002) or a XenServer pool (seed 003). */
+  stack: z.enum(STACKS).default('fleet'),
+  /** What capacities count; fixed by the stack (CAPACITY_UNITS), written here so the file says it. */
+  capacityUnit: z.enum(['weight', 'MiB']).optional(),
+  /** The host procedures run cluster-wide commands on (seed 001: top1); powered off last. */
+  controlHost: named(HOST_NAME_RULE),
+  ssh: z.strictObject({ user: sshUser.default('root'), port: port.default(22) }).default({ user: 'root', port: 22 }),
+  hypervisors: z.array(hypervisorSchema).min(1).max(5000),
+  /** Extra ClusterShell groups (`@island_worker`); each role is also a group (`@top`). */
+  groups: z.record(z.string().regex(GROUP_NAME, { message: 'must be a group name' }), nodesetExpr).default({}),
+  /** fleet clusters: what each group of hosts is to the procedures (FLEET_GROUP_DEFAULTS). */
+  fleet: fleetSchema.optional(),
+  etcd: etcdSchema.optional(),
+  gluster: glusterSchema.optional(),
+  vms: vmsSchema.default({ unitPattern: 'pcocc-vm-%s.service' }),
+  bmcRelays: z.array(bmcRelaySchema).max(64).default([]),
+  /**
+   * Where hvflow runs ipmitool, tried in this order until one reaches the BMCs (seed 001 runs it on
+   * top1; a cold start-up has no hypervisor up, so a relay or the worker must power the first ones).
+   */
+  ipmiFrom: z.array(z.enum(IPMI_SOURCES)).min(1).max(IPMI_SOURCES.length).default(['hypervisors', 'bmcRelays', 'worker']),
+});
+
+export const inventorySchema = inventoryShape.superRefine((inv, ctx) => {
+  const unit = CAPACITY_UNITS[inv.stack];
+  if (inv.capacityUnit !== undefined && inv.capacityUnit !== unit) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['capacityUnit'],
+      input: inv.capacityUnit,
+      message: `is not what a ${inv.stack} cluster counts in (${unit}); write capacityUnit: ${unit} or leave it out`,
+    });
+  }
+  if (inv.fleet !== undefined && inv.stack !== 'fleet') {
+    ctx.addIssue({ code: 'custom', path: ['fleet'], input: inv.fleet, message: `is for fleet clusters; this one is stack ${inv.stack}` });
+  }
+  if (inv.stack === 'fleet') {
     inv.hypervisors.forEach((h, i) => {
-      for (const key of ['name', 'address', 'bmc'] as const) {
-        const value = h[key];
-        if (value === undefined) continue;
-        const first = seen[key].get(value);
-        if (first !== undefined) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['hypervisors', i, key],
-            input: value,
-            message: `duplicates hypervisors[${first}].${key} (each hypervisor needs its own ${key})`,
-          });
-        } else seen[key].set(value, i);
-      }
-    });
-    const relayNames = new Map<string, number>();
-    const relayAddresses = new Map<string, number>();
-    inv.bmcRelays.forEach((r, i) => {
-      if (seen.name.has(r.name)) {
+      if (h.role === undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['bmcRelays', i, 'name'],
-          input: r.name,
-          message: 'is a hypervisor of this inventory (a relay is a host hvflow does not manage)',
+          path: ['hypervisors', i, 'role'],
+          input: h.name,
+          message: 'is missing: every hypervisor of a fleet cluster has a role (top, worker, islet, router or a group the fleet section names)',
         });
-      } else if (relayNames.has(r.name)) {
-        ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'name'], input: r.name, message: `duplicates bmcRelays[${relayNames.get(r.name)}].name` });
-      } else relayNames.set(r.name, i);
-      if (seen.address.has(r.address)) {
+      }
+    });
+  }
+  const seen = { name: new Map<string, number>(), address: new Map<string, number>(), bmc: new Map<string, number>() };
+  inv.hypervisors.forEach((h, i) => {
+    for (const key of ['name', 'address', 'bmc'] as const) {
+      const value = h[key];
+      if (value === undefined) continue;
+      const first = seen[key].get(value);
+      if (first !== undefined) {
         ctx.addIssue({
           code: 'custom',
-          path: ['bmcRelays', i, 'address'],
-          input: r.address,
-          message: `duplicates hypervisors[${seen.address.get(r.address)}].address`,
+          path: ['hypervisors', i, key],
+          input: value,
+          message: `duplicates hypervisors[${first}].${key} (each hypervisor needs its own ${key})`,
         });
-      } else if (relayAddresses.has(r.address)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['bmcRelays', i, 'address'],
-          input: r.address,
-          message: `duplicates bmcRelays[${relayAddresses.get(r.address)}].address`,
-        });
-      } else relayAddresses.set(r.address, i);
-    });
-    inv.ipmiFrom.forEach((source, i) => {
-      if (inv.ipmiFrom.indexOf(source) !== i) ctx.addIssue({ code: 'custom', path: ['ipmiFrom', i], input: source, message: 'is listed twice' });
-    });
-    if (inv.bmcRelays.length && !inv.ipmiFrom.includes('bmcRelays')) {
-      ctx.addIssue({ code: 'custom', path: ['ipmiFrom'], input: inv.ipmiFrom, message: 'does not name bmcRelays, so the relays listed would never be used' });
-    }
-    for (const g of Object.keys(inv.groups)) {
-      if ((ROLES as readonly string[]).includes(g)) {
-        ctx.addIssue({ code: 'custom', path: ['groups', g], input: g, message: `is a role name; role groups are implicit` });
-      }
-    }
-    if (!seen.name.has(inv.controlHost)) {
-      ctx.addIssue({ code: 'custom', path: ['controlHost'], input: inv.controlHost, message: 'is not a hypervisor of this inventory' });
-    }
-    // Every nodeset in the inventory must resolve to known hypervisors (dangling references are errors).
-    const resolver = rawGroupResolver(inv.hypervisors, inv.groups);
-    const checkHosts = (path: (string | number)[], expr: string | undefined) => {
-      if (expr === undefined) return;
-      try {
-        for (const host of expandNodeset(expr, resolver)) {
-          if (!seen.name.has(host)) {
-            ctx.addIssue({ code: 'custom', path, input: expr, message: `names ${host}, which is not a hypervisor of this inventory` });
-            return;
-          }
-        }
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', path, input: expr, message: e instanceof Error ? e.message : String(e) });
-      }
-    };
-    for (const [g, expr] of Object.entries(inv.groups)) checkHosts(['groups', g], expr);
-    checkHosts(['etcd', 'members'], inv.etcd?.members);
-    inv.gluster?.volumes.forEach((v, i) => checkHosts(['gluster', 'volumes', i, 'servers'], v.servers));
-    checkHosts(['gluster', 'clients'], inv.gluster?.clients);
-    for (const key of ['dhcp', 'dns', 'neverTouch', 'critical'] as const) {
-      const expr = inv.vms[key];
-      if (expr === undefined) continue;
-      try {
-        for (const vm of expandNodeset(expr)) {
-          if (!VM_NAME_RULE.pattern.test(vm)) {
-            ctx.addIssue({ code: 'custom', path: ['vms', key], input: expr, message: `names ${JSON.stringify(vm)}, ${VM_NAME_RULE.description}` });
-            break;
-          }
-        }
-      } catch (e) {
-        ctx.addIssue({ code: 'custom', path: ['vms', key], input: expr, message: e instanceof Error ? e.message : String(e) });
-      }
-    }
-    const unitOf = inv.vms.unitPattern.replace('%s', 'vm');
-    if (!UNIT_NAME_RULE.pattern.test(unitOf)) {
-      ctx.addIssue({ code: 'custom', path: ['vms', 'unitPattern'], input: inv.vms.unitPattern, message: UNIT_NAME_RULE.description });
+      } else seen[key].set(value, i);
     }
   });
+  const relayNames = new Map<string, number>();
+  const relayAddresses = new Map<string, number>();
+  inv.bmcRelays.forEach((r, i) => {
+    if (seen.name.has(r.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bmcRelays', i, 'name'],
+        input: r.name,
+        message: 'is a hypervisor of this inventory (a relay is a host hvflow does not manage)',
+      });
+    } else if (relayNames.has(r.name)) {
+      ctx.addIssue({ code: 'custom', path: ['bmcRelays', i, 'name'], input: r.name, message: `duplicates bmcRelays[${relayNames.get(r.name)}].name` });
+    } else relayNames.set(r.name, i);
+    if (seen.address.has(r.address)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bmcRelays', i, 'address'],
+        input: r.address,
+        message: `duplicates hypervisors[${seen.address.get(r.address)}].address`,
+      });
+    } else if (relayAddresses.has(r.address)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bmcRelays', i, 'address'],
+        input: r.address,
+        message: `duplicates bmcRelays[${relayAddresses.get(r.address)}].address`,
+      });
+    } else relayAddresses.set(r.address, i);
+  });
+  inv.ipmiFrom.forEach((source, i) => {
+    if (inv.ipmiFrom.indexOf(source) !== i) ctx.addIssue({ code: 'custom', path: ['ipmiFrom', i], input: source, message: 'is listed twice' });
+  });
+  if (inv.bmcRelays.length && !inv.ipmiFrom.includes('bmcRelays')) {
+    ctx.addIssue({ code: 'custom', path: ['ipmiFrom'], input: inv.ipmiFrom, message: 'does not name bmcRelays, so the relays listed would never be used' });
+  }
+  const roles = new Set(inv.hypervisors.map((h) => h.role).filter((r): r is string => r !== undefined));
+  for (const g of Object.keys(inv.groups)) {
+    if (roles.has(g) || g === 'all') {
+      ctx.addIssue({ code: 'custom', path: ['groups', g], input: g, message: `is a role name; role groups are implicit` });
+    }
+  }
+  if (!seen.name.has(inv.controlHost)) {
+    ctx.addIssue({ code: 'custom', path: ['controlHost'], input: inv.controlHost, message: 'is not a hypervisor of this inventory' });
+  }
+  // Every nodeset in the inventory must resolve to known hypervisors (dangling references are errors).
+  const resolver = rawGroupResolver(inv);
+  const checkHosts = (path: (string | number)[], expr: string | undefined) => {
+    if (expr === undefined) return;
+    try {
+      for (const host of expandNodeset(expr, resolver)) {
+        if (!seen.name.has(host)) {
+          ctx.addIssue({ code: 'custom', path, input: expr, message: `names ${host}, which is not a hypervisor of this inventory` });
+          return;
+        }
+      }
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path, input: expr, message: e instanceof Error ? e.message : String(e) });
+    }
+  };
+  for (const [g, expr] of Object.entries(inv.groups)) checkHosts(['groups', g], expr);
+  if (inv.stack === 'fleet') checkFleetGroups(inv, resolver, ctx);
+  checkHosts(['etcd', 'members'], inv.etcd?.members);
+  inv.gluster?.volumes.forEach((v, i) => checkHosts(['gluster', 'volumes', i, 'servers'], v.servers));
+  checkHosts(['gluster', 'clients'], inv.gluster?.clients);
+  for (const key of ['dhcp', 'dns', 'neverTouch', 'critical'] as const) {
+    const expr = inv.vms[key];
+    if (expr === undefined) continue;
+    try {
+      for (const vm of expandNodeset(expr)) {
+        if (!VM_NAME_RULE.pattern.test(vm)) {
+          ctx.addIssue({ code: 'custom', path: ['vms', key], input: expr, message: `names ${JSON.stringify(vm)}, ${VM_NAME_RULE.description}` });
+          break;
+        }
+      }
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['vms', key], input: expr, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  const unitOf = inv.vms.unitPattern.replace('%s', 'vm');
+  if (!UNIT_NAME_RULE.pattern.test(unitOf)) {
+    ctx.addIssue({ code: 'custom', path: ['vms', 'unitPattern'], input: inv.vms.unitPattern, message: UNIT_NAME_RULE.description });
+  }
+});
 
 export type Inventory = z.output<typeof inventorySchema>;
 export type Hypervisor = Inventory['hypervisors'][number];
@@ -274,14 +345,53 @@ export function parseInventoryYaml(text: string, source = 'inventory'): Inventor
   return parseInventory(doc, source);
 }
 
-function rawGroupResolver(hypervisors: { name: string; role: string }[], groups: Record<string, string>): GroupResolver {
+/**
+ * Each fleet hypervisor in exactly one of fleet.managed / isletWorkers / unmanaged. The issue is put on
+ * the host's role: that is the line an operator with a new role name has to explain.
+ */
+function checkFleetGroups(inv: z.output<typeof inventoryShape>, resolver: GroupResolver, ctx: z.RefinementCtx): void {
+  const groups = { ...FLEET_GROUP_DEFAULTS, ...inv.fleet };
+  const members = new Map<string, string[]>();
+  for (const key of ['managed', 'isletWorkers', 'unmanaged'] as const) {
+    let hosts: string[];
+    try {
+      hosts = expandNodeset(groups[key], resolver);
+    } catch (e) {
+      ctx.addIssue({ code: 'custom', path: ['fleet', key], input: groups[key], message: e instanceof Error ? e.message : String(e) });
+      return;
+    }
+    for (const h of hosts) members.set(h, [...(members.get(h) ?? []), `fleet.${key}`]);
+  }
+  inv.hypervisors.forEach((h, i) => {
+    const of = members.get(h.name) ?? [];
+    if (of.length === 1 || h.role === undefined) return;
+    const where = `fleet.managed (${groups.managed}), fleet.isletWorkers (${groups.isletWorkers}), fleet.unmanaged (${groups.unmanaged})`;
+    ctx.addIssue({
+      code: 'custom',
+      path: ['hypervisors', i, 'role'],
+      input: h.role,
+      message: of.length
+        ? `puts ${h.name} in ${of.join(' and ')}: a host is in one of them only`
+        : `puts ${h.name} in none of ${where}: add @${h.role} to the one that says what the procedures do with it`,
+    });
+  });
+}
+
+/** The role groups of an inventory: the roles its hosts have, and on a fleet cluster the seeds' ones. */
+function roleNames(inv: Pick<Inventory, 'hypervisors' | 'stack'>): Set<string> {
+  const roles = new Set(inv.hypervisors.map((h) => h.role).filter((r): r is string => r !== undefined));
+  if (stackOf(inv) === 'fleet') for (const r of SEED_ROLES) roles.add(r);
+  return roles;
+}
+
+function rawGroupResolver(inv: Pick<Inventory, 'hypervisors' | 'groups' | 'stack'>): GroupResolver {
+  const { hypervisors, groups } = inv;
   const resolving = new Set<string>();
+  const roles = roleNames(inv);
   const resolver: GroupResolver = (group) => {
     const name = group.includes(':') ? group.slice(group.indexOf(':') + 1) : group;
-    if ((ROLES as readonly string[]).includes(name)) {
-      return hypervisors.filter((h) => h.role === name).map((h) => h.name);
-    }
     if (name === 'all') return hypervisors.map((h) => h.name);
+    if (roles.has(name)) return hypervisors.filter((h) => h.role === name).map((h) => h.name);
     const expr = groups[name];
     if (expr === undefined) return undefined;
     if (resolving.has(name)) throw new NodeSetError(`group @${name} refers to itself`);
@@ -297,10 +407,25 @@ function rawGroupResolver(hypervisors: { name: string; role: string }[], groups:
 
 /** Groups of an inventory: one per role (`@top`), `@all`, and the declared ones. */
 export function groupResolver(inv: Inventory): GroupResolver {
-  return rawGroupResolver(inv.hypervisors, inv.groups);
+  return rawGroupResolver(inv);
 }
 
 /** Expands a nodeset against the inventory; every name must be a known hypervisor. */
+/**
+ * The hosts of a fleet group (FLEET_GROUP_DEFAULTS), in inventory order. An inventory recorded
+ * before the `fleet:` section existed (an old history) gets the defaults, which are what its roles meant.
+ */
+export function fleetGroup(inv: Inventory, key: keyof typeof FLEET_GROUP_DEFAULTS): string[] {
+  const expr = inv.fleet?.[key];
+  const members = new Set(expandNodeset(expr ?? FLEET_GROUP_DEFAULTS[key], groupResolver(inv)));
+  return inv.hypervisors.filter((h) => members.has(h.name)).map((h) => h.name);
+}
+
+/** The cluster's stack; an inventory recorded before `stack:` existed is a fleet one. */
+export function stackOf(inv: Pick<Inventory, 'stack'>): Stack {
+  return inv.stack ?? 'fleet';
+}
+
 export function hostsOf(inv: Inventory, expr: string, field = 'hosts'): string[] {
   const hosts = expandNodeset(expr, groupResolver(inv));
   for (const h of hosts) {

@@ -13,7 +13,7 @@
  *            workers  →  fleetd everywhere  →  DHCP VMs  →  DNS VMs  →  the rest of the list.
  */
 import { expandNodeset } from './nodeset';
-import { glusterClients, glusterServers, unitOfVm, vmSet, type HypervisorRole, type Inventory } from './inventory';
+import { fleetGroup, glusterClients, glusterServers, unitOfVm, vmSet, type HypervisorRole, type Inventory } from './inventory';
 import { isVmName } from './names';
 
 /** A unit as fleet lists it (the fields the planner needs). */
@@ -85,15 +85,9 @@ export interface StartupPlan {
   order: string[];
 }
 
-const MANAGED_ROLES: HypervisorRole[] = ['top', 'worker'];
-
-function byRole(inv: Inventory, roles: HypervisorRole[]): string[] {
-  return inv.hypervisors.filter((h) => roles.includes(h.role)).map((h) => h.name);
-}
-
-/** Islet workers: the hosts of role islet (seed 001's @island_worker), the control host excepted. */
+/** Islet workers: fleet.isletWorkers (default @islet, seed 001's @island_worker), the control host excepted. */
 export function isletWorkers(inv: Inventory): string[] {
-  return byRole(inv, ['islet']).filter((h) => h !== inv.controlHost);
+  return fleetGroup(inv, 'isletWorkers').filter((h) => h !== inv.controlHost);
 }
 
 /** GlusterFS clients and servers (a server mounts what it serves, seed 000), in inventory order. */
@@ -102,9 +96,9 @@ function glusterMounters(inv: Inventory): string[] {
   return inv.hypervisors.map((h) => h.name).filter((h) => hosts.has(h));
 }
 
-/** Top and worker hypervisors, the control host included (even when its role is another). */
+/** fleet.managed (default the top and worker hypervisors), the control host included (even when it is in another group). */
 export function managedHosts(inv: Inventory): string[] {
-  const hosts = byRole(inv, MANAGED_ROLES);
+  const hosts = fleetGroup(inv, 'managed');
   return hosts.includes(inv.controlHost) ? hosts : [inv.controlHost, ...hosts];
 }
 

@@ -36,7 +36,7 @@ async function main() {
   const { worker, pool } = await createHvflowWorker({
     connection,
     taskQueue,
-    inventory: lab.inventory,
+    inventories: [lab.inventory],
     sshKeyPath: lab.privateKeyPath,
     knownHostsPath: lab.knownHostsPath,
     // The worker's own ipmitool is the lab's: a cold start-up powers the first hypervisors from here.

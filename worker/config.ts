@@ -3,7 +3,8 @@
  * Secrets live only here: the SSH private key path, the known_hosts path and the BMC password
  * file never enter workflow input, history, memo or search attributes.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { LogLevel } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE } from '../domain/contract';
 import { parseInventoryYaml, type Inventory } from '../domain/inventory';
@@ -12,6 +13,7 @@ export interface WorkerConfig {
   temporalAddress: string;
   namespace: string;
   taskQueue: string;
+  /** An inventory YAML, or a directory whose every *.yaml / *.yml is one (a worker serving a farm of clusters). */
   inventoryPath: string;
   sshKeyPath: string;
   knownHostsPath: string;
@@ -65,7 +67,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
     temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
     namespace: env.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: env.HVFLOW_TASK_QUEUE ?? DEFAULT_TASK_QUEUE,
-    inventoryPath: required(env, 'HVFLOW_INVENTORY', 'path of the inventory YAML (see config/ocean.example.yaml)'),
+    inventoryPath: required(env, 'HVFLOW_INVENTORY', 'path of the inventory YAML, or of a directory of them (see config/)'),
     sshKeyPath: required(env, 'HVFLOW_SSH_KEY', 'path of the SSH private key the worker logs in with'),
     knownHostsPath: required(env, 'HVFLOW_KNOWN_HOSTS', 'path of the known_hosts file host keys are verified against'),
     ipmiUser: env.HVFLOW_IPMI_USER ?? 'ADMIN',
@@ -78,6 +80,33 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerConfi
     sshConnectTimeoutMs: Math.round(sshConnectTimeout * 1000),
     workflowBundlePath: env.HVFLOW_WORKFLOW_BUNDLE || undefined,
   };
+}
+
+/**
+ * The inventories of HVFLOW_INVENTORY: the file, or every *.yaml / *.yml of the directory (by name).
+ * Two files of one cluster are refused: which one the worker acted on would be a guess.
+ */
+export function loadInventories(path: string): Inventory[] {
+  let files: string[];
+  try {
+    files = statSync(path).isDirectory()
+      ? readdirSync(path)
+          .filter((f) => /\.ya?ml$/.test(f))
+          .sort()
+          .map((f) => join(path, f))
+      : [path];
+  } catch (e) {
+    throw new ConfigError(`cannot read inventory ${path}: ${(e as Error).message}`);
+  }
+  if (!files.length) throw new ConfigError(`HVFLOW_INVENTORY: ${path} is a directory with no inventory in it (*.yaml, *.yml)`);
+  const byCluster = new Map<string, string>();
+  return files.map((file) => {
+    const inv = loadInventoryFile(file);
+    const other = byCluster.get(inv.cluster);
+    if (other) throw new ConfigError(`HVFLOW_INVENTORY: ${file} and ${other} are both inventories of cluster ${inv.cluster}`);
+    byCluster.set(inv.cluster, file);
+    return inv;
+  });
 }
 
 export function loadInventoryFile(path: string): Inventory {

@@ -1,6 +1,6 @@
 /**
- * Builds the hvflow worker: registers every workflow and the activities bound to one inventory
- * and one SSH pool. Used by worker/main.ts, `npm run dev` and the tests (same code path).
+ * Builds the hvflow worker: registers every workflow and the activities of its clusters (one
+ * inventory each) over one SSH pool. Used by worker/main.ts, `npm run dev` and the tests (same code path).
  */
 import { type NativeConnection, Worker, bundleWorkflowCode, type WorkflowBundleOption, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import path from 'node:path';
@@ -12,7 +12,8 @@ export interface HvflowWorkerOptions {
   connection: NativeConnection;
   namespace?: string;
   taskQueue: string;
-  inventory: Inventory;
+  /** The clusters this worker serves, one inventory each. */
+  inventories: Inventory[];
   sshKeyPath: string;
   knownHostsPath: string;
   /** BMC credentials and the worker's own ipmitool (HVFLOW_IPMITOOL). */
@@ -28,14 +29,16 @@ export interface HvflowWorkerOptions {
 export const WORKFLOWS_PATH = path.join(__dirname, '..', 'workflows', 'index.ts');
 
 /**
- * The workflow bundle of workflows/ (or of another copy of it: the upgrade test builds one);
+ * The workflow bundle of workflows/ (or of another copy of it: the upgrade test builds one), with
+ * the cluster scope of its activities (workflows/cluster-scope.ts, from the same copy);
  * `workflowInterceptorModules`: extra interceptors compiled into the bundle (the tests' timing one).
  */
 export function bundleWorkflows(o: { workflowsPath?: string; workflowInterceptorModules?: string[] } = {}): Promise<WorkflowBundleWithSourceMap> {
+  const workflowsPath = o.workflowsPath ?? WORKFLOWS_PATH;
   return bundleWorkflowCode({
-    workflowsPath: o.workflowsPath ?? WORKFLOWS_PATH,
+    workflowsPath,
     logger: quietBundlerLogger,
-    workflowInterceptorModules: o.workflowInterceptorModules,
+    workflowInterceptorModules: [path.join(path.dirname(workflowsPath), 'cluster-scope.ts'), ...(o.workflowInterceptorModules ?? [])],
   });
 }
 
@@ -44,7 +47,7 @@ const quietBundlerLogger = { trace: noop, debug: noop, info: noop, warn: noop, e
 
 export async function createHvflowWorker(o: HvflowWorkerOptions): Promise<{ worker: Worker; pool: SshPool }> {
   const pool = new SshPool({ privateKeyPath: o.sshKeyPath, knownHostsPath: o.knownHostsPath, connectTimeoutMs: o.sshConnectTimeoutMs });
-  const activities = createActivities({ inventory: o.inventory, pool, ipmi: o.ipmi, webhookUrl: o.webhookUrl });
+  const activities = createActivities({ inventories: o.inventories, pool, ipmi: o.ipmi, webhookUrl: o.webhookUrl });
   const worker = await Worker.create({
     connection: o.connection,
     namespace: o.namespace ?? 'default',

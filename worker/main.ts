@@ -6,21 +6,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { NativeConnection } from '@temporalio/worker';
-import { configFromEnv, loadInventoryFile } from './config';
+import { configFromEnv, loadInventories } from './config';
 import { createHvflowWorker } from './create-worker';
 import { formatLogLine, installTelemetry } from './telemetry';
 
 async function main() {
   const config = configFromEnv();
   const { logger, metricsUrl } = installTelemetry({ metricsPort: config.metricsPort, metricsHost: config.metricsHost, logLevel: config.logLevel });
-  const inventory = loadInventoryFile(config.inventoryPath);
+  const inventories = loadInventories(config.inventoryPath);
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const passwordFile = config.ipmiPasswordFile;
   const { worker, pool } = await createHvflowWorker({
     connection,
     namespace: config.namespace,
     taskQueue: config.taskQueue,
-    inventory,
+    inventories,
     sshKeyPath: config.sshKeyPath,
     knownHostsPath: config.knownHostsPath,
     ipmi: { user: config.ipmiUser, password: () => (passwordFile ? readFileSync(passwordFile, 'utf8').trim() : ''), ipmitool: config.ipmitool },
@@ -29,7 +29,7 @@ async function main() {
     ...(config.workflowBundlePath ? { workflowBundle: { codePath: config.workflowBundlePath } } : {}),
   });
   logger.info('hvflow worker started', {
-    cluster: inventory.cluster,
+    clusters: inventories.map((i) => i.cluster).join(','),
     namespace: config.namespace,
     taskQueue: config.taskQueue,
     temporal: config.temporalAddress,

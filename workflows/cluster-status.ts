@@ -6,6 +6,7 @@
 import { loadByHost, weightSpread } from '../domain/cluster';
 import { act } from './activities';
 import { readFleet } from './fleet-state';
+import { fleetGroup } from '../domain/inventory';
 import { Procedure } from './procedure';
 import { validated } from './validate';
 import type { ProcedureInputBase } from './messages';
@@ -47,7 +48,7 @@ export async function clusterStatus(input: ClusterStatusInput): Promise<ClusterS
   const etcd = inv.etcd ? await proc.step('etcd', 'Check etcd cluster health', () => act.etcdHealth({})) : undefined;
 
   const load = loadByHost(fleet.snapshot);
-  const managed = inv.hypervisors.filter((h) => h.role === 'top' || h.role === 'worker').map((h) => h.name);
+  const managed = fleetGroup(inv, 'managed');
   const problems: string[] = [];
   const registered = new Set(fleet.machines.map((m) => m.host));
   for (const h of inv.hypervisors) if (!registered.has(h.name)) problems.push(`${h.name}: fleetd is not registered (fleet down or host off)`);

@@ -42,6 +42,7 @@ import {
 import { awaitDecision, decisionError, type GateState } from './gate';
 import { AWAITING_APPROVAL, CLUSTER, PHASE, PROCEDURE, TARGET } from './search-attributes';
 import { notifyGateOpened } from './notify';
+import { workOnCluster } from './cluster-scope';
 
 export interface GateSpec {
   name: string;
@@ -88,6 +89,7 @@ export class Procedure {
 
   constructor(procedure: string, input: ProcedureInputBase, target?: string) {
     this.input = input;
+    workOnCluster(input.cluster);
     this.progress = {
       procedure,
       cluster: input.cluster,

@@ -74,7 +74,7 @@ async function connectWorker(lab: Lab, address: string, workerOptions: HarnessWo
       connection: native,
       namespace,
       taskQueue,
-      inventory: lab.inventory,
+      inventories: [lab.inventory],
       sshKeyPath: lab.privateKeyPath,
       knownHostsPath: lab.knownHostsPath,
       ipmi: { user: 'ADMIN', password: () => 'lab-bmc-password', ipmitool: workerOptions.ipmitool ?? lab.workerIpmitool },

@@ -5,6 +5,8 @@ import {
   InventoryError,
   etcdEndpoint,
   etcdMembers,
+  fleetGroup,
+  stackOf,
   glusterServers,
   hostsOf,
   parseInventory,
@@ -172,5 +174,71 @@ describe('inventory errors name the field, the value and the rule', () => {
   it('round-trips through YAML', () => {
     const inv = parseInventoryYaml(exampleText);
     expect(parseInventoryYaml(stringify(inv))).toEqual(inv);
+  });
+});
+
+describe('stacks, capacity units and fleet groups', () => {
+  const xenDoc = () => ({
+    cluster: 'pool-a',
+    stack: 'xen',
+    controlHost: 'xs1',
+    hypervisors: [
+      { name: 'xs1', address: '10.3.0.1' },
+      { name: 'xs2', address: '10.3.0.2' },
+    ],
+  });
+
+  it('reads an inventory without stack as a fleet one, its roles as the fleet groups', () => {
+    const inv = parseInventoryYaml(exampleText);
+    expect(inv.stack).toBe('fleet');
+    expect(stackOf(inv)).toBe('fleet');
+    expect(stackOf({ stack: undefined } as never)).toBe('fleet'); // an inventory recorded before `stack:` existed
+    expect(fleetGroup(inv, 'managed')).toEqual(['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3']);
+    expect(fleetGroup(inv, 'isletWorkers')).toEqual(['islet12', 'islet13', 'islet38', 'islet39', 'islet54', 'islet55']);
+    expect(fleetGroup(inv, 'unmanaged')).toEqual(['irene271']);
+  });
+
+  it('takes a Xen pool with no role, no capacity and no guard', () => {
+    const inv = parseInventory(xenDoc());
+    expect(stackOf(inv)).toBe('xen');
+    expect(inv.etcd).toBeUndefined();
+    expect(inv.gluster).toBeUndefined();
+    expect(hostsOf(inv, '@all')).toEqual(['xs1', 'xs2']);
+    expect(parseInventory({ ...xenDoc(), capacityUnit: 'MiB' }).capacityUnit).toBe('MiB');
+  });
+
+  it('refuses a capacity unit the stack does not count in, and a fleet section on a Xen pool', () => {
+    expect(errorOf({ ...xenDoc(), capacityUnit: 'weight' }).issues).toEqual([
+      'capacityUnit: "weight" is not what a xen cluster counts in (MiB); write capacityUnit: MiB or leave it out',
+    ]);
+    expect(errorOf({ ...example(), capacityUnit: 'MiB' }).issues[0]).toMatch(/^capacityUnit: "MiB" is not what a fleet cluster counts in \(weight\)/);
+    expect(errorOf({ ...xenDoc(), fleet: { managed: '@all' } }).issues[0]).toMatch(/^fleet: .* is for fleet clusters; this one is stack xen/);
+    expect(errorOf({ ...xenDoc(), stack: 'vmware' }).issues[0]).toMatch(/^stack: "vmware"/);
+  });
+
+  it('takes any role name on a fleet cluster once the fleet section says what it is', () => {
+    const doc = example();
+    for (const h of doc.hypervisors) if (h.role === 'top') h.role = 'mgmt';
+    doc.gluster.clients = '@mgmt,@worker';
+    expect(errorOf(doc).issues[0]).toMatch(/^hypervisors\[0\]\.role: "mgmt" puts top1 in none of fleet\.managed \(@top,@worker\).*add @mgmt/);
+    doc.fleet = { managed: '@mgmt,@worker' };
+    const inv = parseInventory(doc);
+    expect(fleetGroup(inv, 'managed')).toEqual(['top1', 'top2', 'top3', 'worker1', 'worker2', 'worker3']);
+    expect(hostsOf(inv, '@mgmt')).toEqual(['top1', 'top2', 'top3']);
+  });
+
+  it('refuses a fleet host in two groups, or with no role', () => {
+    const doc = example();
+    doc.fleet = { unmanaged: '@router,islet12' };
+    expect(errorOf(doc).issues).toEqual(['hypervisors[6].role: "islet" puts islet12 in fleet.isletWorkers and fleet.unmanaged: a host is in one of them only']);
+    const noRole = example();
+    delete noRole.hypervisors[2].role;
+    expect(errorOf(noRole).issues[0]).toMatch(/^hypervisors\[2\]\.role: "top3" is missing: every hypervisor of a fleet cluster has a role/);
+  });
+
+  it('refuses a declared group named like a role', () => {
+    expect(errorOf({ ...xenDoc(), hypervisors: [{ name: 'xs1', address: '10.3.0.1', role: 'rack1' }], groups: { rack1: 'xs1' } }).issues[0]).toMatch(
+      /^groups\.rack1: "rack1" is a role name/,
+    );
   });
 });
