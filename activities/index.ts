@@ -14,6 +14,8 @@ import { notifyActivities } from './notify';
 import { describeLockHolder, shutdownVmList } from './temporal-info';
 import { powerActivities } from './power';
 import { hostServicesActivities } from './host-services';
+import { hookActivities } from './hooks';
+import { xenActivities } from './xen';
 import type { ToolContext } from './remote';
 import type { SshPool } from './ssh';
 import { FAILURE } from '../domain/contract';
@@ -42,6 +44,8 @@ export function clusterActivities(deps: ToolContext & { webhookUrl?: string }) {
     ...notifyActivities(deps),
     ...powerActivities(ctx),
     ...hostServicesActivities(ctx),
+    ...hookActivities(ctx),
+    ...xenActivities(ctx),
   };
 }
 

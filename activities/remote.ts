@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ParseError, ToolError } from './parse-error';
 import type { Inventory } from '../domain/inventory';
-import { bmcRelay, hypervisor } from '../domain/inventory';
+import { bmcRelay, hookHost, hypervisor } from '../domain/inventory';
 import { assertHostName } from '../domain/names';
 import { runFromActivity, type RunOptions, type RunResult, type SshPool, type SshTarget } from './ssh';
 import { FAILURE } from '../domain/contract';
@@ -44,6 +44,19 @@ export function ipmiTargetOf(inv: Inventory, host: unknown, field = 'via'): SshT
     if (inv.hypervisors.some((h) => h.name === host)) return targetOf(inv, host, field);
     const r = bmcRelay(inv, host, field);
     return { host: r.name, address: r.address, port: r.sshPort ?? inv.ssh.port, user: r.sshUser ?? inv.ssh.user };
+  } catch (e) {
+    if (e instanceof ApplicationFailure) throw e;
+    throw ApplicationFailure.nonRetryable((e as Error).message, FAILURE.invalidInput);
+  }
+}
+
+/** Where a hook may run: a hypervisor, or a hook host of the inventory (`hookHosts`), where hvflow runs hooks only. */
+export function hookTargetOf(inv: Inventory, host: unknown, field = 'on'): SshTarget {
+  try {
+    assertHostName(host, field);
+    if (inv.hypervisors.some((h) => h.name === host)) return targetOf(inv, host, field);
+    const h = hookHost(inv, host, field);
+    return { host: h.name, address: h.address, port: h.sshPort ?? inv.ssh.port, user: h.sshUser ?? inv.ssh.user };
   } catch (e) {
     if (e instanceof ApplicationFailure) throw e;
     throw ApplicationFailure.nonRetryable((e as Error).message, FAILURE.invalidInput);

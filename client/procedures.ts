@@ -106,8 +106,9 @@ export const PROCEDURES: ProcedureSpec[] = [
   },
   {
     name: 'evacuate',
-    workflowType: 'evacuateHypervisor',
-    description: 'Evacuate one hypervisor (seed 000): checks, approval gate, stop fleet (units fail over), stop GlusterFS, unmount, stop etcd.',
+    workflowType: 'evacuateHost',
+    description:
+      'Evacuate one hypervisor: checks, approval gate, then fleet (seed 000): stop fleet (units fail over), stop GlusterFS, unmount, stop etcd; Xen (seed 003): disable the host, live-migrate its VMs as planned, verify it is empty.',
     target: { arg: 'HOST', field: 'host', description: 'the hypervisor to evacuate' },
     options: [
       {
@@ -115,6 +116,12 @@ export const PROCEDURES: ProcedureSpec[] = [
         field: 'moveTimeoutMinutes',
         kind: 'int',
         description: 'how long fleet may take to move every unit off the host (default 10)',
+      },
+      {
+        flags: '--threads <n>',
+        field: 'threads',
+        kind: 'int',
+        description: 'Xen pools: live migrations at a time (default 5, seed 003); fleet moves the VMs itself',
       },
     ],
     common: true,
@@ -129,7 +136,7 @@ export const PROCEDURES: ProcedureSpec[] = [
   },
   {
     name: 'reintegrate',
-    workflowType: 'reintegrateHypervisor',
+    workflowType: 'reintegrateHost',
     description: 'Bring a hypervisor back (seed 000): wait for GlusterFS heal and etcd, start fleet, measure the load, fail VMs back.',
     target: { arg: 'HOST', field: 'host', description: 'the hypervisor to reintegrate' },
     options: [

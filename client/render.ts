@@ -6,10 +6,11 @@
 import YAML from 'yaml';
 import { unpackFleet } from '../domain/fleet-wire';
 import { GATE } from '../domain/contract';
-import type { EvacuationResult, EvacuationPlanView } from '../workflows/evacuate-hypervisor';
-import type { ReintegrationResult } from '../workflows/reintegrate-hypervisor';
+import type { EvacuationResult, EvacuationPlanView } from '../workflows/evacuate-host';
+import type { ReintegrationResult } from '../workflows/reintegrate-host';
 import type { FailbackResult, FailbackMove } from '../workflows/failback';
 import type { ClusterStatus } from '../workflows/cluster-status';
+import type { XenPoolView } from '../domain/xen-pool';
 import type { ShutdownResult } from '../workflows/cluster-shutdown';
 import type { StartupResult } from '../workflows/cluster-startup';
 import type { GateRecord, Progress, StepProgress } from '../workflows/messages';
@@ -106,23 +107,46 @@ function loadLines(
 
 function evacuationPlanLines(p: EvacuationPlanView): string[] {
   const roles = [p.roles.glusterServer && 'GlusterFS server', p.roles.glusterClient && 'GlusterFS client', p.roles.etcdMember && 'etcd member'].filter(Boolean);
-  const out = [`${bold('Host')} ${p.host} — roles: ${roles.join(', ') || 'fleet hypervisor only'}`, ''];
-  out.push(bold(`Units / VMs to move off ${p.host}: ${p.units.length}, total weight ${p.evacuatedWeight}`));
-  if (p.units.length)
-    out.push(
-      ...indent(
-        table(
-          ['VM', 'UNIT', 'WEIGHT', 'MOVES TO'],
-          p.units.map((u) => [u.vm, u.unit, u.weight, u.to ?? red('no room')]),
-          [2],
+  const xen = p.stack === 'xen';
+  const out = [`${bold('Host')} ${p.host} — guards: ${roles.join(', ') || (xen ? 'none' : 'fleet hypervisor only')}`, ''];
+  if (xen) {
+    out.push(bold(`VMs to live-migrate off ${p.host}: ${p.units.length}, ${p.evacuatedWeight} MiB, ${p.threads} at a time (pool master ${p.master})`));
+    if (p.units.length)
+      out.push(
+        ...indent(
+          table(
+            ['VM', 'MEMORY MiB', 'MIGRATES TO'],
+            p.units.map((u) => [u.vm ?? u.unit, u.weight, u.to ?? red('nowhere')]),
+            [1],
+          ),
         ),
-      ),
-    );
+      );
+  } else {
+    out.push(bold(`Units / VMs to move off ${p.host}: ${p.units.length}, total weight ${p.evacuatedWeight}`));
+    if (p.units.length)
+      out.push(
+        ...indent(
+          table(
+            ['VM', 'UNIT', 'WEIGHT', 'MOVES TO'],
+            p.units.map((u) => [u.vm, u.unit, u.weight, u.to ?? red('no room')]),
+            [2],
+          ),
+        ),
+      );
+  }
   if (p.stranded.length) {
     out.push('', red(bold(`Stranded (no hypervisor has room): ${p.stranded.length}`)));
     out.push(...indent(p.stranded.map((s) => `${s.vm}: ${s.reason}`)));
   }
-  out.push('', bold('Load change per hypervisor (sum of unit Weight)'), ...indent(loadLines(p.loadBefore, p.loadAfter, p.host, { changedOnly: true })));
+  const drain = p.drain;
+  if (drain?.stays.length) out.push('', bold(`Staying on ${p.host}: ${drain.stays.length}`), ...indent(drain.stays.map((e) => `- ${e.message}`)));
+  if (drain?.skipped.length) out.push('', bold(`Not moved (not running): ${drain.skipped.length}`), ...indent(drain.skipped.map((e) => `- ${e.message}`)));
+  if (drain?.warnings.length) out.push('', yellow(bold(`Warnings (${drain.warnings.length})`)), ...indent(drain.warnings.map((e) => `- ${e.message}`)));
+  out.push(
+    '',
+    bold(xen ? 'Memory change per host (MiB used by VMs)' : 'Load change per hypervisor (sum of unit Weight)'),
+    ...indent(loadLines(p.loadBefore, p.loadAfter, p.host, { changedOnly: true })),
+  );
   if (p.etcd) {
     out.push(
       '',
@@ -177,7 +201,17 @@ export function renderEvacuationPlan(result: unknown): string[] {
 export function renderEvacuationResult(result: unknown): string[] {
   const r = result as EvacuationResult;
   const out = [bold(`${r.host} evacuated`)];
-  if (r.moved.length)
+  if (r.migrations?.length)
+    out.push(
+      ...indent(
+        table(
+          ['VM', 'PLANNED', 'NOW ON', 'RESULT', 'SECONDS'],
+          r.migrations.map((m) => [m.vm, m.to, m.landed ?? red('?'), m.result === 'migrated' ? m.result : yellow(m.result), m.seconds ?? '']),
+          [4],
+        ),
+      ),
+    );
+  else if (r.moved.length)
     out.push(
       ...indent(
         table(
@@ -304,7 +338,8 @@ export function renderFailbackResult(result: unknown): string[] {
 
 export function renderClusterStatus(result: unknown): string[] {
   const s = result as ClusterStatus;
-  const units = unpackFleet(s.fleet).units;
+  if (s.xen) return [...xenPoolLines(s, s.xen), ...guardAndProblemLines(s)];
+  const units = unpackFleet(s.fleet!).units;
   const activeOn = new Map<string, number>();
   for (const u of units) if (u.host && u.active === 'active') activeOn.set(u.host, (activeOn.get(u.host) ?? 0) + 1);
   const unitsOn = (h: string) => activeOn.get(h) ?? 0;
@@ -319,6 +354,40 @@ export function renderClusterStatus(result: unknown): string[] {
   out.push('', `weight spread (top and worker hypervisors): ${s.weightSpread}`);
   const notRunning = units.filter((u) => u.active !== 'active');
   out.push(`units: ${units.length}, not active: ${notRunning.length ? notRunning.map((u) => u.vm ?? u.unit).join(', ') : 'none'}`);
+  return [...out, ...guardAndProblemLines(s)];
+}
+
+function xenPoolLines(s: ClusterStatus, pool: XenPoolView): string[] {
+  const vmsOn = new Map<string, number>();
+  for (const vm of pool.vms) if (vm.host) vmsOn.set(vm.host, (vmsOn.get(vm.host) ?? 0) + 1);
+  const hosts = new Map(pool.hosts.map((h) => [h.name, h]));
+  const out = [bold(`Pool ${pool.pool} (cluster ${s.cluster}), master ${pool.master}, HA ${pool.haEnabled ? 'on' : 'off'}`), ''];
+  out.push(
+    ...table(
+      ['HOST', 'STATE', 'VMS', 'USED MiB', 'FREE MiB', 'TOTAL MiB'],
+      s.machines.map((m) => {
+        const h = hosts.get(m.host);
+        const state = !h ? red('not in pool') : !h.live ? red('not live') : h.enabled ? green('enabled') : yellow('disabled');
+        return [
+          m.host + (m.host === pool.master ? ' (master)' : ''),
+          state,
+          vmsOn.get(m.host) ?? 0,
+          s.loadByHost[m.host] ?? 0,
+          h?.memoryFreeMiB ?? '',
+          h?.memoryTotalMiB ?? '',
+        ];
+      }),
+      [2, 3, 4, 5],
+    ),
+  );
+  const halted = pool.vms.filter((v) => v.powerState !== 'running');
+  out.push('', `memory spread (MiB used): ${s.weightSpread}`);
+  out.push(`VMs: ${pool.vms.length}, not running: ${halted.length ? halted.map((v) => `${v.name} (${v.powerState})`).join(', ') : 'none'}`);
+  return out;
+}
+
+function guardAndProblemLines(s: ClusterStatus): string[] {
+  const out: string[] = [];
   if (s.gluster) {
     out.push('', bold(`GlusterFS (asked on ${s.gluster.ranOn})`));
     out.push(

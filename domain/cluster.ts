@@ -32,6 +32,10 @@ export interface VmState {
   host?: string;
   weight: number;
   running: boolean;
+  /** XenServer: a disk lives on its host's local storage, so it cannot live-migrate. */
+  localStorage?: boolean;
+  /** OpenStack: set when the instance is in ERROR state, to nova's fault message ('' when it has none). */
+  fault?: string;
   constraints: {
     /** Every key must be present on the host with one of the listed values (OR within a key, AND between keys). */
     labels?: Record<string, string[]>;

@@ -79,6 +79,43 @@ const bmcRelaySchema = z.strictObject({
   sshUser: sshUser.optional(),
 });
 
+/**
+ * A host that runs hooks but is not a managed hypervisor (seed 003: CloudStack's management server,
+ * where the cluster is unmanaged for the run): hvflow runs the hooks named here there, and nothing else.
+ */
+const hookHostSchema = bmcRelaySchema;
+
+/** The placeholders a hook's arguments may hold: the host being emptied, the cluster. */
+export const HOOK_PLACEHOLDERS = { '%h': 'the host being emptied', '%c': 'the cluster' } as const;
+export const HOOKS = ['preRun', 'postRun', 'preEmpty', 'postEmpty'] as const;
+export type HookName = (typeof HOOKS)[number];
+
+/**
+ * A command run at a point of a procedure (seed 003's --pre-empty-script / --post-empty-script, and
+ * CloudStack's unmanage / manage around a run). An argv, never a shell line: each word is checked
+ * here and quoted by the one quoting helper when it is sent.
+ */
+const hookSchema = z.strictObject({
+  /** Where it runs: a hypervisor or a hookHosts entry by name, or %h (the host being emptied; preEmpty / postEmpty only). */
+  on: z.union([named(HOST_NAME_RULE), z.literal('%h')]),
+  command: z
+    .array(
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_./:=@%+,-]{1,256}$/, { message: 'must be one word of letters, digits and _ . / : = @ % + , - (no blank, no shell character)' }),
+    )
+    .min(1)
+    .max(32)
+    .refine((c) => c.length === 0 || c[0]!.startsWith('/'), { message: 'must start with the absolute path of the program' }),
+  /** How long it may run before it counts as failed (default 300 s). */
+  timeoutSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .default(300),
+});
+
 /** Where ipmitool may run: a hypervisor that answers SSH, a BMC relay of the inventory, the worker itself. */
 export const IPMI_SOURCES = ['hypervisors', 'bmcRelays', 'worker'] as const;
 export type IpmiSource = (typeof IPMI_SOURCES)[number];
@@ -147,6 +184,16 @@ const fleetSchema = z.strictObject({
   unmanaged: nodesetExpr.default(FLEET_GROUP_DEFAULTS.unmanaged),
 });
 
+/** XenServer pools: what hvflow's live migrations respect. */
+export const XEN_DEFAULTS = { migrationsPerHost: 5 } as const;
+const xenSchema = z.strictObject({
+  /**
+   * Live migrations a host takes part in at once, as source or destination: hvflow never starts more
+   * (seed 003 found no gain beyond 5; dom0 and the migration network are the limit).
+   */
+  migrationsPerHost: z.number().int().min(1).max(64).default(XEN_DEFAULTS.migrationsPerHost),
+});
+
 const inventoryShape = z.strictObject({
   cluster: named(HOST_NAME_RULE),
   /** The stack driver for this cluster (DESIGN.md): fleet/pcocc (seeds 000-002) or a XenServer pool (seed 003). */
@@ -161,10 +208,15 @@ const inventoryShape = z.strictObject({
   groups: z.record(z.string().regex(GROUP_NAME, { message: 'must be a group name' }), nodesetExpr).default({}),
   /** fleet clusters: what each group of hosts is to the procedures (FLEET_GROUP_DEFAULTS). */
   fleet: fleetSchema.optional(),
+  /** Xen pools (XEN_DEFAULTS). */
+  xen: xenSchema.optional(),
   etcd: etcdSchema.optional(),
   gluster: glusterSchema.optional(),
   vms: vmsSchema.default({ unitPattern: 'pcocc-vm-%s.service' }),
   bmcRelays: z.array(bmcRelaySchema).max(64).default([]),
+  /** Hooks of the procedures that empty hosts (evacuation; rolling reboot): see hookSchema. */
+  hooks: z.strictObject(Object.fromEntries(HOOKS.map((h) => [h, hookSchema.optional()])) as Record<HookName, z.ZodOptional<typeof hookSchema>>).default({}),
+  hookHosts: z.array(hookHostSchema).max(64).default([]),
   /**
    * Where hvflow runs ipmitool, tried in this order until one reaches the BMCs (seed 001 runs it on
    * top1; a cold start-up has no hypervisor up, so a relay or the worker must power the first ones).
@@ -184,6 +236,9 @@ export const inventorySchema = inventoryShape.superRefine((inv, ctx) => {
   }
   if (inv.fleet !== undefined && inv.stack !== 'fleet') {
     ctx.addIssue({ code: 'custom', path: ['fleet'], input: inv.fleet, message: `is for fleet clusters; this one is stack ${inv.stack}` });
+  }
+  if (inv.xen !== undefined && inv.stack !== 'xen') {
+    ctx.addIssue({ code: 'custom', path: ['xen'], input: inv.xen, message: `is for Xen pools; this one is stack ${inv.stack} (write stack: xen)` });
   }
   if (inv.stack === 'fleet') {
     inv.hypervisors.forEach((h, i) => {
@@ -242,6 +297,44 @@ export const inventorySchema = inventoryShape.superRefine((inv, ctx) => {
       });
     } else relayAddresses.set(r.address, i);
   });
+  const hookHostNames = new Set<string>();
+  inv.hookHosts.forEach((h, i) => {
+    if (seen.name.has(h.name) || relayNames.has(h.name) || hookHostNames.has(h.name)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hookHosts', i, 'name'],
+        input: h.name,
+        message: 'is already a hypervisor, BMC relay or hook host of this inventory',
+      });
+    }
+    hookHostNames.add(h.name);
+  });
+  for (const name of HOOKS) {
+    const hook = inv.hooks[name];
+    if (!hook) continue;
+    if (hook.on === '%h' && (name === 'preRun' || name === 'postRun')) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hooks', name, 'on'],
+        input: hook.on,
+        message: 'is the host being emptied, and a run-level hook has none: name a hypervisor or a hookHosts entry',
+      });
+    } else if (hook.on !== '%h' && !seen.name.has(hook.on) && !hookHostNames.has(hook.on)) {
+      ctx.addIssue({ code: 'custom', path: ['hooks', name, 'on'], input: hook.on, message: 'is neither a hypervisor nor a hookHosts entry of this inventory' });
+    }
+    hook.command.forEach((word, i) => {
+      for (const p of word.match(/%./g) ?? []) {
+        if (!(p in HOOK_PLACEHOLDERS) || (p === '%h' && (name === 'preRun' || name === 'postRun'))) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['hooks', name, 'command', i],
+            input: word,
+            message: `holds ${p}, which is not a placeholder of a ${name} hook (%c the cluster${name.endsWith('Empty') ? ', %h the host being emptied' : ''})`,
+          });
+        }
+      }
+    });
+  }
   inv.ipmiFrom.forEach((source, i) => {
     if (inv.ipmiFrom.indexOf(source) !== i) ctx.addIssue({ code: 'custom', path: ['ipmiFrom', i], input: source, message: 'is listed twice' });
   });
@@ -300,6 +393,23 @@ export const inventorySchema = inventoryShape.superRefine((inv, ctx) => {
 export type Inventory = z.output<typeof inventorySchema>;
 export type Hypervisor = Inventory['hypervisors'][number];
 export type BmcRelay = Inventory['bmcRelays'][number];
+export type Hook = NonNullable<Inventory['hooks'][HookName]>;
+
+/** The hooks an inventory recorded before hooks existed (an old history) has: none. */
+export function hookOf(inv: Inventory, name: HookName): Hook | undefined {
+  return inv.hooks?.[name];
+}
+
+/** A hook's command with its placeholders filled in (names are checked by the inventory and the procedure input). */
+export function hookCommand(hook: Hook, values: { cluster: string; host?: string }): string[] {
+  return hook.command.map((w) => w.replace(/%[hc]/g, (p) => (p === '%c' ? values.cluster : (values.host ?? p))));
+}
+
+export function hookHost(inv: Inventory, name: string, field = 'on'): BmcRelay {
+  const h = inv.hookHosts?.find((x) => x.name === name);
+  if (!h) throw new InventoryError(inv.cluster, [`${field}: ${describeValue(name)} is not a hook host of cluster ${inv.cluster} (hookHosts)`]);
+  return h;
+}
 
 /** Raised for an inventory that does not validate; `issues` lists every problem, not only the first. */
 export class InventoryError extends Error {
@@ -419,6 +529,11 @@ export function fleetGroup(inv: Inventory, key: keyof typeof FLEET_GROUP_DEFAULT
   const expr = inv.fleet?.[key];
   const members = new Set(expandNodeset(expr ?? FLEET_GROUP_DEFAULTS[key], groupResolver(inv)));
   return inv.hypervisors.filter((h) => members.has(h.name)).map((h) => h.name);
+}
+
+/** Live migrations a Xen host takes part in at once (xen.migrationsPerHost). */
+export function migrationsPerHost(inv: Inventory): number {
+  return inv.xen?.migrationsPerHost ?? XEN_DEFAULTS.migrationsPerHost;
 }
 
 /** The cluster's stack; an inventory recorded before `stack:` existed is a fleet one. */

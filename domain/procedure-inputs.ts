@@ -94,18 +94,31 @@ const failbackOptions = {
   moveInfra: z.array(named(VM_NAME_RULE)).max(1000).optional(),
 };
 
+const evacuateHost = z.strictObject({
+  ...base,
+  host: named(HOST_NAME_RULE),
+  moveTimeoutMinutes: minutes(24 * 60).optional(),
+  /** Xen: concurrent live migrations (seed 003's --threads, default 5); fleet moves the VMs itself. */
+  threads: whole(1, 64).optional(),
+});
+
+const reintegrateHost = z.strictObject({
+  ...base,
+  ...failbackOptions,
+  host: named(HOST_NAME_RULE),
+  healWaitMinutes: minutes(7 * 24 * 60).optional(),
+  etcdWaitMinutes: minutes(24 * 60).optional(),
+  noFailback: z.boolean().optional(),
+});
+
 export const procedureInputSchemas = {
   /** Read-only: a dry run is the same read, so it takes `dryRun` like every procedure (the README says so). */
   clusterStatus: z.strictObject({ cluster: base.cluster, dryRun: base.dryRun }),
-  evacuateHypervisor: z.strictObject({ ...base, host: named(HOST_NAME_RULE), moveTimeoutMinutes: minutes(24 * 60).optional() }),
-  reintegrateHypervisor: z.strictObject({
-    ...base,
-    ...failbackOptions,
-    host: named(HOST_NAME_RULE),
-    healWaitMinutes: minutes(7 * 24 * 60).optional(),
-    etcdWaitMinutes: minutes(24 * 60).optional(),
-    noFailback: z.boolean().optional(),
-  }),
+  evacuateHost,
+  reintegrateHost,
+  /** The old names of the two above (workflows/index.ts registers both names). */
+  evacuateHypervisor: evacuateHost,
+  reintegrateHypervisor: reintegrateHost,
   failback: z.strictObject({ ...base, ...failbackOptions, prefer: named(HOST_NAME_RULE).optional() }),
   /** Seed 001 shutdown (workflows/cluster-shutdown.ts). */
   clusterShutdown: z.strictObject({

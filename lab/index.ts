@@ -8,6 +8,10 @@
  * the client key, known_hosts and an inventory YAML (validated by parseInventoryYaml) into its dir,
  * and the worker's ipmitool (`workerIpmitool`, for HVFLOW_IPMITOOL): the lab's stand-in, reaching
  * the lab's BMCs as the worker. A BMC relay of the topology gets its own sshd with ipmitool only.
+ *
+ * A Xen pool topology (lab/xen-topology.ts) starts the same way: one sshd per host, whose bin dir
+ * holds `xe` and the generic tools, the pool on the model as `model.xen` (lab/xen.ts); no etcd, no
+ * GlusterFS, and a `stack: xen` inventory.
  */
 import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
@@ -24,11 +28,12 @@ import { LabModel, type CommandLogEntry } from './model';
 import { startLabServer, type ControlRequest, type LabServer } from './server';
 import { generateKeyPair, knownHostsLine, startSshd, type SshdHandle } from './sshd';
 import { nativeClient } from './native-client';
-import { TOOLS } from './tools';
+import { TOOLS, XEN_HOST_TOOLS } from './tools';
 import { WORKER_ORIGIN } from './tools/ipmitool';
 import { storageAddress, storageName } from './tools/gluster';
 import type { ToolContext } from './tools/types';
 import { seedTopology, type Topology } from './topology';
+import { attachXenPool, type XenParams, type XenPool } from './xen';
 
 export interface LabOptions {
   topology?: Topology;
@@ -51,6 +56,8 @@ export interface LabOptions {
    * (lab/gluster-real.ts; needs root and glusterfs-server).
    */
   gluster?: 'simulated' | 'real';
+  /** A Xen pool's timings (simulated ms, bytes per simulated ms; lab/xen.ts XEN_DEFAULTS). */
+  xen?: Partial<XenParams>;
 }
 
 export interface LabHost {
@@ -75,6 +82,8 @@ export interface Lab {
   etcd?: EtcdCluster;
   /** The real GlusterFS pool, in `gluster: 'real'` mode. */
   gluster?: RealGluster;
+  /** The Xen pool of a Xen topology (also `model.xen`): its state, migrations and faults. */
+  xen?: XenPool;
   commandLog(filter?: { host?: string; tool?: string; mutating?: boolean }): CommandLogEntry[];
   faults: {
     crash(host: string): Promise<void>;
@@ -99,8 +108,8 @@ export interface Lab {
   stop(): Promise<void>;
 }
 
-/** Tools every host's bin dir holds. */
-export const LAB_TOOLS = Object.keys(TOOLS);
+/** Tools every host's bin dir holds (a Xen pool's hosts: XEN_HOST_TOOLS, with xe). */
+export const LAB_TOOLS = Object.keys(TOOLS).filter((t) => t !== 'xe');
 const CLIENT = path.join(__dirname, 'bin', 'lab-tool.js');
 
 export async function startLab(o: LabOptions = {}): Promise<Lab> {
@@ -115,6 +124,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const addresses = labAddresses(base, topology.hosts.length + relays.length);
   const clock = new RealClock(o.timeScale ?? 1);
   const model = new LabModel(topology, { clock, vmStopMs: o.vmStopMs, vmStartMs: o.vmStartMs, agentTtlMs: o.agentTtlMs });
+  if (topology.xen && o.gluster === 'real') throw new Error('a Xen pool lab runs no GlusterFS');
+  const xen = topology.xen ? attachXenPool(model, o.xen) : undefined;
   const socketPath = path.join(dir, 'lab.sock');
   const hosts: Record<string, LabHost> = {};
   topology.hosts.forEach((h, i) => {
@@ -137,6 +148,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     if (stopped.value) return;
     stopped.value = true;
     model.dispose();
+    xen?.dispose();
     clock.dispose();
     await Promise.all(
       [...Object.values(hosts), ...relayHosts].map(async (h) => {
@@ -201,7 +213,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     await Promise.all(
       [...Object.values(hosts), ...relayHosts].map(async (h) => {
         await fsp.mkdir(h.binDir, { recursive: true });
-        for (const t of relayHosts.includes(h) ? ['ipmitool'] : LAB_TOOLS) await fsp.symlink(standIn, path.join(h.binDir, t)).catch(ignoreExists);
+        const tools = relayHosts.includes(h) ? ['ipmitool'] : xen ? XEN_HOST_TOOLS : LAB_TOOLS;
+        for (const t of tools) await fsp.symlink(standIn, path.join(h.binDir, t)).catch(ignoreExists);
         h.sshd = await startSshd(sshdOptions(h));
       }),
     );
@@ -242,7 +255,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
         .join(''),
     );
 
-    const inventoryText = inventoryYaml(topology, hosts, relayHosts, port, etcdClientPort, stopAllScript);
+    const inventoryText = xen ? xenInventoryYaml(topology, hosts, port) : inventoryYaml(topology, hosts, relayHosts, port, etcdClientPort, stopAllScript);
     const inventoryPath = path.join(dir, 'inventory.yaml');
     await fsp.writeFile(inventoryPath, inventoryText);
     const inventory = parseInventoryYaml(inventoryText, inventoryPath);
@@ -259,6 +272,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       hosts,
       etcd,
       gluster,
+      xen,
       commandLog: (filter) => model.commandLog(filter),
       faults: {
         crash: (h) => model.crash(h),
@@ -359,6 +373,22 @@ async function control(model: LabModel, req: ControlRequest): Promise<unknown> {
     default:
       throw new Error(`unknown control operation ${String(req.op)}`);
   }
+}
+
+/**
+ * A Xen pool's inventory: the stack, the hosts (the first is the control host), the VMs never to
+ * touch; no role and no capacity (the pool reports its memory), no guards.
+ */
+export function xenInventoryYaml(t: Topology, hosts: Record<string, LabHost>, sshPort: number): string {
+  const doc = {
+    cluster: t.cluster,
+    stack: 'xen',
+    controlHost: t.controlHost,
+    ssh: { user: os.userInfo().username, port: sshPort },
+    hypervisors: t.hosts.map((h) => ({ name: h.name, address: hosts[h.name]!.address, bmc: h.bmc })),
+    ...(t.neverTouch ? { vms: { neverTouch: t.neverTouch } } : {}),
+  };
+  return `# hvflow lab inventory (generated by lab/index.ts; addresses are the lab's sshd loopback addresses)\n${stringify(doc)}`;
 }
 
 function inventoryYaml(t: Topology, hosts: Record<string, LabHost>, relays: LabHost[], sshPort: number, etcdPort: number, stopAllScript: string): string {

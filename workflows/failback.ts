@@ -17,7 +17,7 @@ import { GATE } from '../domain/contract';
 import { act, waits } from './activities';
 import { readFleet, type FleetView } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
-import { skippedSteps } from './evacuate-hypervisor';
+import { skippedSteps } from './procedure';
 import { readinessCheck } from './host-ready';
 import { checked, validated } from './validate';
 import { Procedure } from './procedure';
@@ -150,7 +150,7 @@ const sameMoves = (a: FailbackMove[], b: FailbackMove[]) =>
 const movesText = (moves: FailbackMove[]) => moves.map((m) => `${m.vm} ${m.from}→${m.plannedTo}`).join(', ') || 'no move';
 
 /**
- * The shared body of `failback` and of the end of `reintegrateHypervisor`: plan, gate, moves.
+ * The shared body of `failback` and of the end of `reintegrateHost`: plan, gate, moves.
  * `gateOptions` lets the reintegration offer `skip` (the host is back either way).
  *
  * The plan shown at the gate is what runs: after the approval the plan is made again on a fresh

@@ -425,3 +425,8 @@ export function failureMessage(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);
 }
+
+/** The steps a procedure skipped, with why: part of every result. */
+export function skippedSteps(proc: Procedure): string[] {
+  return proc.progress.steps.filter((s) => s.state === 'skipped').map((s) => `${s.id}: ${s.detail ?? ''}`);
+}

@@ -12,6 +12,7 @@ import { pcocc } from './pcocc';
 import { nodectrl, poweroff, systemdRun } from './power';
 import { systemctl } from './systemctl';
 import type { Tool } from './types';
+import { xe } from './xe';
 
 /** The real GlusterFS tool on a host of the real pool, the simulated one elsewhere. */
 const realOr =
@@ -36,4 +37,8 @@ export const TOOLS: Record<string, Tool> = {
   getent,
   findmnt,
   mount,
+  xe,
 };
+
+/** What a Xen pool's host runs: xe and the generic tools (no fleet, pcocc, GlusterFS or etcd). */
+export const XEN_HOST_TOOLS = ['xe', 'ipmitool', 'fping', 'getent', 'poweroff', 'systemd-run'];

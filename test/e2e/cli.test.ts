@@ -13,7 +13,7 @@ import { testNamespace } from '../helpers/worker-slot';
 import { progressQuery } from '../../workflows/messages';
 import { CLUSTER, PROCEDURE, TARGET, AWAITING_APPROVAL } from '../../workflows/search-attributes';
 import { lockWorkflowId } from '../../domain/contract';
-import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
+import type { EvacuationResult } from '../../workflows/evacuate-host';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -141,7 +141,7 @@ describe('hvflow CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = r.stdout;
     expect(out).toContain('Plan: evacuate worker1 (dry run: nothing was changed)');
-    expect(out).toMatch(/roles: GlusterFS client, etcd member/);
+    expect(out).toMatch(/guards: GlusterFS client, etcd member/);
     expect(out).toMatch(/Units \/ VMs to move off worker1: 3, total weight 20000/);
     for (const vm of ['i0conf1', 'ns1', 'ns2']) expect(out).toMatch(new RegExp(`^\\s+${vm}\\s+pcocc-vm-${vm}\\.service\\s+\\d+\\s+(top|worker)\\d`, 'm'));
     expect(out).toMatch(

@@ -18,7 +18,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { startHarness, waitForProgress, gateWaiting, type Harness } from '../helpers/harness';
 import { testNamespace } from '../helpers/worker-slot';
 import { temporalCliPath } from '../../scripts/temporal-dev-server';
-import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
+import type { EvacuationResult } from '../../workflows/evacuate-host';
 import { progressQuery } from '../../workflows/messages';
 import { procedureByWorkflowType } from '../../client/procedures';
 import { startOptions } from '../../client/operations';

@@ -24,8 +24,12 @@ import { clearHistorySet, historySet, writeHistory } from '../helpers/histories'
 import { abortSignal, approveSignal, decideSignal, pauseSignal, rejectSignal, resumeSignal } from '../../workflows/messages';
 import { lockWorkflowId } from '../../domain/contract';
 import * as workflows from '../../workflows';
+import { xenPoolTopology } from '../../lab/xen-topology';
 
 const t = useHarness();
+/** A Xen pool beside the seed lab: its own sshd port on the same loopback block. */
+const XEN_CLUSTER = 'pool1';
+const x = useHarness({ topology: xenPoolTopology({ cluster: XEN_CLUSTER, hosts: 6, vms: 40, seed: 7 }), timeScale: 0.02, sshPortBase: 2422 });
 const recorded = new Set<string>();
 const set = historySet();
 beforeAll(() => {
@@ -76,41 +80,41 @@ describe('record the histories of every procedure', () => {
     await record('failback-retried', handle, 'failback: approve-failback approved, move-vms-failed retried, completed');
   });
 
-  it('evacuateHypervisor: dry run, rejected, gate timeout', async () => {
+  it('evacuateHypervisor (the old name) dry run; evacuateHost rejected, gate timeout', async () => {
     const dry = await t.start('evacuateHypervisor', { host: 'worker1', dryRun: true });
     await dry.result();
     await record('evacuate-dry-run', dry, 'evacuateHypervisor worker1, dry run: the plan, no gate');
 
-    const rejected = await t.start('evacuateHypervisor', { host: 'worker3' });
+    const rejected = await t.start('evacuateHost', { host: 'worker3' });
     await waitForProgress(rejected, gateWaiting('approve-evacuation'));
     await rejected.signal(rejectSignal, by('not tonight'));
     await failed(rejected);
-    await record('evacuate-rejected', rejected, 'evacuateHypervisor worker3, rejected at approve-evacuation');
+    await record('evacuate-rejected', rejected, 'evacuateHost worker3, rejected at approve-evacuation');
 
-    const timedOut = await t.start('evacuateHypervisor', { host: 'worker3', gatePolicy: { timeout: '1s', onTimeout: 'abort' } });
+    const timedOut = await t.start('evacuateHost', { host: 'worker3', gatePolicy: { timeout: '1s', onTimeout: 'abort' } });
     await failed(timedOut);
-    await record('evacuate-gate-timeout', timedOut, 'evacuateHypervisor worker3, approve-evacuation unanswered: aborted by its 1 s timeout (a timer)');
+    await record('evacuate-gate-timeout', timedOut, 'evacuateHost worker3, approve-evacuation unanswered: aborted by its 1 s timeout (a timer)');
   });
 
-  it('evacuateHypervisor: parked on a failed safety check, aborted by an operator', async () => {
+  it('evacuateHost: parked on a failed safety check, aborted by an operator', async () => {
     await t.h.lab.etcd!.stopMember('top2');
     await t.h.lab.etcd!.stopMember('top3');
     try {
-      const handle = await t.start('evacuateHypervisor', { host: 'worker1' });
+      const handle = await t.start('evacuateHost', { host: 'worker1' });
       await waitForProgress(handle, gateWaiting('check-etcd-quorum-unsafe'));
       await handle.signal(abortSignal, by('top2 and top3 are down'));
       await failed(handle);
-      await record('evacuate-aborted', handle, 'evacuateHypervisor worker1 parked at check-etcd-quorum-unsafe, then the abort signal');
+      await record('evacuate-aborted', handle, 'evacuateHost worker1 parked at check-etcd-quorum-unsafe, then the abort signal');
     } finally {
       await t.h.lab.etcd!.startMember('top2');
       await t.h.lab.etcd!.startMember('top3');
     }
   });
 
-  it('evacuateHypervisor: approved, paused and resumed, the worker restarted at the gate, while paused and mid-step', async () => {
-    const handle = await t.start('evacuateHypervisor', { host: 'worker3' });
+  it('evacuateHost: approved, paused and resumed, the worker restarted at the gate, while paused and mid-step', async () => {
+    const handle = await t.start('evacuateHost', { host: 'worker3' });
     await waitForProgress(handle, gateWaiting('approve-evacuation'));
-    await record('evacuate-parked-gate', handle, 'evacuateHypervisor worker3 waiting at approve-evacuation');
+    await record('evacuate-parked-gate', handle, 'evacuateHost worker3 waiting at approve-evacuation');
     await t.h.restartWorker();
     await handle.signal(pauseSignal, by('change window not open yet'));
     await handle.signal(approveSignal, by('disk swap'));
@@ -121,7 +125,7 @@ describe('record the histories of every procedure', () => {
     await t.h.restartWorker();
     await handle.result();
     const what = 'worker restarted at approve-evacuation, paused, approved, restarted while paused, resumed, restarted during stop-fleet, completed';
-    await record('evacuate-approved-restarts', handle, `evacuateHypervisor worker3: ${what}`);
+    await record('evacuate-approved-restarts', handle, `evacuateHost worker3: ${what}`);
     await recordLock('cluster-lock', 'the cluster lock child of evacuate-approved-restarts, released when it ended');
   });
 
@@ -176,6 +180,24 @@ describe('record the histories of every procedure', () => {
     await up.signal(decideSignal, { decision: 'override', by: 'carol', reason: 'top2 link known slow' });
     await up.result();
     await record('startup', up, 'clusterStartup from the shutdown: host-not-back retried, check-network-unsafe overridden, completed');
+  });
+
+  it('a Xen pool: clusterStatus; evacuateHost of a member approved and completed; reintegrateHost', async () => {
+    const status = await x.h.client.workflow.start('clusterStatus', {
+      taskQueue: x.h.taskQueue,
+      workflowId: `clusterStatus-${randomUUID()}`,
+      args: [{ cluster: XEN_CLUSTER }],
+    });
+    await status.result();
+    await record('xen-cluster-status', status, 'clusterStatus of a lab Xen pool (6 hosts, 40 VMs), completed');
+    const evacuation = await x.start('evacuateHost', { cluster: XEN_CLUSTER, host: 'xs2' });
+    await waitForProgress(evacuation, gateWaiting('approve-evacuation'));
+    await evacuation.signal(approveSignal, by('patching'));
+    await evacuation.result();
+    await record('xen-evacuate', evacuation, 'evacuateHost xs2 of a Xen pool: approve-evacuation approved, its VMs live-migrated 5 at a time, completed');
+    const back = await x.start('reintegrateHost', { cluster: XEN_CLUSTER, host: 'xs2' });
+    await back.result();
+    await record('xen-reintegrate', back, 'reintegrateHost xs2 of a Xen pool: live again, enabled, completed');
   });
 
   it('recorded every workflow type the worker registers', () => {

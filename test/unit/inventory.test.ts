@@ -6,6 +6,9 @@ import {
   etcdEndpoint,
   etcdMembers,
   fleetGroup,
+  hookCommand,
+  hookOf,
+  migrationsPerHost,
   stackOf,
   glusterServers,
   hostsOf,
@@ -240,5 +243,76 @@ describe('stacks, capacity units and fleet groups', () => {
     expect(errorOf({ ...xenDoc(), hypervisors: [{ name: 'xs1', address: '10.3.0.1', role: 'rack1' }], groups: { rack1: 'xs1' } }).issues[0]).toMatch(
       /^groups\.rack1: "rack1" is a role name/,
     );
+  });
+});
+
+describe('hooks and the Xen section', () => {
+  const pool = (extra: Record<string, unknown> = {}) => ({
+    cluster: 'pool-a',
+    stack: 'xen',
+    controlHost: 'xs1',
+    hypervisors: [
+      { name: 'xs1', address: '10.3.0.1' },
+      { name: 'xs2', address: '10.3.0.2' },
+    ],
+    hookHosts: [{ name: 'csmgmt1', address: '10.3.9.1', sshUser: 'cloud' }],
+    ...extra,
+  });
+
+  it('takes hooks on a hook host, a hypervisor or the host being emptied, and fills the placeholders', () => {
+    const inv = parseInventory(
+      pool({
+        hooks: {
+          preRun: { on: 'csmgmt1', command: ['/usr/local/bin/cloudstack-cluster', 'unmanage', '--cluster=%c'] },
+          postRun: { on: 'csmgmt1', command: ['/usr/local/bin/cloudstack-cluster', 'manage', '--cluster=%c'], timeoutSeconds: 60 },
+          preEmpty: { on: '%h', command: ['/usr/local/sbin/pre-empty'] },
+          postEmpty: { on: 'xs1', command: ['/opt/hooks/post-empty', '%h'] },
+        },
+        xen: { migrationsPerHost: 3 },
+      }),
+    );
+    expect(hookCommand(inv.hooks.preRun!, { cluster: inv.cluster })).toEqual(['/usr/local/bin/cloudstack-cluster', 'unmanage', '--cluster=pool-a']);
+    expect(hookCommand(inv.hooks.postEmpty!, { cluster: inv.cluster, host: 'xs2' })).toEqual(['/opt/hooks/post-empty', 'xs2']);
+    expect(inv.hooks.preEmpty!.timeoutSeconds).toBe(300);
+    expect(hookOf(inv, 'postRun')!.timeoutSeconds).toBe(60);
+    expect(hookOf({ ...inv, hooks: undefined } as never, 'preRun')).toBeUndefined(); // an inventory recorded before hooks existed
+    expect(migrationsPerHost(inv)).toBe(3);
+    expect(migrationsPerHost(parseInventory(pool()))).toBe(5);
+  });
+
+  it('refuses a hook that is not a plain argv, runs nowhere known, or uses a placeholder it has no value for', () => {
+    const hook = (h: Record<string, unknown>) => errorOf(pool({ hooks: { preEmpty: { on: 'csmgmt1', command: ['/bin/true'], ...h } } })).issues[0];
+    expect(hook({ command: ['/bin/sh', '-c', 'reboot; true'] })).toMatch(/^hooks\.preEmpty\.command\[2\]: "reboot; true" must be one word/);
+    expect(hook({ command: ['relative/script'] })).toMatch(/^hooks\.preEmpty\.command: .* must start with the absolute path of the program/);
+    expect(hook({ command: [] })).toMatch(/^hooks\.preEmpty\.command/);
+    expect(hook({ on: 'csmgmt9' })).toBe('hooks.preEmpty.on: "csmgmt9" is neither a hypervisor nor a hookHosts entry of this inventory');
+    expect(hook({ command: ['/bin/echo', '%x'] })).toMatch(/^hooks\.preEmpty\.command\[1\]: "%x" holds %x, which is not a placeholder/);
+    expect(hook({ shell: 'yes' })).toMatch(/^hooks\.preEmpty: .*shell/);
+    expect(errorOf(pool({ hooks: { preRun: { on: '%h', command: ['/bin/true'] } } })).issues[0]).toMatch(
+      /^hooks\.preRun\.on: "%h" is the host being emptied, and a run-level hook has none/,
+    );
+    expect(errorOf(pool({ hooks: { postRun: { on: 'csmgmt1', command: ['/bin/echo', '%h'] } } })).issues[0]).toMatch(
+      /^hooks\.postRun\.command\[1\]: "%h" holds %h, which is not a placeholder of a postRun hook/,
+    );
+    expect(errorOf(pool({ hookHosts: [{ name: 'xs1', address: '10.3.9.1' }] })).issues[0]).toMatch(/^hookHosts\[0\]\.name: "xs1" is already a hypervisor/);
+  });
+
+  it('refuses a xen section on a fleet cluster, and bad migration limits', () => {
+    expect(errorOf({ ...example(), xen: { migrationsPerHost: 5 } }).issues[0]).toMatch(
+      /^xen: .* is for Xen pools; this one is stack fleet \(write stack: xen\)/,
+    );
+    expect(errorOf(pool({ xen: { migrationsPerHost: 0 } })).issues[0]).toMatch(/^xen\.migrationsPerHost: 0/);
+    expect(errorOf(pool({ xen: { migrationsPerHost: 2.5 } })).issues[0]).toMatch(/^xen\.migrationsPerHost: 2\.5/);
+  });
+});
+
+describe('the example inventory of a Xen pool', () => {
+  it('validates, with its hooks and no guard', () => {
+    const inv = parseInventoryYaml(readFileSync('config/pool1.example.yaml', 'utf8'), 'config/pool1.example.yaml');
+    expect([inv.stack, inv.capacityUnit, inv.cluster]).toEqual(['xen', 'MiB', 'pool1']);
+    expect(hostsOf(inv, '@rack2')).toEqual(['xs4', 'xs5', 'xs6']);
+    expect(Object.keys(inv.hooks).sort()).toEqual(['postEmpty', 'postRun', 'preEmpty', 'preRun']);
+    expect(inv.etcd).toBeUndefined();
+    expect(inv.gluster).toBeUndefined();
   });
 });

@@ -20,6 +20,8 @@ const ok = { cluster: 'ocean', requestedBy: 'alice' };
 /** A valid input of each procedure (the README's table). */
 const VALID: Record<ProcedureName, Record<string, unknown>> = {
   clusterStatus: { cluster: 'ocean' },
+  evacuateHost: { ...ok, host: 'xs1', reason: 'patching', threads: 5 },
+  reintegrateHost: { ...ok, host: 'xs1' },
   evacuateHypervisor: { ...ok, host: 'worker1', reason: 'disk swap' },
   reintegrateHypervisor: { ...ok, host: 'worker1' },
   failback: { ...ok, maxMoves: 4 },

@@ -28,7 +28,7 @@ describe('clusterStatus on the real Temporal server against the seed lab', () =>
     expect(s.loadByHost).toMatchObject({ top1: 20000, top2: 24000, top3: 20000, worker1: 20000, worker2: 58000, worker3: 50000 });
     expect(s.machines.filter((m) => m.fleet)).toHaveLength(13);
     expect(s.machines.find((m) => m.host === 'worker3')?.metadata).toMatchObject({ role: 'top' });
-    const units = unpackFleet(s.fleet).units;
+    const units = unpackFleet(s.fleet!).units;
     const admin1 = units.find((u) => u.vm === 'admin1')!;
     expect(admin1).toMatchObject({ unit: 'pcocc-vm-admin1.service', host: 'top1', active: 'active', sub: 'running' });
     // Every unit where the model says it runs.
@@ -70,7 +70,7 @@ describe('clusterStatus on the real Temporal server against the seed lab', () =>
     await new Promise((r) => setTimeout(r, 1500)); // agent TTL in the lab
     const s = await status();
     expect(s.machines.find((m) => m.host === 'worker2')?.fleet).toBe(false);
-    expect(unpackFleet(s.fleet).units.filter((u) => u.host === 'worker2')).toEqual([]);
+    expect(unpackFleet(s.fleet!).units.filter((u) => u.host === 'worker2')).toEqual([]);
     expect(s.loadByHost.worker2 ?? 0).toBe(0);
     expect(s.etcd?.unhealthyMembers).toEqual(['worker2']);
     expect(s.problems.join('\n')).toMatch(/worker2: fleetd is not registered/);

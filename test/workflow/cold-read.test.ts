@@ -40,7 +40,7 @@ describe('the cold read of a generated cluster', () => {
   it(`reads ${UNITS} unit files in one SSH exec, every weight as the lab's unit file says, and none again while unchanged`, async () => {
     const cold = await status();
     expect(cold.catExecs).toBe(1);
-    const coldUnits = unpackFleet(cold.s.fleet).units;
+    const coldUnits = unpackFleet(cold.s.fleet!).units;
     expect(coldUnits).toHaveLength(UNITS);
     for (const u of coldUnits) expect(u.weight, u.unit).toBe(parseFleetUnitFile(h.lab.model.units.get(u.unit)!.text).weight ?? 0);
     // Every unit file was read once, by fleetctl cat.
@@ -48,6 +48,6 @@ describe('the cold read of a generated cluster', () => {
 
     const warm = await status();
     expect(warm.catExecs).toBe(0);
-    expect(unpackFleet(warm.s.fleet).units.map((u) => [u.unit, u.weight])).toEqual(coldUnits.map((u) => [u.unit, u.weight]));
+    expect(unpackFleet(warm.s.fleet!).units.map((u) => [u.unit, u.weight])).toEqual(coldUnits.map((u) => [u.unit, u.weight]));
   });
 });

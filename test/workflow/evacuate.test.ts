@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { WorkflowFailedError } from '@temporalio/client';
 import { useHarness, waitForProgress, gateWaiting } from '../helpers/harness';
 import { approveSignal, rejectSignal, decideSignal, progressQuery } from '../../workflows/messages';
-import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
+import type { EvacuationResult } from '../../workflows/evacuate-host';
 
 const t = useHarness();
 const { lastSeq, mutatingSince } = t;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { useHarness, waitForProgress, gateWaiting } from '../helpers/harness';
 import { approveSignal, decideSignal, pauseSignal, progressQuery, resumeSignal } from '../../workflows/messages';
-import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
+import type { EvacuationResult } from '../../workflows/evacuate-host';
 import { until } from '../helpers/until';
 
 // A 2 s SSH answer timeout keeps the retries of an unreachable host short.

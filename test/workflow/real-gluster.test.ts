@@ -10,8 +10,8 @@ import { randomUUID } from 'node:crypto';
 import { useHarness, waitForProgress, gateWaiting, resultUnparked } from '../helpers/harness';
 import { approveSignal, decideSignal, progressQuery } from '../../workflows/messages';
 import type { ClusterStatus } from '../../workflows/cluster-status';
-import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
-import type { ReintegrationResult } from '../../workflows/reintegrate-hypervisor';
+import type { EvacuationResult } from '../../workflows/evacuate-host';
+import type { ReintegrationResult } from '../../workflows/reintegrate-host';
 import { until } from '../helpers/until';
 import { seedTopology, type TopoVolume } from '../../lab/topology';
 

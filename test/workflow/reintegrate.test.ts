@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { useHarness, waitForProgress, gateWaiting } from '../helpers/harness';
 import { approveSignal, decideSignal, progressQuery } from '../../workflows/messages';
-import type { ReintegrationResult } from '../../workflows/reintegrate-hypervisor';
+import type { ReintegrationResult } from '../../workflows/reintegrate-host';
 import type { FailbackResult } from '../../workflows/failback';
 import { weightSpread } from '../../domain/cluster';
 

@@ -15,11 +15,11 @@ import type { History } from '@temporalio/common/lib/proto-utils';
 import { useHarness, waitForProgress, gateWaiting } from '../helpers/harness';
 import { bundleWorkflowVariant, type WorkflowEdit } from '../helpers/workflow-variant';
 import { approveSignal, progressQuery } from '../../workflows/messages';
-import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
+import type { EvacuationResult } from '../../workflows/evacuate-host';
 
 const t = useHarness();
 
-const BEFORE_GATE = '  const plan = planView(inv, host, roles, fleet, evacuation, gluster, etcd);\n';
+const BEFORE_GATE = '  const plan = planView(inv, host, roles, fleet, evacuation, guardEvidence);\n';
 const AFTER_GATE = '  // Fleet shutdown — re-check the units and the N+1 plan first.\n';
 const beforeGateStep = "await proc.step('b-before-gate', 'B: etcd health read before the plan', () => act.etcdHealth({}));\n";
 const afterGateStep = "await proc.step('b-after-gate', 'B: etcd health read after the approval', () => act.etcdHealth({}));\n";
@@ -28,9 +28,9 @@ const afterGateStep = "await proc.step('b-after-gate', 'B: etcd health read afte
 function versionB(guarded: boolean): WorkflowEdit[] {
   const guard = (id: string) => (guarded ? `  if (patched('${id}')) ` : '  ');
   return [
-    { file: 'evacuate-hypervisor.ts', find: 'import { planEvacuation', replace: "import { patched } from '@temporalio/workflow';\nimport { planEvacuation" },
-    { file: 'evacuate-hypervisor.ts', find: BEFORE_GATE, replace: guard('upgrade-test-before-gate') + beforeGateStep + BEFORE_GATE },
-    { file: 'evacuate-hypervisor.ts', find: AFTER_GATE, replace: guard('upgrade-test-after-gate') + afterGateStep + AFTER_GATE },
+    { file: 'evacuate-host.ts', find: 'import { planEvacuation', replace: "import { patched } from '@temporalio/workflow';\nimport { planEvacuation" },
+    { file: 'evacuate-host.ts', find: BEFORE_GATE, replace: guard('upgrade-test-before-gate') + beforeGateStep + BEFORE_GATE },
+    { file: 'evacuate-host.ts', find: AFTER_GATE, replace: guard('upgrade-test-after-gate') + afterGateStep + AFTER_GATE },
   ];
 }
 

@@ -13,7 +13,7 @@ import { startHarness, waitForProgress, gateWaiting, type Harness } from '../hel
 import { testNamespace } from '../helpers/worker-slot';
 import { approveSignal, rejectSignal } from '../../workflows/messages';
 import type { GateNotification, NotifyResult } from '../../activities/notify';
-import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
+import type { EvacuationResult } from '../../workflows/evacuate-host';
 import { until } from '../helpers/until';
 
 /** The webhook receiver: answers `mode`, records every POST. */

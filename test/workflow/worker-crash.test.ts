@@ -12,7 +12,7 @@ import { startWorkerProcess, workerEnv, type WorkerProcess } from '../helpers/wo
 import { testNamespace } from '../helpers/worker-slot';
 import { waitForProgress, gateWaiting } from '../helpers/harness';
 import { approveSignal } from '../../workflows/messages';
-import type { EvacuationResult } from '../../workflows/evacuate-hypervisor';
+import type { EvacuationResult } from '../../workflows/evacuate-host';
 import { until } from '../helpers/until';
 
 let lab: Lab;

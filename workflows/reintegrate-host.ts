@@ -1,5 +1,6 @@
 /**
- * reintegrateHypervisor — seed 000 "Hypervisor reintegration procedure":
+ * reintegrateHost — seed 000 "Hypervisor reintegration procedure" (registered as reintegrateHypervisor
+ * too, its name before hvflow served other stacks):
  *
  *   The host is ready           etcd and glusterd run on it, its GlusterFS volumes are mounted
  *   GlusterFS start-up checks   heal entries back to 0 on every volume  (may take some time)
@@ -14,43 +15,39 @@
  */
 import type { ClusterSnapshot } from '../domain/cluster';
 import { loadByHost } from '../domain/cluster';
-import { hostsOf } from '../domain/inventory';
-import { GATE } from '../domain/contract';
-import { act, waits } from './activities';
+import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
+import { hostsOf, stackOf } from '../domain/inventory';
+import { reintegrateXenHost } from './reintegrate-xen';
+import { FAILURE, GATE } from '../domain/contract';
+import { act } from './activities';
 import { readFleet } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
-import { glusterCheck, hostRoles, skippedSteps } from './evacuate-hypervisor';
+import { guardsOf, waitGuardsHealthy } from './guards';
+import { skippedSteps } from './procedure';
 import { ensureHostReady } from './host-ready';
-import { balancedHosts, runFailback, type FailbackOptions, type FailbackResult } from './failback';
+import { balancedHosts, runFailback } from './failback';
 import { checked, validated } from './validate';
 import { Procedure } from './procedure';
-import type { Finished, GateRecord, ProcedureInputBase } from './messages';
+import type { Finished } from './messages';
+import type { ReintegrateHostInput, ReintegrationResult } from './reintegration-types';
 
-export interface ReintegrateHypervisorInput extends ProcedureInputBase, Omit<FailbackOptions, 'prefer'> {
-  host: string;
-  /** Bound of the wait for heal entries to drain (seed: "may take some time and/or timeout"). Default 30. */
-  healWaitMinutes?: number;
-  /** Bound of the wait for etcd members to be healthy again. Default 5. */
-  etcdWaitMinutes?: number;
-  /** Skip the failback (moves can be done later with the `failback` procedure). */
-  noFailback?: boolean;
-}
+export type { ReintegrateHostInput, ReintegrationResult } from './reintegration-types';
 
-export interface ReintegrationResult {
-  host: string;
-  dryRun: boolean;
-  loadByHost: Record<string, number>;
-  failback?: Omit<FailbackResult, 'gates' | 'skipped' | 'dryRun'>;
-  gates: GateRecord[];
-  skipped: string[];
-}
-
-export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): Promise<Finished<ReintegrationResult>> {
-  input = validated('reintegrateHypervisor', input);
+export async function reintegrateHost(input: ReintegrateHostInput): Promise<Finished<ReintegrationResult>> {
+  input = validated('reintegrateHost', input);
+  // The type it was started as (reintegrateHost, or its old name): what the lock, progress and search attributes say.
+  const procedure = workflowInfo().workflowType;
   const host = input.host;
-  const proc = new Procedure('reintegrateHypervisor', input, host);
+  const proc = new Procedure(procedure, input, host);
+  proc.plan([{ id: 'inventory', title: 'Read the inventory' }]); // the rest once the inventory says which stack
+  proc.setPhase('checking');
+  const inv = (await proc.step('inventory', 'Read the inventory', () => act.loadInventory({ cluster: input.cluster }), { skippable: false }))!;
+  checked(() => hostsOf(inv, host, 'host'));
+  if (stackOf(inv) === 'xen') refuseFailbackOptions(inv.cluster, input);
+  else checked(() => balancedHosts(inv, input.hosts));
+  if (!input.dryRun) await acquireClusterLock(inv.cluster, procedure, host, input.requestedBy);
+  if (stackOf(inv) === 'xen') return reintegrateXenHost(proc, inv, input);
   proc.plan([
-    { id: 'inventory', title: 'Read the inventory' },
     { id: 'host-ready', title: 'The host runs its daemons (etcd, glusterd) and mounts its GlusterFS volumes' },
     { id: 'wait-heal', title: 'GlusterFS start-up check: heal entries back to 0' },
     { id: 'recheck-gluster', title: 'GlusterFS healthy (no rebalance, no tier daemon)' },
@@ -63,12 +60,7 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
     { id: GATE.approveFailback, title: 'Approval of the failback moves' },
     { id: 'move-vms', title: 'Move VMs: fleetctl unload, fleetctl start' },
   ]);
-  proc.setPhase('checking');
-  const inv = (await proc.step('inventory', 'Read the inventory', () => act.loadInventory({ cluster: input.cluster }), { skippable: false }))!;
-  checked(() => hostsOf(inv, host, 'host'));
-  checked(() => balancedHosts(inv, input.hosts));
-  if (!input.dryRun) await acquireClusterLock(inv.cluster, 'reintegrateHypervisor', host, input.requestedBy);
-  const roles = hostRoles(inv, host);
+  const roles = guardsOf(inv, host);
 
   // The daemons and mounts first: without them the heal and etcd waits below could never end.
   await ensureHostReady(proc, 'host-ready', host);
@@ -82,31 +74,7 @@ export async function reintegrateHypervisor(input: ReintegrateHypervisorInput): 
     ] as const)
       proc.markSkipped(id, title, 'dry run');
   } else {
-    if (roles.glusterClient || roles.glusterServer) {
-      const minutes = input.healWaitMinutes ?? 30;
-      // A heal that does not drain in time fails the step, which parks on retry / skip / abort.
-      await proc.step('wait-heal', `GlusterFS start-up check: heal entries back to 0 (at most ${minutes} min)`, () =>
-        waits.waitHealDrained.executeWithOptions(
-          { startToCloseTimeout: `${minutes + 5}m`, retry: { maximumAttempts: 1 }, summary: 'wait until every volume reports 0 heal entries' },
-          [{ timeoutMs: minutes * 60_000 }],
-        ),
-      );
-      await proc.ensure('recheck-gluster', 'GlusterFS healthy (no rebalance, no tier daemon)', async () => glusterCheck(await act.glusterHealth({})));
-    } else {
-      proc.markSkipped('wait-heal', 'GlusterFS start-up check: heal entries back to 0', `${host} uses no GlusterFS volume`);
-      proc.markSkipped('recheck-gluster', 'GlusterFS healthy (no rebalance, no tier daemon)', `${host} uses no GlusterFS volume`);
-    }
-
-    if (inv.etcd) {
-      await proc.ensure('check-etcd', 'Etcd start-up check: every member healthy', async () => {
-        const e = await waits.waitEtcdHealthy({ timeoutMs: (input.etcdWaitMinutes ?? 5) * 60_000 });
-        return {
-          ok: e.unhealthyMembers.length === 0,
-          reason: e.unhealthyMembers.length ? `etcd member(s) not healthy: ${e.unhealthyMembers.join(', ')}` : undefined,
-          evidence: { healthy: e.healthyMembers, unhealthy: e.unhealthyMembers },
-        };
-      });
-    } else proc.markSkipped('check-etcd', 'Etcd start-up check: every member healthy', 'no etcd cluster in the inventory');
+    await waitGuardsHealthy(proc, inv, host, roles, input);
 
     // fleet places VMs on the host as soon as fleetd runs: its images must be there.
     await ensureHostReady(proc, 'recheck-host-ready', host);
@@ -163,4 +131,16 @@ function asIfFleetRuns(s: ClusterSnapshot, host: string): ClusterSnapshot {
   const peer = s.hosts.find((h) => h.name !== host && h.role === self?.role && Object.keys(h.labels).length > 0);
   const labels = self && Object.keys(self.labels).length ? self.labels : { ...(peer?.labels ?? {}), ...(peer?.labels.hostname ? { hostname: host } : {}) };
   return { ...s, hosts: s.hosts.map((h) => (h.name === host ? { ...h, labels, up: true, schedulable: true } : h)) };
+}
+
+/** A Xen pool's reintegration fails no VM back (seed 003): options of the failback would be silently ignored. */
+function refuseFailbackOptions(cluster: string, input: ReintegrateHostInput): void {
+  for (const field of ['hosts', 'maxMoves', 'parallelism', 'moveCost', 'moveInfra'] as const) {
+    if (input[field] !== undefined) {
+      throw ApplicationFailure.nonRetryable(
+        `${field}: ${cluster} is a Xen pool, whose reintegration moves no VM back (seed 003); leave the failback options out`,
+        FAILURE.invalidInput,
+      );
+    }
+  }
 }
