@@ -50,6 +50,8 @@ export interface ProcedureSpec {
   name: string;
   /** Workflow type the command starts; its input schema is the only check of what the command sends. */
   workflowType: ProcedureName;
+  /** Names the same procedure had before (still registered): procedures started under them are shown as this one. */
+  formerWorkflowTypes?: ProcedureName[];
   description: string;
   /** Positional argument, e.g. HOST → input.host. */
   target?: { arg: string; field: string; description: string };
@@ -107,6 +109,7 @@ export const PROCEDURES: ProcedureSpec[] = [
   {
     name: 'evacuate',
     workflowType: 'evacuateHost',
+    formerWorkflowTypes: ['evacuateHypervisor'],
     description:
       'Evacuate one hypervisor: checks, approval gate, then fleet (seed 000): stop fleet (units fail over), stop GlusterFS, unmount, stop etcd; Xen (seed 003): disable the host, live-migrate its VMs as planned, verify it is empty.',
     target: { arg: 'HOST', field: 'host', description: 'the hypervisor to evacuate' },
@@ -137,6 +140,7 @@ export const PROCEDURES: ProcedureSpec[] = [
   {
     name: 'reintegrate',
     workflowType: 'reintegrateHost',
+    formerWorkflowTypes: ['reintegrateHypervisor'],
     description: 'Bring a hypervisor back (seed 000): wait for GlusterFS heal and etcd, start fleet, measure the load, fail VMs back.',
     target: { arg: 'HOST', field: 'host', description: 'the hypervisor to reintegrate' },
     options: [
@@ -281,7 +285,7 @@ export function procedureByName(name: string): ProcedureSpec | undefined {
   return PROCEDURES.find((p) => p.name === name);
 }
 export function procedureByWorkflowType(type: string): ProcedureSpec | undefined {
-  return PROCEDURES.find((p) => p.workflowType === type);
+  return PROCEDURES.find((p) => p.workflowType === type || p.formerWorkflowTypes?.includes(type as ProcedureName));
 }
 
 /** What the CLI gathered for one start, before it becomes the workflow's input. */

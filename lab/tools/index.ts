@@ -12,6 +12,7 @@ import { pcocc } from './pcocc';
 import { nodectrl, poweroff, systemdRun } from './power';
 import { systemctl } from './systemctl';
 import type { Tool } from './types';
+import { labHook } from './hook';
 import { xe } from './xe';
 
 /** The real GlusterFS tool on a host of the real pool, the simulated one elsewhere. */
@@ -38,6 +39,7 @@ export const TOOLS: Record<string, Tool> = {
   findmnt,
   mount,
   xe,
+  'lab-hook': labHook,
 };
 
 /** What a Xen pool's host runs: xe and the generic tools (no fleet, pcocc, GlusterFS or etcd). */

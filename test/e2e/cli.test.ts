@@ -162,7 +162,7 @@ describe('hvflow CLI', () => {
     expect(id, out).toBeDefined();
     const d = await h.client.workflow.getHandle(id!).describe();
     expect(d.status.name).toBe('COMPLETED');
-    expect(d.typedSearchAttributes.get(PROCEDURE)).toBe('evacuateHypervisor');
+    expect(d.typedSearchAttributes.get(PROCEDURE)).toBe('evacuateHost');
     expect(d.typedSearchAttributes.get(CLUSTER)).toBe('ocean');
     expect(d.typedSearchAttributes.get(TARGET)).toBe('worker1');
     expect(await d.staticSummary()).toBe('plan (dry run) of evacuate worker1 on cluster ocean, requested by tester');
@@ -350,7 +350,7 @@ describe('hvflow CLI', () => {
     expect(d.policies.catchupWindow).toBe(3_600_000);
     expect(d.action.type).toBe('startWorkflow');
     if (d.action.type !== 'startWorkflow') throw new Error('unexpected action');
-    expect(d.action.workflowType).toBe('evacuateHypervisor');
+    expect(d.action.workflowType).toBe('evacuateHost');
     expect(d.action.taskQueue).toBe(h.taskQueue);
     expect(d.action.workflowId).toBe('hvflow-ocean-evacuate-worker1');
     expect(d.action.args).toEqual([{ cluster: 'ocean', host: 'worker1', requestedBy: `schedule:${id}`, reason: 'disk swap', gatePolicy: { timeout: '4h' } }]);
@@ -380,7 +380,7 @@ describe('hvflow CLI', () => {
     const run = h.client.workflow.getHandle(runId!);
     const p = await waitForProgress(run, gateWaiting('approve-evacuation'));
     expect(p.startedBy).toBe(`schedule:${id}`);
-    expect((await run.describe()).typedSearchAttributes.get(PROCEDURE)).toBe('evacuateHypervisor');
+    expect((await run.describe()).typedSearchAttributes.get(PROCEDURE)).toBe('evacuateHost');
 
     // The window is called off: abort the run from the CLI; it stops and says the cluster is untouched.
     // --wait exits with how it ended: aborted is 1 (README: 1 the procedure failed, was rejected or aborted).
@@ -471,7 +471,7 @@ describe('hvflow CLI', () => {
     ]);
     // One procedure per cluster: refused before anything starts.
     expect(busy.code).toBe(3);
-    expect(busy.stderr).toMatch(new RegExp(`cluster ocean is busy: evacuateHypervisor worker3 \\(workflow ${id}, started by alice\\) is running`));
+    expect(busy.stderr).toMatch(new RegExp(`cluster ocean is busy: evacuateHost worker3 \\(workflow ${id}, started by alice\\) is running`));
     expect(busy.stderr).toMatch(/Nothing was started/);
 
     expect(list.code).toBe(0);

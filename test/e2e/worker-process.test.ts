@@ -127,7 +127,7 @@ describe('the worker process', () => {
     const started = entries.find((e) => e.message === 'hvflow worker started');
     expect(started).toMatchObject({
       level: 'INFO',
-      meta: { cluster: 'ocean', taskQueue, namespace: testNamespace(), metrics: `http://127.0.0.1:${metricsPort}/metrics`, webhook: 'off' },
+      meta: { clusters: 'ocean', taskQueue, namespace: testNamespace(), metrics: `http://127.0.0.1:${metricsPort}/metrics`, webhook: 'off' },
     });
     // The SDK's own messages carry their context as meta (worker state, workflow and activity ids).
     expect(entries.some((e) => e.meta?.sdkComponent === 'worker' && e.meta?.taskQueue === taskQueue)).toBe(true);

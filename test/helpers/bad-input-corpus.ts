@@ -36,7 +36,7 @@ export const BAD_INPUTS: BadInput[] = [
     'evacuateHypervisor',
     'another cluster',
     { ...ok, cluster: 'atlantic', host: 'top1' },
-    /cluster: "atlantic" is not the cluster of this worker's inventory \(ocean\)/,
+    /cluster: "atlantic" is not a cluster this worker serves \(ocean: one inventory each in HVFLOW_INVENTORY\)/,
     'inventory',
   ],
   ['evacuateHypervisor', 'missing cluster', { host: 'top1' }, /cluster: /],

@@ -8,14 +8,21 @@ import { describe, expect, it } from 'vitest';
 import { useHarness, waitForProgress, gateWaiting } from '../helpers/harness';
 import { approveSignal, decideSignal } from '../../workflows/messages';
 import { xenPoolTopology } from '../../lab/xen-topology';
+import { failHook } from '../../lab/tools/hook';
 import type { MigrationRecord, XenPool } from '../../lab/xen';
 import type { EvacuationResult } from '../../workflows/evacuate-host';
 import type { ClusterStatus } from '../../workflows/cluster-status';
 import type { ReintegrationResult } from '../../workflows/reintegrate-host';
 
 const CLUSTER = 'pool1';
+const HOOKS = {
+  preRun: { on: 'xs1', args: ['unmanage', '--cluster=%c'] },
+  postRun: { on: 'xs1', args: ['manage', '--cluster=%c'] },
+  preEmpty: { on: '%h', args: ['pre-empty', '%h'] },
+  postEmpty: { on: '%h', args: ['post-empty', '%h'] },
+};
 const t = useHarness({
-  topology: xenPoolTopology({ cluster: CLUSTER, hosts: 6, vms: 40, seed: 7, localStorage: ['vm40'], on: { vm40: 'xs6' } }),
+  topology: { ...xenPoolTopology({ cluster: CLUSTER, hosts: 6, vms: 40, seed: 7, localStorage: ['vm40'], on: { vm40: 'xs6' } }), hooks: HOOKS },
   // Simulated seconds of migration run 50 times faster.
   timeScale: 0.02,
 });
@@ -72,6 +79,7 @@ describe('a XenServer pool', () => {
     const before = residents(host);
     expect(before.length).toBeGreaterThan(5);
     const records0 = xen().migrations.length;
+    const seq = t.lastSeq();
     const handle = await start('evacuateHost', { host });
     await approve(handle);
     const r: EvacuationResult = await handle.result();
@@ -90,6 +98,19 @@ describe('a XenServer pool', () => {
     expect(r.migrations!.every((m) => m.result === 'migrated' && m.landed === planned.get(m.vm))).toBe(true);
     // No host-evacuate: it migrates one VM at a time (seed 003).
     expect(t.h.lab.commandLog({ tool: 'xe' }).some((e) => e.argv[1] === 'host-evacuate')).toBe(false);
+    // The runbook's order: the run's hook, disable, the pre-empty hook on the host, the migrations, the post-empty hook, the run's end.
+    const order = t
+      .mutatingSince(seq)
+      .map((e) => (e.argv[0] === 'xe' ? `${e.host}: xe ${e.argv[1]}` : `${e.host}: hook ${e.argv.slice(1).join(' ')}`))
+      .filter((line, i, all) => all.indexOf(line) === i);
+    expect(order).toEqual([
+      'xs1: hook unmanage --cluster=pool1',
+      `${t.h.lab.inventory.controlHost}: xe host-disable`,
+      `${host}: hook pre-empty ${host}`,
+      `${t.h.lab.inventory.controlHost}: xe vm-migrate`,
+      `${host}: hook post-empty ${host}`,
+      'xs1: hook manage --cluster=pool1',
+    ]);
 
     // Reintegration: enabled again, the VMs stay where they went (seed 003).
     const back: ReintegrationResult = await (await start('reintegrateHost', { host })).result();
@@ -150,6 +171,26 @@ describe('a XenServer pool', () => {
     await handle.result().catch(() => undefined);
     expect(t.mutatingSince(seq)).toEqual([]);
     expect(xen().host('xs6').enabled).toBe(true);
+  });
+
+  it('a failing hook parks its step; aborted there, the run-level hook still runs at the end', async () => {
+    const host = ['xs2', 'xs4', 'xs5'].find((h) => residents(h).length > 0)!;
+    failHook(t.h.lab.model, 'pre-empty', 3);
+    const seq = t.lastSeq();
+    const handle = await start('evacuateHost', { host });
+    await approve(handle);
+    const p = await waitForProgress(handle, gateWaiting('hook-preEmpty-failed'));
+    expect(p.gate!.message).toMatch(/hook preEmpty .*lab-hook pre-empty .* failed on .*exited with code 3: lab-hook pre-empty .*: failing as asked/);
+    await handle.signal(decideSignal, { decision: 'abort', by: 'bob', reason: 'hook broken' });
+    const err = await handle.result().catch((e) => e);
+    expect(String(err.cause?.message)).toMatch(/aborted at gate hook-preEmpty-failed by bob/);
+    const hooks = t
+      .mutatingSince(seq)
+      .filter((e) => e.argv[0] !== 'xe')
+      .map((e) => e.argv.slice(1, 2).join(' '));
+    expect(hooks).toEqual(['unmanage', 'pre-empty', 'manage']);
+    expect(t.mutatingSince(seq).some((e) => e.argv[1] === 'vm-migrate')).toBe(false);
+    xen().enable(xen().host(host));
   });
 
   it('refuses fleet-only and Xen-only options where they mean nothing, naming the field', async () => {
