@@ -22,6 +22,7 @@ import { evacuationBoundMs, type MigrationRecord } from '../lab/xen';
 import { runTool } from '../lab/tools/run';
 import { createHvflowWorker } from '../worker/create-worker';
 import { approveSignal, progressQuery } from '../workflows/messages';
+import { GATE } from '../domain/contract';
 
 const { values: args } = parseArgs({
   options: {
@@ -94,7 +95,7 @@ async function main() {
           });
           for (;;) {
             const p = await handle.query(progressQuery).catch(() => undefined);
-            if (p?.gate?.name === 'approve-evacuation') break;
+            if (p?.gate?.name === GATE.approveEvacuation) break;
             await new Promise((res) => setTimeout(res, 100));
           }
           const t0 = Date.now();

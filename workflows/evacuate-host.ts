@@ -1,74 +1,67 @@
 /**
- * evacuateHost — seed 000 "Hypervisor evacuation procedure" (registered as evacuateHypervisor too,
- * its name before hvflow served other stacks: procedures in flight and users' `temporal` commands):
+ * evacuateHost — empty one host of its VMs and take it out of the cluster, on every stack
+ * (registered as evacuateHypervisor too, its name before hvflow served other stacks: procedures in
+ * flight and users' `temporal` commands). The shape seed 000 gives it, written once:
  *
- *   Service inventory        fleetctl list-unit-files | grep HYPERVISOR
- *   GlusterFS health check   no tier daemon, no rebalance, heal entries 0   (GlusterFS servers)
- *   Etcd health check        etcdctl cluster-health                         (etcd members)
- *   safety                   etcd quorum without the host, N+1 room for its weight
+ *   read the cluster         what runs on the host (the stack's read)
+ *   guards                   GlusterFS and etcd health where the inventory lists the host in them
+ *   safety                   the guards allow it (etcd quorum without the host; no heal, rebalance
+ *                            or tier daemon); the stack's own checks; N+1 room for its VMs
  *   ── gate: approve the plan ──
- *   Fleet shutdown           systemctl stop fleet   → units fail over elsewhere
- *   GlusterFS shutdown       systemctl stop glusterfsd glusterd; stop-all-gluster-processes.sh -g
- *   Gluster client stop      umount -t fuse.glusterfs -a
- *   Etcd shutdown            systemctl stop etcd
+ *   re-check                 a fresh read: the same VMs, the same plan, still room
+ *   hooks.preRun
+ *   empty the host           the stack's driver: fleet (evacuate-fleet.ts) stops fleetd, its units
+ *                            fail over; Xen (evacuate-xen.ts) disables the host and live-migrates
+ *                            its VMs as planned; hooks.preEmpty at the stack's point
+ *   hooks.postEmpty
+ *   stop the guards          GlusterFS daemons + stop-all script; unmount; etcd (seed 000's order)
+ *   hooks.postRun            also when the procedure fails or is aborted after preRun
  *
  * Every check is made twice: once for the plan shown at the gate (its evidence), and again right
  * before the destructive step it guards; a changed state parks the procedure instead of acting on
  * stale evidence.
  */
 import { ApplicationFailure, workflowInfo } from '@temporalio/workflow';
-import { planEvacuation, type EvacuationPlan } from '../domain/capacity';
-import { hostsOf, stackOf, vmSet, type Inventory } from '../domain/inventory';
+import type { EvacuationPlan } from '../domain/capacity';
+import { hostsOf, stackOf } from '../domain/inventory';
 import { FAILURE, GATE } from '../domain/contract';
-import { act, waits } from './activities';
-import { readFleet, type FleetView } from './fleet-state';
+import { act } from './activities';
 import { acquireClusterLock } from './cluster-lock';
 import { checked, validated } from './validate';
 import { Procedure, skippedSteps, type CheckResult } from './procedure';
-import {
-  ensureGuardsAllowStop,
-  GUARD_CHECK_STEPS,
-  GUARD_STOP_STEPS,
-  guardsOf,
-  guardStopCommands,
-  guardsView,
-  readGuards,
-  stopGuards,
-  type GuardEvidence,
-} from './guards';
-import { evacuateXenHost } from './evacuate-xen';
-import { hookPlanLine, hookStep, runHook, withRunHooks } from './hooks';
+import { ensureGuardsAllowStop, GUARD_CHECK_STEPS, GUARD_STOP_STEPS, guardsOf, readGuards, stopGuards } from './guards';
+import { hookStep, runHook, withRunHooks } from './hooks';
+import { fleetEvacuation } from './evacuate-fleet';
+import { xenEvacuation } from './evacuate-xen';
+import type { EvacuationDriver } from './evacuation-driver';
 import type { Finished } from './messages';
-import type { EvacuateHostInput, EvacuationPlanView, EvacuationResult } from './evacuation-types';
+import type { EvacuateHostInput, EvacuationResult } from './evacuation-types';
 
 export type { EvacuateHostInput, EvacuationPlanView, EvacuationResult } from './evacuation-types';
 
-const STEPS = [
-  { id: 'inventory', title: 'Read the inventory' },
-  { id: 'service-inventory', title: 'Service inventory: units on the hypervisor' },
-  ...GUARD_CHECK_STEPS,
-  { id: 'check-capacity', title: 'Safety: N+1, the other hypervisors have room for its weight' },
-  { id: 'approve', title: 'Approval of the evacuation plan' },
-  { id: 'recheck-fleet', title: 'Re-check before stopping fleet: same units, still room' },
-  hookStep('preRun'),
-  hookStep('preEmpty'),
-  { id: 'stop-fleet', title: 'Fleet shutdown: systemctl stop fleet, units fail over' },
-  hookStep('postEmpty'),
-  ...GUARD_STOP_STEPS,
-  hookStep('postRun'),
-];
-const EXECUTION = STEPS.slice(STEPS.findIndex((s) => s.id === 'approve') + 1);
+const INVENTORY = { id: 'inventory', title: 'Read the inventory' };
+const APPROVE = { id: 'approve', title: 'Approval of the evacuation plan' };
 
-function capacityCheck(plan: EvacuationPlan): CheckResult {
+/** The plan's steps in the order they run, the stack's own in their place. */
+function stepsOf(d: EvacuationDriver<object>) {
+  const s = d.steps;
+  const execution = [s.recheck, hookStep('preRun'), ...s.empty, hookStep('postEmpty'), ...GUARD_STOP_STEPS, hookStep('postRun')];
+  return { all: [INVENTORY, s.read, ...GUARD_CHECK_STEPS, ...s.checks, s.capacity, APPROVE, ...execution], execution };
+}
+
+export function capacityCheck(plan: EvacuationPlan, unit?: string): CheckResult {
   return {
     ok: plan.ok,
     reason: plan.reason,
-    evidence: { evacuatedWeight: plan.evacuatedWeight, moves: plan.moves, stranded: plan.stranded, loadBefore: plan.loadBefore, loadAfter: plan.loadAfter },
+    evidence: {
+      evacuatedWeight: plan.evacuatedWeight,
+      ...(unit ? { capacityUnit: unit } : {}),
+      moves: plan.moves,
+      stranded: plan.stranded,
+      loadBefore: plan.loadBefore,
+      loadAfter: plan.loadAfter,
+    },
   };
-}
-
-function unitsOn(fleet: FleetView, host: string) {
-  return fleet.units.filter((u) => u.host === host && u.active === 'active');
 }
 
 export async function evacuateHost(input: EvacuateHostInput): Promise<Finished<EvacuationResult>> {
@@ -77,10 +70,10 @@ export async function evacuateHost(input: EvacuateHostInput): Promise<Finished<E
   const procedure = workflowInfo().workflowType;
   const host = input.host;
   const proc = new Procedure(procedure, input, host);
-  proc.plan(STEPS.slice(0, 1)); // the rest once the inventory says which stack
+  proc.plan([INVENTORY]); // the rest once the inventory says which stack
   proc.setPhase('checking');
 
-  const inv = (await proc.step('inventory', 'Read the inventory', () => act.loadInventory({ cluster: input.cluster }), { skippable: false }))!;
+  const inv = (await proc.step(INVENTORY.id, INVENTORY.title, () => act.loadInventory({ cluster: input.cluster }), { skippable: false }))!;
   checked(() => hostsOf(inv, host, 'host')); // must be a hypervisor of this cluster
   const stack = stackOf(inv);
   if (stack === 'fleet' && input.threads !== undefined) {
@@ -90,112 +83,72 @@ export async function evacuateHost(input: EvacuateHostInput): Promise<Finished<E
     );
   }
   if (!input.dryRun) await acquireClusterLock(inv.cluster, procedure, host, input.requestedBy);
-  if (stack === 'xen') return evacuateXenHost(proc, inv, input);
-  proc.plan(STEPS);
-  const roles = guardsOf(inv, host);
-  const neverTouch = vmSet(inv, 'neverTouch');
+  return stack === 'xen' ? evacuate(proc, inv, input, xenEvacuation) : evacuate(proc, inv, input, fleetEvacuation);
+}
 
-  // Service inventory (fleetctl is run from another hypervisor: this one is going away).
-  const fleet = (await proc.step('service-inventory', `Service inventory: units on ${host}`, () => readFleet(inv, { avoid: [host] }), { skippable: false }))!;
-  const onHost = unitsOn(fleet, host);
-  proc.note('service-inventory', `${onHost.length} unit(s) on ${host}: ${onHost.map((u) => u.vm ?? u.unit).join(', ') || 'none'}`);
+async function evacuate<View extends object>(
+  proc: Procedure,
+  inv: Parameters<EvacuationDriver<View>['read']>[0],
+  input: EvacuateHostInput,
+  driver: EvacuationDriver<View>,
+): Promise<Finished<EvacuationResult>> {
+  const host = input.host;
+  const steps = stepsOf(driver as unknown as EvacuationDriver<object>);
+  proc.plan(steps.all);
+  const guards = guardsOf(inv, host);
 
-  const guardEvidence = await readGuards(proc, host, roles);
-  // Safety rules. A failed check parks the procedure on a gate that states why.
-  await ensureGuardsAllowStop(proc, inv, host, roles, guardEvidence);
-  let evacuation = planEvacuation(fleet.snapshot, host, { neverTouch });
-  await proc.ensure('check-capacity', 'Safety: N+1, the other hypervisors have room for its weight', async () => capacityCheck(evacuation));
+  const { read, capacity, recheck } = driver.steps;
+  const approved = (await proc.step(read.id, driver.readTitle(host), () => driver.read(inv, host), { skippable: false }))!;
+  proc.note(read.id, driver.describe(approved, host));
 
-  const plan = planView(inv, host, roles, fleet, evacuation, guardEvidence);
+  const guardEvidence = await readGuards(proc, host, guards);
+  // Safety rules. A failed check parks the procedure on a gate that states why; a retry reads the cluster again.
+  await ensureGuardsAllowStop(proc, inv, host, guards, guardEvidence);
+  let view = approved;
+  for (const [i, check] of driver.steps.checks.entries()) {
+    let attempt = 0;
+    await proc.ensure(check.id, check.title, async () => {
+      if (attempt++ > 0) view = await driver.read(inv, host);
+      return driver.checks(inv, view, host)[i]!;
+    });
+  }
+  let evacuation = driver.plan(inv, view, host);
+  await proc.ensure(capacity.id, capacity.title, async () => capacityCheck(evacuation, inv.capacityUnit));
+
+  const plan = driver.planView(inv, view, host, guards, evacuation, guardEvidence, input);
   proc.plan([], plan);
   if (input.dryRun) {
-    proc.markSkipped('approve', 'Approval of the evacuation plan', 'dry run: the plan is shown, nothing is changed');
-    for (const s of EXECUTION) proc.markSkipped(s.id, s.title, 'dry run');
-    const result: EvacuationResult = { host, dryRun: true, plan, moved: [], gates: proc.progress.gates, skipped: skippedSteps(proc) };
-    return proc.finish(result);
+    proc.markSkipped(APPROVE.id, APPROVE.title, 'dry run: the plan is shown, nothing is changed');
+    for (const s of steps.execution) proc.markSkipped(s.id, s.title, 'dry run');
+    return proc.finish<EvacuationResult>({ host, dryRun: true, plan, moved: [], gates: proc.progress.gates, skipped: skippedSteps(proc) });
   }
 
   proc.setPhase('awaiting approval');
-  await proc.step('approve', 'Approval of the evacuation plan', () =>
+  await proc.step(APPROVE.id, APPROVE.title, () =>
     proc.gate({
       name: GATE.approveEvacuation,
       kind: 'approval',
-      message: `Evacuate ${host}: stop fleet (${onHost.length} unit(s), weight ${evacuation.evacuatedWeight}, move elsewhere)${roles.glusterServer ? ', stop GlusterFS' : ''}${roles.glusterClient ? ', unmount GlusterFS' : ''}${roles.etcdMember ? ', stop etcd' : ''}.`,
+      message: driver.gateMessage(view, host, evacuation, guards, input, inv),
       evidence: plan as unknown as Record<string, unknown>,
       options: ['approve', 'reject'],
     }),
   );
 
-  // Fleet shutdown — re-check the units and the N+1 plan first.
+  // The plan shown at the gate is what runs: a fresh read must give the same VMs, the same plan, still room.
   proc.setPhase('evacuating');
-  await proc.ensure('recheck-fleet', 'Re-check before stopping fleet: same units, still room', async () => {
-    const now = await readFleet(inv, { avoid: [host] });
-    const before = onHost.map((u) => u.unit).sort();
-    const after = unitsOn(now, host)
-      .map((u) => u.unit)
-      .sort();
-    evacuation = planEvacuation(now.snapshot, host, { neverTouch });
-    if (before.join() !== after.join()) {
-      return {
-        ok: false,
-        reason: `the units on ${host} changed since the plan was approved (was: ${before.join(', ') || 'none'}; now: ${after.join(', ') || 'none'})`,
-        evidence: { before, after },
-      };
-    }
-    return capacityCheck(evacuation);
+  const shown = { view, evacuation };
+  await proc.ensure(recheck.id, recheck.title, async () => {
+    view = await driver.read(inv, host);
+    evacuation = driver.plan(inv, view, host);
+    return driver.recheck(shown, { view, evacuation }, host, inv) ?? capacityCheck(evacuation, inv.capacityUnit);
   });
+
   // The hooks run only where the inventory declares them (an inventory from before hooks has none).
-  const moved = await withRunHooks(proc, inv, async () => {
-    const units = onHost.map((u) => u.unit);
-    const stranded = evacuation.stranded.map((s) => onHost.find((u) => (u.vm ?? u.unit) === s.vm)?.unit).filter((u): u is string => !!u);
-    await runHook(proc, inv, 'preEmpty', host);
-    const moved = (await proc.step(
-      'stop-fleet',
-      `Fleet shutdown on ${host}: systemctl stop fleet, units fail over`,
-      async () => {
-        await act.stopFleet.executeWithOptions({ startToCloseTimeout: '5m', summary: `systemctl stop fleet on ${host}` }, [{ host }]);
-        return waits.waitUnitsLeft.executeWithOptions(
-          { startToCloseTimeout: `${(input.moveTimeoutMinutes ?? 10) + 1}m`, summary: `wait until the ${units.length} unit(s) of ${host} run elsewhere` },
-          [{ host, units, stranded, timeoutMs: (input.moveTimeoutMinutes ?? 10) * 60_000 }],
-        );
-      },
-      { skippable: false, changes: true },
-    ))!;
-    proc.note('stop-fleet', moved.map((m) => `${m.unit.replace(/\.service$/, '')} → ${m.host ?? 'stopped'}`).join(', ') || 'no unit to move');
-
+  const emptied = await withRunHooks(proc, inv, async () => {
+    const r = await driver.empty(proc, inv, host, { approved: shown.view, evacuation }, input);
     await runHook(proc, inv, 'postEmpty', host);
-    await stopGuards(proc, inv, host, roles);
-    return moved;
+    await stopGuards(proc, inv, host, guards);
+    return r;
   });
-
-  const result: EvacuationResult = { host, dryRun: false, plan, moved, gates: proc.progress.gates, skipped: skippedSteps(proc) };
-  return proc.finish(result);
-}
-
-function planView(
-  inv: Inventory,
-  host: string,
-  roles: EvacuationPlanView['roles'],
-  fleet: FleetView,
-  evacuation: EvacuationPlan,
-  evidence: GuardEvidence,
-): EvacuationPlanView {
-  return {
-    host,
-    roles,
-    units: unitsOn(fleet, host).map((u) => ({ unit: u.unit, vm: u.vm, weight: u.weight, to: evacuation.moves.find((m) => m.vm === (u.vm ?? u.unit))?.to })),
-    stranded: evacuation.stranded.map((s) => ({ vm: s.vm, reason: s.reason })),
-    evacuatedWeight: evacuation.evacuatedWeight,
-    loadBefore: evacuation.loadBefore,
-    loadAfter: evacuation.loadAfter,
-    ...guardsView(inv, host, evidence),
-    steps: [
-      ...hookPlanLine(inv, 'preRun'),
-      ...hookPlanLine(inv, 'preEmpty', host),
-      `systemctl stop fleet on ${host}`,
-      ...hookPlanLine(inv, 'postEmpty', host),
-      ...guardStopCommands(inv, host, roles),
-      ...hookPlanLine(inv, 'postRun'),
-    ],
-  };
+  return proc.finish<EvacuationResult>({ host, dryRun: false, plan, ...emptied, gates: proc.progress.gates, skipped: skippedSteps(proc) });
 }

@@ -19,8 +19,8 @@ import type { EvacuationResult } from '../../workflows/evacuate-host';
 
 const t = useHarness();
 
-const BEFORE_GATE = '  const plan = planView(inv, host, roles, fleet, evacuation, guardEvidence);\n';
-const AFTER_GATE = '  // Fleet shutdown — re-check the units and the N+1 plan first.\n';
+const BEFORE_GATE = '  const plan = driver.planView(inv, view, host, guards, evacuation, guardEvidence, input);\n';
+const AFTER_GATE = '  // The plan shown at the gate is what runs: a fresh read must give the same VMs, the same plan, still room.\n';
 const beforeGateStep = "await proc.step('b-before-gate', 'B: etcd health read before the plan', () => act.etcdHealth({}));\n";
 const afterGateStep = "await proc.step('b-after-gate', 'B: etcd health read after the approval', () => act.etcdHealth({}));\n";
 
@@ -28,7 +28,11 @@ const afterGateStep = "await proc.step('b-after-gate', 'B: etcd health read afte
 function versionB(guarded: boolean): WorkflowEdit[] {
   const guard = (id: string) => (guarded ? `  if (patched('${id}')) ` : '  ');
   return [
-    { file: 'evacuate-host.ts', find: 'import { planEvacuation', replace: "import { patched } from '@temporalio/workflow';\nimport { planEvacuation" },
+    {
+      file: 'evacuate-host.ts',
+      find: 'import type { EvacuationPlan }',
+      replace: "import { patched } from '@temporalio/workflow';\nimport type { EvacuationPlan }",
+    },
     { file: 'evacuate-host.ts', find: BEFORE_GATE, replace: guard('upgrade-test-before-gate') + beforeGateStep + BEFORE_GATE },
     { file: 'evacuate-host.ts', find: AFTER_GATE, replace: guard('upgrade-test-after-gate') + afterGateStep + AFTER_GATE },
   ];

@@ -173,6 +173,36 @@ describe('a XenServer pool', () => {
     expect(xen().host('xs6').enabled).toBe(true);
   });
 
+  it('a live migration that fails parks the step with its xapi error; retried, only that VM migrates again', async () => {
+    const host = ['xs2', 'xs4', 'xs5'].sort((a, b) => residents(b).length - residents(a).length)[0]!;
+    const vms = residents(host).sort();
+    expect(vms.length).toBeGreaterThan(1);
+    const victim = vms[0]!;
+    xen().failNextMigration(xen().vm(victim), 'contact-remote-service');
+    const records0 = xen().migrations.length;
+    const handle = await start('evacuateHost', { host });
+    await approve(handle);
+    const p = await waitForProgress(handle, gateWaiting('migrate-failed'));
+    expect(p.gate!.message).toMatch(new RegExp(`1 of ${vms.length} live migration\\(s\\) did not land as planned: ${victim} \\(`));
+    expect(p.gate!.options).toEqual(['retry', 'abort']);
+    // Every other VM left the host; the victim is still on it.
+    expect(residents(host)).toEqual([victim]);
+    await handle.signal(decideSignal, { decision: 'retry', by: 'bob', reason: 'transient' });
+    const r: EvacuationResult = await handle.result();
+    const records = xen().migrations.slice(records0);
+    for (const vm of vms) {
+      const mine = records.filter((m) => m.vm === vm);
+      expect(
+        mine.map((m) => m.ok),
+        vm,
+      ).toEqual(vm === victim ? [false, true] : [true]);
+    }
+    expect(r.migrations!.filter((m) => m.result === 'migrated').map((m) => m.vm)).toEqual([victim]);
+    expect(r.migrations!.filter((m) => m.result === 'already-there')).toHaveLength(vms.length - 1);
+    expect(residents(host)).toEqual([]);
+    await (await start('reintegrateHost', { host })).result();
+  });
+
   it('a failing hook parks its step; aborted there, the run-level hook still runs at the end', async () => {
     const host = ['xs2', 'xs4', 'xs5'].find((h) => residents(h).length > 0)!;
     failHook(t.h.lab.model, 'pre-empty', 3);
