@@ -18,7 +18,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { FAILURE } from '../domain/contract';
 import { migrationsPerHost } from '../domain/inventory';
 import { startable } from '../domain/migration-queue';
-import type { MigrationOutcome, MigrationRequest, XenPoolView, XenVmView } from '../domain/xen-pool';
+import type { MigrationOutcome, MigrationRequest, PoolHaSettings, XenPoolView, XenVmView } from '../domain/xen-pool';
 import { checkpoint } from './heartbeat';
 import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
 import { isNonRetryable } from './each-host';
@@ -142,7 +142,59 @@ export function xenActivities(ctx: ToolContext) {
     return hosts[0]!.uuid!;
   }
 
+  async function readHa(on: string): Promise<PoolHaSettings & { uuid: string }> {
+    const [pool] = await xe(on, ['pool-list', 'params=uuid,ha-enabled,ha-host-failures-to-tolerate,ha-configuration'], parseXePools);
+    if (!pool?.uuid) throw ApplicationFailure.nonRetryable(`xe pool-list on ${on} printed no pool`, FAILURE.parseError);
+    return { uuid: pool.uuid, enabled: !!pool.haEnabled, hostFailuresToTolerate: pool.haHostFailuresToTolerate ?? 0, configuration: pool.haConfiguration ?? {} };
+  }
+
   return {
+    /** The pool's HA settings, to restore after maintenance (read before anything is changed). */
+    async poolHa(_input: Record<string, never> = {}): Promise<PoolHaSettings> {
+      const { uuid: _uuid, ...settings } = await onAPoolHost(readHa);
+      return settings;
+    },
+
+    /** xe pool-ha-disable; HA already off is success (a retry after the first attempt turned it off). */
+    async disablePoolHa(_input: Record<string, never> = {}): Promise<{ changed: boolean }> {
+      return onAPoolHost(async (on) => {
+        if (!(await readHa(on)).enabled) return { changed: false };
+        await xe(on, ['pool-ha-disable'], parseXeSilent, 300_000);
+        return { changed: true };
+      });
+    },
+
+    /**
+     * Puts HA back as `settings` says (pool-ha-enable with its ha-config, then its
+     * ha-host-failures-to-tolerate), and reads it back. Settings with HA off restore nothing; HA
+     * already on (a retry) only gets its failures-to-tolerate checked.
+     */
+    async restorePoolHa(input: { settings: PoolHaSettings }): Promise<{ changed: boolean }> {
+      const want = input.settings;
+      if (!want.enabled) return { changed: false };
+      return onAPoolHost(async (on) => {
+        const now = await readHa(on);
+        let changed = false;
+        if (!now.enabled) {
+          const config = Object.entries(want.configuration).map(([k, v]) => `ha-config:${k}=${v}`);
+          await xe(on, ['pool-ha-enable', ...config], parseXeSilent, 600_000);
+          changed = true;
+        }
+        if ((await readHa(on)).hostFailuresToTolerate !== want.hostFailuresToTolerate) {
+          await xe(on, ['pool-param-set', `uuid=${now.uuid}`, `ha-host-failures-to-tolerate=${want.hostFailuresToTolerate}`], parseXeSilent);
+          changed = true;
+        }
+        const after = await readHa(on);
+        if (!after.enabled || after.hostFailuresToTolerate !== want.hostFailuresToTolerate) {
+          throw ApplicationFailure.nonRetryable(
+            `pool HA of ${inv.cluster} is not back as it was: ha-enabled ${after.enabled}, ha-host-failures-to-tolerate ${after.hostFailuresToTolerate} (wanted ${want.hostFailuresToTolerate})`,
+            FAILURE.toolError,
+          );
+        }
+        return { changed };
+      });
+    },
+
     /** The pool: master, HA, hosts (enabled, live, memory and xapi's free memory), VMs (where, memory, local storage). */
     async xenPool(input: { avoid?: string[] } = {}): Promise<XenPoolView> {
       return onAPoolHost(readPool, input.avoid);

@@ -105,3 +105,14 @@ export interface MigrationOutcome extends MigrationRequest {
   seconds?: number;
   error?: string;
 }
+
+/**
+ * A pool's HA as it was before maintenance (seed 003: off for the run, back on after), read once and
+ * kept in the procedure's history, so that a worker that dies in between still knows what to restore.
+ */
+export interface PoolHaSettings {
+  enabled: boolean;
+  hostFailuresToTolerate: number;
+  /** pool-ha-enable's ha-config: entries. */
+  configuration: Record<string, string>;
+}
