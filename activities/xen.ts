@@ -145,7 +145,12 @@ export function xenActivities(ctx: ToolContext) {
   async function readHa(on: string): Promise<PoolHaSettings & { uuid: string }> {
     const [pool] = await xe(on, ['pool-list', 'params=uuid,ha-enabled,ha-host-failures-to-tolerate,ha-configuration'], parseXePools);
     if (!pool?.uuid) throw ApplicationFailure.nonRetryable(`xe pool-list on ${on} printed no pool`, FAILURE.parseError);
-    return { uuid: pool.uuid, enabled: !!pool.haEnabled, hostFailuresToTolerate: pool.haHostFailuresToTolerate ?? 0, configuration: pool.haConfiguration ?? {} };
+    return {
+      uuid: pool.uuid,
+      enabled: !!pool.haEnabled,
+      hostFailuresToTolerate: pool.haHostFailuresToTolerate ?? 0,
+      configuration: pool.haConfiguration ?? {},
+    };
   }
 
   return {

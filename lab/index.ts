@@ -128,7 +128,8 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const base = o.addressBase ?? process.env.HVFLOW_LAB_NET ?? '127.0.2';
   const port = o.sshPortBase ?? 2222;
   const relays = topology.bmcRelays ?? [];
-  const addresses = labAddresses(base, topology.hosts.length + relays.length);
+  const hookNames = topology.hookHosts ?? [];
+  const addresses = labAddresses(base, topology.hosts.length + relays.length + hookNames.length);
   const clock = new RealClock(o.timeScale ?? 1);
   const model = new LabModel(topology, { clock, vmStopMs: o.vmStopMs, vmStartMs: o.vmStartMs, agentTtlMs: o.agentTtlMs });
   if (topology.xen && o.gluster === 'real') throw new Error('a Xen pool lab runs no GlusterFS');
@@ -145,6 +146,14 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     port,
     binDir: path.join(dir, 'relays', name, 'bin'),
   }));
+  // Hook hosts: after the relays, on no host of the model either.
+  const hookHosts: LabHost[] = hookNames.map((name, i) => ({
+    name,
+    address: addresses[topology.hosts.length + relays.length + i]!,
+    port,
+    binDir: path.join(dir, 'hook-hosts', name, 'bin'),
+  }));
+  const extraHosts = [...relayHosts, ...hookHosts];
 
   let server: LabServer | undefined;
   let etcd: EtcdCluster | undefined;
@@ -158,7 +167,7 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     xen?.dispose();
     clock.dispose();
     await Promise.all(
-      [...Object.values(hosts), ...relayHosts].map(async (h) => {
+      [...Object.values(hosts), ...extraHosts].map(async (h) => {
         if (!h.sshd) return;
         try {
           process.kill(h.sshd.pid, 'SIGCONT'); // a paused sshd must be able to die
@@ -182,7 +191,14 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
       etcdctl: etcdctlBinary(),
       etcdEndpoints: Object.fromEntries(topology.etcdMembers.map((m) => [m, `http://${hosts[m].address}:${etcdClientPort}`])),
     };
-    server = await startLabServer({ model, socketPath, lab: facilities, control: (req) => control(model, req), ipmiOrigins: [WORKER_ORIGIN, ...relays] });
+    server = await startLabServer({
+      model,
+      socketPath,
+      lab: facilities,
+      control: (req) => control(model, req),
+      ipmiOrigins: [WORKER_ORIGIN, ...relays],
+      hookOrigins: hookNames,
+    });
     // The native client where a compiler built it: a cold read runs fleetctl once per unit, and 500
     // hosts run their umount / systemctl / systemd-run at once (the worker its ipmitool); a Node start each is the lab's cost, not hvflow's.
     const native = await nativeClient();
@@ -219,9 +235,9 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     const glusterPromise = o.gluster === 'real' ? startRealGluster(topology, model, path.join(dir, 'gluster')) : Promise.resolve(undefined);
     // A hypervisor's bin dir holds every stand-in; a BMC relay's, ipmitool only.
     await Promise.all(
-      [...Object.values(hosts), ...relayHosts].map(async (h) => {
+      [...Object.values(hosts), ...extraHosts].map(async (h) => {
         await fsp.mkdir(h.binDir, { recursive: true });
-        const tools = relayHosts.includes(h) ? ['ipmitool'] : xen ? XEN_HOST_TOOLS : LAB_TOOLS;
+        const tools = relayHosts.includes(h) ? ['ipmitool'] : hookHosts.includes(h) ? ['lab-hook'] : xen ? XEN_HOST_TOOLS : LAB_TOOLS;
         for (const t of tools) await fsp.symlink(standIn, path.join(h.binDir, t)).catch(ignoreExists);
         h.sshd = await startSshd(sshdOptions(h));
       }),
@@ -258,14 +274,14 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
     const knownHostsPath = path.join(keyDir, 'known_hosts');
     await fsp.writeFile(
       knownHostsPath,
-      [...Object.values(hosts), ...relayHosts]
+      [...Object.values(hosts), ...extraHosts]
         .map((h) => knownHostsLine({ address: h.address, port: h.port, hostKeyPublic: h.sshd!.hostKeyPublic }) + '\n')
         .join(''),
     );
 
     const labHookPath = path.join(dir, 'scripts', 'lab-hook');
     await fsp.symlink(CLIENT, labHookPath).catch(ignoreExists);
-    const hooks = hooksOf(topology, labHookPath);
+    const hooks = hooksOf(topology, labHookPath, hookHosts);
     const inventoryText = xen
       ? xenInventoryYaml(topology, hosts, port, hooks)
       : inventoryYaml(topology, hosts, relayHosts, port, etcdClientPort, stopAllScript, hooks);
@@ -393,10 +409,13 @@ async function control(model: LabModel, req: ControlRequest): Promise<unknown> {
  * A Xen pool's inventory: the stack, the hosts (the first is the control host), the VMs never to
  * touch; no role and no capacity (the pool reports its memory), no guards.
  */
-/** The topology's hooks as inventory hooks running the lab's lab-hook. */
-function hooksOf(t: Topology, labHook: string): Record<string, { on: string; command: string[] }> | undefined {
-  if (!t.hooks) return undefined;
-  return Object.fromEntries(Object.entries(t.hooks).map(([name, h]) => [name, { on: h!.on, command: [labHook, ...h!.args] }]));
+/** The topology's hooks as inventory hooks running the lab's lab-hook, with the hook hosts they may run on. */
+function hooksOf(t: Topology, labHook: string, hookHosts: LabHost[]): Record<string, unknown> | undefined {
+  const hooks = t.hooks && Object.fromEntries(Object.entries(t.hooks).map(([name, h]) => [name, { on: h!.on, command: [labHook, ...h!.args] }]));
+  return {
+    ...(hooks ? { hooks } : {}),
+    ...(hookHosts.length ? { hookHosts: hookHosts.map((h) => ({ name: h.name, address: h.address })) } : {}),
+  };
 }
 
 export function xenInventoryYaml(t: Topology, hosts: Record<string, LabHost>, sshPort: number, hooks?: Record<string, unknown>): string {
@@ -407,7 +426,7 @@ export function xenInventoryYaml(t: Topology, hosts: Record<string, LabHost>, ss
     ssh: { user: os.userInfo().username, port: sshPort },
     hypervisors: t.hosts.map((h) => ({ name: h.name, address: hosts[h.name]!.address, bmc: h.bmc })),
     ...(t.neverTouch ? { vms: { neverTouch: t.neverTouch } } : {}),
-    ...(hooks ? { hooks } : {}),
+    ...hooks,
   };
   return `# hvflow lab inventory (generated by lab/index.ts; addresses are the lab's sshd loopback addresses)\n${stringify(doc)}`;
 }
@@ -444,7 +463,7 @@ function inventoryYaml(
       ...(t.neverTouch ? { neverTouch: t.neverTouch } : {}),
     },
     ...(relays.length ? { bmcRelays: relays.map((r) => ({ name: r.name, address: r.address })) } : {}),
-    ...(hooks ? { hooks } : {}),
+    ...hooks,
   };
   return `# hvflow lab inventory (generated by lab/index.ts; addresses are the lab's sshd loopback addresses)\n${stringify(doc)}`;
 }

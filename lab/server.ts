@@ -43,6 +43,8 @@ export async function startLabServer(o: {
   control?: (req: ControlRequest) => Promise<unknown>;
   /** Origins that are no lab host and may run ipmitool only (the worker, the BMC relays). */
   ipmiOrigins?: string[];
+  /** Hook hosts: no lab host either, they run lab-hook only. */
+  hookOrigins?: string[];
 }): Promise<LabServer> {
   await fsp.rm(o.socketPath, { force: true });
   const sockets = new Set<net.Socket>();
@@ -96,7 +98,11 @@ interface ToolRequest {
   env: Record<string, string>;
 }
 
-async function runTool(o: { model: LabModel; lab: ToolContext['lab']; ipmiOrigins?: string[] }, sock: net.Socket, req: ToolRequest): Promise<void> {
+async function runTool(
+  o: { model: LabModel; lab: ToolContext['lab']; ipmiOrigins?: string[]; hookOrigins?: string[] },
+  sock: net.Socket,
+  req: ToolRequest,
+): Promise<void> {
   const { model } = o;
   const [tool, ...args] = req.argv;
   const entry = model.logStart(req.host, req.argv);
@@ -140,8 +146,9 @@ async function runTool(o: { model: LabModel; lab: ToolContext['lab']; ipmiOrigin
   let code: number;
   try {
     const ipmiOnly = !!o.ipmiOrigins?.includes(req.host);
-    if (!model.machines.has(req.host) && !(ipmiOnly && tool === 'ipmitool')) {
-      ctx.err(`${tool}: ${ipmiOnly ? `${req.host} runs ipmitool only` : `unknown lab host ${req.host}`}\n`);
+    const hookOnly = !!o.hookOrigins?.includes(req.host);
+    if (!model.machines.has(req.host) && !(ipmiOnly && tool === 'ipmitool') && !(hookOnly && tool === 'lab-hook')) {
+      ctx.err(`${tool}: ${ipmiOnly ? `${req.host} runs ipmitool only` : hookOnly ? `${req.host} runs lab-hook only` : `unknown lab host ${req.host}`}\n`);
       code = 127;
     } else {
       const impl = TOOLS[tool];

@@ -13,10 +13,13 @@ import { xenPoolTopology } from '../../lab/xen-topology';
 
 let lab: Lab;
 let pool: SshPool;
-const run = <T>(fn: () => Promise<T>) => new MockActivityEnvironment().run(fn);
+const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment().run(fn) as Promise<T>;
 
 beforeAll(async () => {
-  lab = await startLab({ topology: xenPoolTopology({ cluster: 'hapool', hosts: 3, vms: 6, seed: 2, ha: { enabled: true, hostFailuresToTolerate: 1 } }), timeScale: 0.001 });
+  lab = await startLab({
+    topology: xenPoolTopology({ cluster: 'hapool', hosts: 3, vms: 6, seed: 2, ha: { enabled: true, hostFailuresToTolerate: 1 } }),
+    timeScale: 0.001,
+  });
   pool = new SshPool({ privateKeyPath: lab.privateKeyPath, knownHostsPath: lab.knownHostsPath });
 });
 afterAll(async () => {
@@ -43,9 +46,7 @@ describe('pool HA, off for maintenance and back', () => {
 
     // Settings with HA off restore nothing.
     expect(await run(() => xen.restorePoolHa({ settings: { ...settings, enabled: false } }))).toEqual({ changed: false });
-    const xeCommands = lab
-      .commandLog({ tool: 'xe', mutating: true })
-      .map((e) => e.argv.slice(1, 2).join(' '));
+    const xeCommands = lab.commandLog({ tool: 'xe', mutating: true }).map((e) => e.argv.slice(1, 2).join(' '));
     expect(xeCommands).toEqual(['pool-ha-disable', 'pool-ha-enable', 'pool-param-set']);
   });
 });

@@ -16,13 +16,18 @@ import type { ReintegrationResult } from '../../workflows/reintegrate-host';
 
 const CLUSTER = 'pool1';
 const HOOKS = {
-  preRun: { on: 'xs1', args: ['unmanage', '--cluster=%c'] },
-  postRun: { on: 'xs1', args: ['manage', '--cluster=%c'] },
+  // On a hook host (CloudStack's management server: no hypervisor), over its own SSH.
+  preRun: { on: 'csmgmt1', args: ['unmanage', '--cluster=%c'] },
+  postRun: { on: 'csmgmt1', args: ['manage', '--cluster=%c'] },
   preEmpty: { on: '%h', args: ['pre-empty', '%h'] },
   postEmpty: { on: '%h', args: ['post-empty', '%h'] },
 };
 const t = useHarness({
-  topology: { ...xenPoolTopology({ cluster: CLUSTER, hosts: 6, vms: 40, seed: 7, localStorage: ['vm40'], on: { vm40: 'xs6' } }), hooks: HOOKS },
+  topology: {
+    ...xenPoolTopology({ cluster: CLUSTER, hosts: 6, vms: 40, seed: 7, localStorage: ['vm40'], on: { vm40: 'xs6' } }),
+    hooks: HOOKS,
+    hookHosts: ['csmgmt1'],
+  },
   // Simulated seconds of migration run 50 times faster.
   timeScale: 0.02,
 });
@@ -104,12 +109,12 @@ describe('a XenServer pool', () => {
       .map((e) => (e.argv[0] === 'xe' ? `${e.host}: xe ${e.argv[1]}` : `${e.host}: hook ${e.argv.slice(1).join(' ')}`))
       .filter((line, i, all) => all.indexOf(line) === i);
     expect(order).toEqual([
-      'xs1: hook unmanage --cluster=pool1',
+      'csmgmt1: hook unmanage --cluster=pool1',
       `${t.h.lab.inventory.controlHost}: xe host-disable`,
       `${host}: hook pre-empty ${host}`,
       `${t.h.lab.inventory.controlHost}: xe vm-migrate`,
       `${host}: hook post-empty ${host}`,
-      'xs1: hook manage --cluster=pool1',
+      'csmgmt1: hook manage --cluster=pool1',
     ]);
 
     // Reintegration: enabled again, the VMs stay where they went (seed 003).
