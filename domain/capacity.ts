@@ -27,6 +27,8 @@ import {
 } from './cluster';
 
 export interface EvacuationOptions extends PlacementOptions {
+  /** What weights count, for the messages ("(16384 MiB)"); default fleet's "(weight 4000)". */
+  unit?: string;
   /** VMs hvflow must never stop, move or start: evacuating their host is refused (ok=false). */
   neverTouch?: string[];
   /**
@@ -91,7 +93,7 @@ export function planEvacuation(s: ClusterSnapshot, host: string, opts: Evacuatio
     );
   }
   for (const vm of onHost) {
-    const outcome = placeElsewhere(p, vm, host, others, exclude);
+    const outcome = placeElsewhere(p, vm, host, others, exclude, undefined, opts.unit);
     if (outcome.kind === 'moved') {
       moves.push({ vm: vm.name, from: host, to: outcome.to, weight: vm.weight });
       if (outcome.problem) problems.push(outcome.problem);
@@ -128,22 +130,24 @@ export function placeElsewhere(
   candidates: HostState[],
   exclude: ReadonlySet<string>,
   tier?: (host: string) => number,
+  unit?: string,
 ): Outcome {
   const w = vm.weight;
+  const weighs = unit ? `${w} ${unit}` : `weight ${w}`;
   const possible = candidates.filter((h) => !exclude.has(h.name) && p.matchesConstraints(vm, h));
   if (possible.length === 0) {
     p.unplace(vm);
     const why =
       vm.constraints.pinnedHost !== undefined
-        ? `${vm.name} (weight ${w}) is pinned to ${vm.constraints.pinnedHost}`
-        : `${vm.name} (weight ${w}) matches no other host`;
+        ? `${vm.name} (${weighs}) is pinned to ${vm.constraints.pinnedHost}`
+        : `${vm.name} (${weighs}) matches no other host`;
     return { kind: 'stranded', expected: true, reason: `${why}: it stops while ${from} is away and starts again when it is back` };
   }
   const choice = p.choose(vm, { exclude, tier, candidates: possible });
   if (choice.host !== undefined) {
     const to = p.host(choice.host)!;
     const problem = choice.overflow
-      ? `${vm.name} (weight ${w}) would go to ${to.name}, the least loaded host, beyond its capacity (${p.loadOf(to.name) + w} of ${to.capacity})`
+      ? `${vm.name} (${weighs}) would go to ${to.name}, the least loaded host, beyond its capacity (${p.loadOf(to.name) + w} of ${to.capacity})`
       : undefined;
     p.place(vm, to.name);
     return problem ? { kind: 'moved', to: to.name, problem } : { kind: 'moved', to: to.name };
@@ -155,13 +159,13 @@ export function placeElsewhere(
       .map((h) => p.whyNot(vm, h))
       .filter((x): x is string => x !== undefined)
       .sort(byString);
-    return { kind: 'stranded', expected: false, reason: `${vm.name} (weight ${w}) has nowhere to go: ${whys.join(', ')}` };
+    return { kind: 'stranded', expected: false, reason: `${vm.name} (${weighs}) has nowhere to go: ${whys.join(', ')}` };
   }
   const best = p.bestRoom(vm, eligible)!;
   return {
     kind: 'stranded',
     expected: false,
-    reason: `${vm.name} (weight ${w}) fits nowhere: the best room left is ${best.room ?? 'unbounded'} on ${best.host}`,
+    reason: `${vm.name} (${weighs}) fits nowhere: the best room left is ${best.room ?? 'unbounded'}${unit ? ` ${unit}` : ''} on ${best.host}`,
   };
 }
 

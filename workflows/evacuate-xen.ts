@@ -53,7 +53,7 @@ export const xenEvacuation: EvacuationDriver<XenPoolView> = {
     return `master ${pool.master}; ${on.length} VM(s) on ${host}: ${on.map((v) => v.name).join(', ') || 'none'}`;
   },
   checks: (inv, pool, host) => [hostCheck(pool, host), drainCheck(drainOf(inv, pool, host))],
-  plan: (inv, pool, host) => planEvacuation(xenSnapshot(inv, pool), host, { neverTouch: neverTouch(inv), capacityAware: true }),
+  plan: (inv, pool, host) => planEvacuation(xenSnapshot(inv, pool), host, { neverTouch: neverTouch(inv), capacityAware: true, unit: 'MiB' }),
   planView(inv, pool, host, guards, evacuation, evidence, input) {
     const threads = input.threads ?? DEFAULT_MIGRATION_THREADS;
     const drain = drainOf(inv, pool, host);

@@ -156,7 +156,7 @@ describe('a XenServer pool', () => {
       const handle = await start('evacuateHost', { host: from });
       const p = await waitForProgress(handle, gateWaiting('check-capacity-unsafe'));
       expect(p.gate!.message).toMatch(
-        /Safety check "Safety: N\+1, the enabled hosts have free memory for its VMs" failed: .*fits nowhere: the best room left is \d+ on /,
+        /Safety check "Safety: N\+1, the enabled hosts have free memory for its VMs" failed: .*vm\d+ \(\d+ MiB\) fits nowhere: the best room left is \d+ MiB on /,
       );
       await handle.signal(decideSignal, { decision: 'abort', by: 'bob', reason: 'no room' });
       await handle.result().catch(() => undefined);
