@@ -58,6 +58,8 @@ export interface RollingRebootPlan {
   ok: boolean;
   reason?: string;
   problems: string[];
+  /** fewest-moves: each VM to a host it will not leave again where there is room; most-room: seed 003's placement, the fallback when the first finds no room. */
+  strategy: 'fewest-moves' | 'most-room';
   order: string[];
   threads: number;
   steps: RebootStep[];
@@ -68,7 +70,20 @@ export interface RollingRebootPlan {
   loadAfter: Record<string, number>;
 }
 
+/**
+ * The plan of a rolling reboot. When the fewest-moves placement finds no room for some VM (N+1),
+ * the placement of seed 003's script is tried too — each VM to the host with the most room left,
+ * rebooted or not — and kept if it fits: it moves more VMs twice, but it may find room the first
+ * one filled too early (`strategy` says which one the plan is).
+ */
 export function planRollingReboot(s: ClusterSnapshot, order: string[], opts: RollingRebootOptions = {}): RollingRebootPlan {
+  const fewest = planWith(s, order, opts, 'fewest-moves');
+  if (fewest.ok || fewest.steps.length === 0) return fewest;
+  const mostRoom = planWith(s, order, opts, 'most-room');
+  return mostRoom.ok ? mostRoom : fewest;
+}
+
+function planWith(s: ClusterSnapshot, order: string[], opts: RollingRebootOptions, strategy: RollingRebootPlan['strategy']): RollingRebootPlan {
   const threads = opts.threads ?? DEFAULT_MIGRATION_THREADS;
   const loadBefore = loadByHost(s);
   const p = new Placement(s, opts);
@@ -88,6 +103,7 @@ export function planRollingReboot(s: ClusterSnapshot, order: string[], opts: Rol
       ok: false,
       reason: problems.join('; '),
       problems,
+      strategy,
       order,
       threads,
       steps: [],
@@ -104,7 +120,13 @@ export function planRollingReboot(s: ClusterSnapshot, order: string[], opts: Rol
   const steps: RebootStep[] = [];
   const migrationsPerVm: Record<string, number> = {};
   let totalMigrations = 0;
-  const tier = (h: string) => (done.has(h) || !position.has(h) ? 0 : 1);
+  const finalFirst = (h: string) => (done.has(h) || !position.has(h) ? 0 : 1);
+  // seed 003's script: the most room left, whatever is rebooted (a host without capacity has all the room).
+  const mostRoom = (h: string) => {
+    const c = p.host(h)?.capacity;
+    return c === undefined ? Number.NEGATIVE_INFINITY : p.loadOf(h) - c;
+  };
+  const tier = strategy === 'most-room' ? mostRoom : finalFirst;
 
   for (const host of order) {
     p.setHost(host, { schedulable: false });
@@ -123,7 +145,7 @@ export function planRollingReboot(s: ClusterSnapshot, order: string[], opts: Rol
       if (neverTouch.has(vm.name)) continue;
       const outcome = placeElsewhere(p, vm, host, others, exclude, tier);
       if (outcome.kind === 'moved') {
-        migrations.push({ vm: vm.name, from: host, to: outcome.to, weight: vm.weight, final: tier(outcome.to) === 0 });
+        migrations.push({ vm: vm.name, from: host, to: outcome.to, weight: vm.weight, final: finalFirst(outcome.to) === 0 });
         migrationsPerVm[vm.name] = (migrationsPerVm[vm.name] ?? 0) + 1;
         if (outcome.problem) stepProblems.push(outcome.problem);
       } else {
@@ -155,6 +177,7 @@ export function planRollingReboot(s: ClusterSnapshot, order: string[], opts: Rol
     ok,
     ...(ok ? {} : { reason: problems.join('; ') }),
     problems,
+    strategy,
     order,
     threads,
     steps,

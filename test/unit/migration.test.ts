@@ -336,3 +336,48 @@ describe('scale: 60 hosts, 1,500 VMs', () => {
     checkPlan(s, plan);
   });
 });
+
+describe('planRollingReboot when the fewest-moves placement finds no room', () => {
+  // h1 first: its VM can only go to a host still to be rebooted. Fewest-moves then fills h1 with
+  // h2's VMs and leaves no room for h3's; seed 003's placement (the most room, rebooted or not) fits.
+  const s: ClusterSnapshot = {
+    hosts: [
+      { name: 'h1', labels: {}, capacity: 10, schedulable: true, up: true },
+      { name: 'h2', labels: {}, capacity: 8, schedulable: true, up: true },
+      { name: 'h3', labels: {}, capacity: 14, schedulable: true, up: true },
+    ],
+    vms: [
+      { name: 'vm1', host: 'h2', weight: 1, running: true, constraints: {} },
+      { name: 'vm2', host: 'h1', weight: 2, running: true, constraints: {} },
+      { name: 'vm3', host: 'h2', weight: 4, running: true, constraints: {} },
+      { name: 'vm4', host: 'h3', weight: 4, running: true, constraints: {} },
+      { name: 'vm5', host: 'h3', weight: 5, running: true, constraints: {} },
+    ],
+    scheduler: { capacityAware: true },
+  };
+
+  it('falls back to the most-room placement, which fits, and says so', () => {
+    const plan = planRollingReboot(s, ['h1', 'h2', 'h3']);
+    expect(plan.ok).toBe(true);
+    expect(plan.strategy).toBe('most-room');
+    // Every step fits: replay the plan's loads.
+    for (const step of plan.steps)
+      for (const [h, load] of Object.entries(step.loadAfter))
+        expect(load, `${step.host}: ${h}`).toBeLessThanOrEqual(s.hosts.find((x) => x.name === h)!.capacity!);
+    expect(plan.steps.flatMap((st) => st.migrations.map((m) => `${m.vm}:${m.from}>${m.to}`))).toEqual([
+      'vm2:h1>h3',
+      'vm3:h2>h1',
+      'vm1:h2>h1',
+      'vm5:h3>h2',
+      'vm4:h3>h1',
+      'vm2:h3>h2',
+    ]);
+  });
+
+  it('keeps the fewest-moves plan whenever it fits', () => {
+    const roomy = { ...s, hosts: s.hosts.map((h) => ({ ...h, capacity: 40 })) };
+    const plan = planRollingReboot(roomy, ['h1', 'h2', 'h3']);
+    expect(plan.strategy).toBe('fewest-moves');
+    expect(plan.totalMigrations).toBe(s.vms.length + 1); // the lower bound: h1's VM twice, the others once
+  });
+});
