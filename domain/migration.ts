@@ -33,6 +33,13 @@ export interface RollingRebootOptions extends PlacementOptions {
   threads?: number;
   /** VMs hvflow never moves or stops: a host running one cannot be emptied (ok=false). */
   neverTouch?: string[];
+  /**
+   * Keep the first host of `order` first (the pool master) and choose the others: next, each time,
+   * the host whose VMs the hosts already rebooted take best (the fewest moved to a host still to
+   * be rebooted, which would move them again), ties in `order`'s order. Only when every host of the
+   * order takes VMs at the start; otherwise `order` is kept as given.
+   */
+  chooseOrder?: boolean;
 }
 
 export interface Migration extends Move {
@@ -60,6 +67,7 @@ export interface RollingRebootPlan {
   problems: string[];
   /** fewest-moves: each VM to a host it will not leave again where there is room; most-room: seed 003's placement, the fallback when the first finds no room. */
   strategy: 'fewest-moves' | 'most-room';
+  /** The order the plan reboots in: `order` as given, or as chosen (chooseOrder). */
   order: string[];
   threads: number;
   steps: RebootStep[];
@@ -72,15 +80,25 @@ export interface RollingRebootPlan {
 
 /**
  * The plan of a rolling reboot. When the fewest-moves placement finds no room for some VM (N+1),
- * the placement of seed 003's script is tried too — each VM to the host with the most room left,
- * rebooted or not — and kept if it fits: it moves more VMs twice, but it may find room the first
- * one filled too early (`strategy` says which one the plan is).
+ * the order as given (when it was chosen) and the placement of seed 003's script are tried too —
+ * each VM to the host with the most room left, rebooted or not — and the first that fits is kept:
+ * it moves more VMs twice, but it may find room the first one filled too early (`strategy` and
+ * `order` say which plan it is).
  */
 export function planRollingReboot(s: ClusterSnapshot, order: string[], opts: RollingRebootOptions = {}): RollingRebootPlan {
-  const fewest = planWith(s, order, opts, 'fewest-moves');
-  if (fewest.ok || fewest.steps.length === 0) return fewest;
-  const mostRoom = planWith(s, order, opts, 'most-room');
-  return mostRoom.ok ? mostRoom : fewest;
+  const first = planWith(s, order, opts, 'fewest-moves');
+  if (first.ok || first.steps.length === 0) return first;
+  // No room somewhere: the given order, then seed 003's placement, may find some (a chosen order is a heuristic).
+  const fallbacks = [
+    ...(opts.chooseOrder ? [() => planWith(s, order, { ...opts, chooseOrder: false }, 'fewest-moves')] : []),
+    () => planWith(s, order, opts, 'most-room'),
+    ...(opts.chooseOrder ? [() => planWith(s, order, { ...opts, chooseOrder: false }, 'most-room')] : []),
+  ];
+  for (const plan of fallbacks) {
+    const p = plan();
+    if (p.ok) return p;
+  }
+  return first;
 }
 
 function planWith(s: ClusterSnapshot, order: string[], opts: RollingRebootOptions, strategy: RollingRebootPlan['strategy']): RollingRebootPlan {
@@ -128,7 +146,13 @@ function planWith(s: ClusterSnapshot, order: string[], opts: RollingRebootOption
   };
   const tier = strategy === 'most-room' ? mostRoom : finalFirst;
 
-  for (const host of order) {
+  const remaining = [...order];
+  const choosing = !!opts.chooseOrder && order.every((h) => p.host(h)?.schedulable && p.host(h)?.up);
+  const planned: string[] = [];
+  while (remaining.length) {
+    const host = choosing && planned.length > 0 ? nextToEmpty(remaining) : remaining[0]!;
+    remaining.splice(remaining.indexOf(host), 1);
+    planned.push(host);
     p.setHost(host, { schedulable: false });
     const exclude = new Set([host]);
     const others = s.hosts.filter((h) => h.name !== host);
@@ -172,13 +196,42 @@ function planWith(s: ClusterSnapshot, order: string[], opts: RollingRebootOption
     });
     for (const pr of stepProblems) problems.push(`emptying ${host}: ${pr}`);
   }
+
+  /** The candidate whose VMs, placed now, would go least to hosts still to be rebooted; the placement is left as it was. */
+  function nextToEmpty(candidates: string[]): string {
+    let best = candidates[0]!;
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (const c of candidates) {
+      const vms = p
+        .vmsOn(c)
+        .filter((v) => v.running && !neverTouch.has(v.name))
+        .sort(heaviestFirst);
+      p.setHost(c, { schedulable: false });
+      const exclude = new Set([c]);
+      const others = s.hosts.filter((h) => h.name !== c);
+      let cost = 0;
+      for (const vm of vms) {
+        const outcome = placeElsewhere(p, vm, c, others, exclude, tier);
+        if (outcome.kind === 'moved') cost += finalFirst(outcome.to) === 0 ? 0 : 1;
+        else if (!outcome.expected) cost += vms.length + 1; // no room: worse than any number of second moves
+      }
+      for (const vm of vms) p.place(vm, c);
+      p.setHost(c, { schedulable: true });
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = c;
+      }
+    }
+    return best;
+  }
+
   const ok = problems.length === 0;
   return {
     ok,
     ...(ok ? {} : { reason: problems.join('; ') }),
     problems,
     strategy,
-    order,
+    order: planned,
     threads,
     steps,
     totalMigrations,

@@ -337,24 +337,32 @@ describe('scale: 60 hosts, 1,500 VMs', () => {
   });
 });
 
+/** A small pool: hosts with capacities, running VMs with their host and weight, no constraint. */
+function smallPool(hosts: [string, number][], vms: [string, string, number][]): ClusterSnapshot {
+  return {
+    hosts: hosts.map(([name, capacity]) => ({ name, labels: {}, capacity, schedulable: true, up: true })),
+    vms: vms.map(([name, host, weight]) => ({ name, host, weight, running: true, constraints: {} })),
+    scheduler: { capacityAware: true },
+  };
+}
+
 describe('planRollingReboot when the fewest-moves placement finds no room', () => {
   // h1 first: its VM can only go to a host still to be rebooted. Fewest-moves then fills h1 with
   // h2's VMs and leaves no room for h3's; seed 003's placement (the most room, rebooted or not) fits.
-  const s: ClusterSnapshot = {
-    hosts: [
-      { name: 'h1', labels: {}, capacity: 10, schedulable: true, up: true },
-      { name: 'h2', labels: {}, capacity: 8, schedulable: true, up: true },
-      { name: 'h3', labels: {}, capacity: 14, schedulable: true, up: true },
+  const s = smallPool(
+    [
+      ['h1', 10],
+      ['h2', 8],
+      ['h3', 14],
     ],
-    vms: [
-      { name: 'vm1', host: 'h2', weight: 1, running: true, constraints: {} },
-      { name: 'vm2', host: 'h1', weight: 2, running: true, constraints: {} },
-      { name: 'vm3', host: 'h2', weight: 4, running: true, constraints: {} },
-      { name: 'vm4', host: 'h3', weight: 4, running: true, constraints: {} },
-      { name: 'vm5', host: 'h3', weight: 5, running: true, constraints: {} },
+    [
+      ['vm1', 'h2', 1],
+      ['vm2', 'h1', 2],
+      ['vm3', 'h2', 4],
+      ['vm4', 'h3', 4],
+      ['vm5', 'h3', 5],
     ],
-    scheduler: { capacityAware: true },
-  };
+  );
 
   it('falls back to the most-room placement, which fits, and says so', () => {
     const plan = planRollingReboot(s, ['h1', 'h2', 'h3']);
@@ -379,5 +387,71 @@ describe('planRollingReboot when the fewest-moves placement finds no room', () =
     const plan = planRollingReboot(roomy, ['h1', 'h2', 'h3']);
     expect(plan.strategy).toBe('fewest-moves');
     expect(plan.totalMigrations).toBe(s.vms.length + 1); // the lower bound: h1's VM twice, the others once
+  });
+});
+
+describe('planRollingReboot choosing the order after the first host', () => {
+  // Given order h1..h4: h2's VMs (9 in all) do not all fit on h1 (8) once it is back, so one moves to a
+  // host still to be rebooted and moves again. h3 next (3: fits on h1), then h2 (h1 and h3 take it).
+  const s = smallPool(
+    [
+      ['h1', 8],
+      ['h2', 9],
+      ['h3', 11],
+      ['h4', 12],
+    ],
+    [
+      ['vm1', 'h2', 4],
+      ['vm2', 'h4', 1],
+      ['vm3', 'h4', 3],
+      ['vm4', 'h2', 2],
+      ['vm5', 'h3', 3],
+      ['vm6', 'h2', 3],
+    ],
+  );
+  const ORDER4 = ['h1', 'h2', 'h3', 'h4'];
+
+  it('keeps the first host first and reaches the lower bound where the given order does not', () => {
+    const given = planRollingReboot(s, ORDER4);
+    const chosen = planRollingReboot(s, ORDER4, { chooseOrder: true });
+    expect(given.totalMigrations).toBe(7);
+    expect(chosen.ok).toBe(true);
+    expect(chosen.order).toEqual(['h1', 'h3', 'h2', 'h4']);
+    expect(chosen.steps.map((st) => st.host)).toEqual(chosen.order);
+    expect(chosen.totalMigrations).toBe(s.vms.length + 0); // h1 holds no VM: every VM moves once
+    expect(Object.values(chosen.migrationsPerVm).every((n) => n === 1)).toBe(true);
+  });
+
+  it('property: the chosen order is the given hosts, the first one first, each once; the plan fits at every step', () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const r = rng(seed);
+      const hosts: HostState[] = Array.from({ length: 3 + Math.floor(r() * 5) }, (_, i) => ({
+        name: `x${i}`,
+        labels: {},
+        capacity: 20 + Math.floor(r() * 30),
+        schedulable: true,
+        up: true,
+      }));
+      const load = new Map(hosts.map((h) => [h.name, 0]));
+      const vms: VmState[] = [];
+      for (let i = 0; i < 25; i++) {
+        const h = hosts[Math.floor(r() * hosts.length)]!;
+        const w = 1 + Math.floor(r() * 6);
+        if (load.get(h.name)! + w > h.capacity! * 0.75) continue;
+        load.set(h.name, load.get(h.name)! + w);
+        vms.push({ name: `v${i}`, host: h.name, weight: w, running: true, constraints: {} });
+      }
+      const order = hosts.map((h) => h.name);
+      const plan = planRollingReboot({ hosts, vms, scheduler: { capacityAware: true } }, order, { chooseOrder: true });
+      expect(plan.order[0], `seed ${seed}`).toBe(order[0]);
+      expect([...plan.order].sort(), `seed ${seed}`).toEqual([...order].sort());
+      if (!plan.ok) continue;
+      for (const step of plan.steps) for (const h of hosts) expect(step.loadAfter[h.name]!, `seed ${seed} ${step.host}`).toBeLessThanOrEqual(h.capacity!);
+    }
+  });
+
+  it('keeps the given order when a host of it takes no VM at the start', () => {
+    const disabled = { ...s, hosts: s.hosts.map((h) => (h.name === 'h4' ? { ...h, schedulable: false } : h)) };
+    expect(planRollingReboot(disabled, ORDER4, { chooseOrder: true }).order).toEqual(ORDER4);
   });
 });
