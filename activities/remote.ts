@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { Context } from '@temporalio/activity';
 import { ParseError, ToolError } from './parse-error';
 import type { Inventory } from '../domain/inventory';
-import { bmcRelay, hookHost, hypervisor } from '../domain/inventory';
+import { bmcRelay, hookHost, hypervisor, type BmcRelay } from '../domain/inventory';
 import { assertHostName } from '../domain/names';
 import { runFromActivity, type RunOptions, type RunResult, type SshPool, type SshTarget } from './ssh';
 import { FAILURE } from '../domain/contract';
@@ -35,14 +35,15 @@ export function targetOf(inv: Inventory, host: unknown, field = 'host'): SshTarg
 }
 
 /**
- * Where ipmitool may run over SSH: a hypervisor, or a BMC relay of the inventory (`bmcRelays`). A
- * relay is no managed host: activities/power.ts runs ipmitool there and nothing else.
+ * A hypervisor, or a host of the inventory that hvflow logs in to for one tool only (a BMC relay for
+ * ipmitool, a hook host for hooks), found by `lookup`: its SSH target, or a non-retryable failure
+ * naming the field.
  */
-export function ipmiTargetOf(inv: Inventory, host: unknown, field = 'via'): SshTarget {
+function hypervisorOr(inv: Inventory, host: unknown, field: string, lookup: (inv: Inventory, name: string, field: string) => BmcRelay): SshTarget {
   try {
     assertHostName(host, field);
     if (inv.hypervisors.some((h) => h.name === host)) return targetOf(inv, host, field);
-    const r = bmcRelay(inv, host, field);
+    const r = lookup(inv, host, field);
     return { host: r.name, address: r.address, port: r.sshPort ?? inv.ssh.port, user: r.sshUser ?? inv.ssh.user };
   } catch (e) {
     if (e instanceof ApplicationFailure) throw e;
@@ -50,17 +51,17 @@ export function ipmiTargetOf(inv: Inventory, host: unknown, field = 'via'): SshT
   }
 }
 
+/**
+ * Where ipmitool may run over SSH: a hypervisor, or a BMC relay of the inventory (`bmcRelays`). A
+ * relay is no managed host: activities/power.ts runs ipmitool there and nothing else.
+ */
+export function ipmiTargetOf(inv: Inventory, host: unknown, field = 'via'): SshTarget {
+  return hypervisorOr(inv, host, field, bmcRelay);
+}
+
 /** Where a hook may run: a hypervisor, or a hook host of the inventory (`hookHosts`), where hvflow runs hooks only. */
 export function hookTargetOf(inv: Inventory, host: unknown, field = 'on'): SshTarget {
-  try {
-    assertHostName(host, field);
-    if (inv.hypervisors.some((h) => h.name === host)) return targetOf(inv, host, field);
-    const h = hookHost(inv, host, field);
-    return { host: h.name, address: h.address, port: h.sshPort ?? inv.ssh.port, user: h.sshUser ?? inv.ssh.user };
-  } catch (e) {
-    if (e instanceof ApplicationFailure) throw e;
-    throw ApplicationFailure.nonRetryable((e as Error).message, FAILURE.invalidInput);
-  }
+  return hypervisorOr(inv, host, field, hookHost);
 }
 
 export async function runOn(ctx: ToolContext, host: string, argv: string[], opts?: RunOptions): Promise<RunResult> {

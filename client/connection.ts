@@ -23,6 +23,7 @@ import type { Client, Connection, TLSConfig } from '@temporalio/client';
 import YAML from 'yaml';
 import { DEFAULT_TASK_QUEUE } from '../domain/contract';
 import { validateField } from '../domain/procedure-inputs';
+import { isInventoryFile } from '../domain/inventory';
 import { CliError, ExitCode, usage } from './errors';
 
 export interface ConnectionFlags {
@@ -63,7 +64,7 @@ const truthy = (v: string | undefined) => v !== undefined && /^(1|true|yes|on)$/
 function clusterOfInventory(path: string): { cluster?: string; problem?: string } {
   try {
     if (statSync(path).isDirectory()) {
-      const files = readdirSync(path).filter((f) => /\.ya?ml$/.test(f));
+      const files = readdirSync(path).filter(isInventoryFile);
       if (files.length !== 1) return { problem: `HVFLOW_INVENTORY (${path}) is a directory of ${files.length} inventories` };
       return clusterOfInventory(join(path, files[0]));
     }

@@ -444,6 +444,11 @@ export function parseInventory(doc: unknown, source = 'inventory'): Inventory {
   throw new InventoryError(source, issues);
 }
 
+/** A file of an inventory directory (HVFLOW_INVENTORY) that is an inventory: `*.yaml`, `*.yml`. */
+export function isInventoryFile(name: string): boolean {
+  return /\.ya?ml$/.test(name);
+}
+
 /** Parses YAML text (the inventory file format) and validates it. */
 export function parseInventoryYaml(text: string, source = 'inventory'): Inventory {
   let doc: unknown;

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogLevel } from '@temporalio/common';
 import { DEFAULT_TASK_QUEUE } from '../domain/contract';
-import { parseInventoryYaml, type Inventory } from '../domain/inventory';
+import { isInventoryFile, parseInventoryYaml, type Inventory } from '../domain/inventory';
 
 export interface WorkerConfig {
   temporalAddress: string;
@@ -91,7 +91,7 @@ export function loadInventories(path: string): Inventory[] {
   try {
     files = statSync(path).isDirectory()
       ? readdirSync(path)
-          .filter((f) => /\.ya?ml$/.test(f))
+          .filter(isInventoryFile)
           .sort()
           .map((f) => join(path, f))
       : [path];
