@@ -113,11 +113,15 @@ export function xenActivities(ctx: ToolContext) {
     return new Set(vbds.filter((b) => localVdis.has(b['vdi-uuid']!)).map((b) => b['vm-uuid']!));
   }
 
+  /** The pool's hosts, both ways: name-label -> uuid, uuid -> name-label. */
+  async function poolHosts(on: string): Promise<{ uuidOf: Map<string, string>; nameOf: Map<string, string> }> {
+    const hosts = await xe(on, ['host-list', 'params=uuid,name-label'], parseXeHosts);
+    return { uuidOf: new Map(hosts.map((h) => [h.nameLabel!, h.uuid!])), nameOf: new Map(hosts.map((h) => [h.uuid!, h.nameLabel!])) };
+  }
+
   /** Where each VM is now (uuid, name, resident host, a migration under way). */
-  async function whereVms(host: string): Promise<Map<string, VmWhere>> {
-    const hosts = await xe(host, ['host-list', 'params=uuid,name-label'], parseXeHosts);
-    const nameOf = new Map(hosts.map((h) => [h.uuid!, h.nameLabel!]));
-    const vms = await xe(host, ['vm-list', 'is-control-domain=false', 'params=uuid,name-label,resident-on,current-operations'], parseXeVms);
+  async function whereVms(on: string, nameOf: Map<string, string>): Promise<Map<string, VmWhere>> {
+    const vms = await xe(on, ['vm-list', 'is-control-domain=false', 'params=uuid,name-label,resident-on,current-operations'], parseXeVms);
     return new Map(
       vms.map((v) => [
         v.nameLabel!,
@@ -252,12 +256,9 @@ export function xenActivities(ctx: ToolContext) {
       const done = new Map<string, MigrationOutcome>(prior.map((o) => [o.vm, o]));
       const beat = () => checkpoint({ done: [...done.values()] });
       const limits = { threads: input.threads, perHost: migrationsPerHost(inv) };
-      const host = await onAPoolHost(async (h) => {
-        await xe(h, ['pool-list', 'params=uuid'], parseXePools);
-        return h;
-      });
-      const uuidOfHost = new Map((await xe(host, ['host-list', 'params=uuid,name-label'], parseXeHosts)).map((h) => [h.nameLabel!, h.uuid!]));
-      let where = await whereVms(host);
+      // The host list is read once: it also finds the pool host that answers.
+      const { host, uuidOf: uuidOfHost, nameOf } = await onAPoolHost(async (h) => ({ host: h, ...(await poolHosts(h)) }));
+      let where = await whereVms(host, nameOf);
 
       // A migration an earlier attempt started and did not see end: wait for it before anything else.
       const pending: MigrationRequest[] = [];
@@ -269,7 +270,7 @@ export function xenActivities(ctx: ToolContext) {
             if (Date.now() - t0 > input.timeoutMs) break;
             actx.heartbeat({ done: [...done.values()], waitingFor: m.vm });
             await sleepOrCancel(1000);
-            where = await whereVms(host);
+            where = await whereVms(host, nameOf);
           }
         }
         const now = where.get(m.vm);
@@ -289,7 +290,7 @@ export function xenActivities(ctx: ToolContext) {
         try {
           if (!to) throw new XeError('HANDLE_INVALID', [m.to], {}, `host ${m.to} is not in pool ${inv.cluster}`);
           await xe(host, ['vm-migrate', `vm=${vm.uuid}`, `host=${to}`, 'live=true'], parseXeSilent, input.timeoutMs);
-          const landed = await vmHost(host, vm.uuid);
+          const landed = await vmHost(host, vm.uuid, nameOf);
           done.set(m.vm, {
             ...m,
             landed,
@@ -301,7 +302,7 @@ export function xenActivities(ctx: ToolContext) {
           if (!isNonRetryable(e)) throw e; // the connection: the activity retries, and reads where each VM is first
           done.set(m.vm, {
             ...m,
-            landed: await vmHost(host, vm.uuid).catch(() => undefined),
+            landed: await vmHost(host, vm.uuid, nameOf).catch(() => undefined),
             result: 'failed',
             error: e instanceof Error ? e.message : String(e),
           });
@@ -343,11 +344,10 @@ export function xenActivities(ctx: ToolContext) {
     },
   };
 
-  async function vmHost(on: string, vmUuid: string): Promise<string | undefined> {
+  /** Where a VM is resident now (a host's name), read back after its migration. */
+  async function vmHost(on: string, vmUuid: string, nameOf: Map<string, string>): Promise<string | undefined> {
     const [vm] = await xe(on, ['vm-list', `uuid=${vmUuid}`, 'params=uuid,resident-on'], parseXeVms);
-    if (!vm?.residentOn) return undefined;
-    const [h] = await xe(on, ['host-list', `uuid=${vm.residentOn}`, 'params=name-label'], parseXeHosts);
-    return h?.nameLabel;
+    return vm?.residentOn ? nameOf.get(vm.residentOn) : undefined;
   }
 }
 
