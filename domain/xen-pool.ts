@@ -10,6 +10,7 @@
  */
 import type { ClusterSnapshot, HostState, VmState } from './cluster';
 import type { Inventory } from './inventory';
+import type { QueuedMigration } from './migration-queue';
 
 export interface XenHostView {
   /** The inventory name (xe name-label). */
@@ -88,13 +89,11 @@ export function xenVmsOn(pool: XenPoolView, host: string): XenVmView[] {
   return pool.vms.filter((vm) => vm.host === host).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** One planned live migration, as the migrateVms activity takes it. */
-export interface MigrationRequest {
-  vm: string;
-  /** The host it is planned from: a VM found elsewhere than `from` or `to` is not migrated (the pool changed). */
-  from: string;
-  to: string;
-}
+/**
+ * One planned live migration, as the migrateVms activity takes it (the work queue's item): a VM found
+ * elsewhere than `from` or `to` is not migrated (the pool changed).
+ */
+export type MigrationRequest = QueuedMigration;
 
 /** What became of a planned migration. */
 export interface MigrationOutcome extends MigrationRequest {

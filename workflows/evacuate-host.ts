@@ -49,7 +49,7 @@ function stepsOf(d: EvacuationDriver<object>) {
   return { all: [INVENTORY, s.read, ...GUARD_CHECK_STEPS, ...s.checks, s.capacity, APPROVE, ...execution], execution };
 }
 
-export function capacityCheck(plan: EvacuationPlan, unit?: string): CheckResult {
+function capacityCheck(plan: EvacuationPlan, unit?: string): CheckResult {
   return {
     ok: plan.ok,
     reason: plan.reason,

@@ -56,20 +56,21 @@ export function glusterCheck(g: GlusterHealth): CheckResult {
   };
 }
 
-/** The guard steps of a procedure that takes a host down, for its plan (before the gate, after the drain). */
-export const GUARD_CHECK_STEPS = [
-  { id: 'gluster-health', title: 'GlusterFS health check (tier, rebalance, heal)' },
-  { id: 'etcd-health', title: 'Etcd health check' },
-  { id: 'check-etcd-quorum', title: 'Safety: etcd keeps its quorum without the host' },
-  { id: 'check-gluster', title: 'Safety: no heal, rebalance or tier daemon on any volume' },
-];
-export const GUARD_STOP_STEPS = [
-  { id: 'recheck-gluster', title: 'Re-check GlusterFS before stopping the server' },
-  { id: 'stop-gluster', title: 'GlusterFS shutdown: stop daemons, stop-all-gluster-processes.sh' },
-  { id: 'unmount-gluster', title: 'Gluster client stop: umount -t fuse.glusterfs -a' },
-  { id: 'recheck-etcd', title: 'Re-check etcd quorum before stopping the member' },
-  { id: 'stop-etcd', title: 'Etcd shutdown: systemctl stop etcd' },
-];
+/** The guard steps of a procedure that takes a host down, by what they do. */
+const STEP = {
+  glusterHealth: { id: 'gluster-health', title: 'GlusterFS health check (tier, rebalance, heal)' },
+  etcdHealth: { id: 'etcd-health', title: 'Etcd health check' },
+  etcdQuorum: { id: 'check-etcd-quorum', title: 'Safety: etcd keeps its quorum without the host' },
+  glusterSafe: { id: 'check-gluster', title: 'Safety: no heal, rebalance or tier daemon on any volume' },
+  recheckGluster: { id: 'recheck-gluster', title: 'Re-check GlusterFS before stopping the server' },
+  stopGluster: { id: 'stop-gluster', title: 'GlusterFS shutdown: stop daemons, stop-all-gluster-processes.sh' },
+  unmount: { id: 'unmount-gluster', title: 'Gluster client stop: umount -t fuse.glusterfs -a' },
+  recheckEtcd: { id: 'recheck-etcd', title: 'Re-check etcd quorum before stopping the member' },
+  stopEtcd: { id: 'stop-etcd', title: 'Etcd shutdown: systemctl stop etcd' },
+};
+/** For the plan: before the gate, and after the host is emptied. */
+export const GUARD_CHECK_STEPS = [STEP.glusterHealth, STEP.etcdHealth, STEP.etcdQuorum, STEP.glusterSafe];
+export const GUARD_STOP_STEPS = [STEP.recheckGluster, STEP.stopGluster, STEP.unmount, STEP.recheckEtcd, STEP.stopEtcd];
 
 export interface GuardEvidence {
   gluster?: GlusterHealth;
@@ -78,7 +79,7 @@ export interface GuardEvidence {
 
 /** The health of the host's guards, for the plan shown at the gate (read elsewhere than on the host). */
 export async function readGuards(proc: Procedure, host: string, guards: HostGuards): Promise<GuardEvidence> {
-  const [gluster, etcd] = [GUARD_CHECK_STEPS[0], GUARD_CHECK_STEPS[1]];
+  const { glusterHealth: gluster, etcdHealth: etcd } = STEP;
   const evidence: GuardEvidence = {};
   if (guards.glusterServer) evidence.gluster = (await proc.step(gluster.id, gluster.title, () => act.glusterHealth({ avoid: [host] }), { skippable: false }))!;
   else proc.markSkipped(gluster.id, gluster.title, `${host} is not a GlusterFS server`);
@@ -89,7 +90,7 @@ export async function readGuards(proc: Procedure, host: string, guards: HostGuar
 
 /** Safety: the host's guards allow it to go down (fresh reads); a failed check parks on its gate. Updates `evidence`. */
 export async function ensureGuardsAllowStop(proc: Procedure, inv: Inventory, host: string, guards: HostGuards, evidence: GuardEvidence): Promise<void> {
-  const [quorum, gluster] = [GUARD_CHECK_STEPS[2], GUARD_CHECK_STEPS[3]];
+  const { etcdQuorum: quorum, glusterSafe: gluster } = STEP;
   if (guards.etcdMember) {
     await proc.ensure(quorum.id, quorum.title, async () => {
       evidence.etcd = await act.etcdHealth({});
@@ -132,7 +133,7 @@ export function guardStopCommands(inv: Inventory, host: string, guards: HostGuar
 
 /** Stops the host's guards in the runbook's order (seed 000), each re-checked right before. */
 export async function stopGuards(proc: Procedure, inv: Inventory, host: string, guards: HostGuards): Promise<void> {
-  const [recheckGluster, stopGluster, unmount, recheckEtcd, stopEtcd] = GUARD_STOP_STEPS;
+  const { recheckGluster, stopGluster, unmount, recheckEtcd, stopEtcd } = STEP;
   if (guards.glusterServer) {
     await proc.ensure(recheckGluster.id, recheckGluster.title, async () => glusterCheck(await act.glusterHealth({ avoid: [host] })));
     await proc.step(
