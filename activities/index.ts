@@ -15,6 +15,7 @@ import { describeLockHolder, shutdownVmList } from './temporal-info';
 import { powerActivities } from './power';
 import { hostServicesActivities } from './host-services';
 import { hookActivities } from './hooks';
+import { hostRebootActivities } from './host-reboot';
 import { xenActivities } from './xen';
 import type { ToolContext } from './remote';
 import type { SshPool } from './ssh';
@@ -45,6 +46,7 @@ export function clusterActivities(deps: ToolContext & { webhookUrl?: string }) {
     ...powerActivities(ctx),
     ...hostServicesActivities(ctx),
     ...hookActivities(ctx),
+    ...hostRebootActivities(ctx),
     ...xenActivities(ctx),
   };
 }

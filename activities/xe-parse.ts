@@ -26,6 +26,12 @@
 //   documentation, in the wording of xapi 1.x (XenServer 7, "host", "slave") or of
 //   today's xapi ("server", "supporter").
 // - `host-compute-free-memory`: one decimal number of bytes (cli_operations.ml).
+// - `host-param-get uuid=U param-name=other-config param-key=boot_time`: the map
+//   key's value alone (cli_operations.ml p_get); a key the map lacks is
+//   `failwith "Key K not found in map"`, printed as INTERNAL_ERROR "Failure: ...".
+//   xapi sets boot_time and agent_start_time at each start (xapi/dbsync_slave.ml
+//   refresh_localhost_info) as OCaml `string_of_float` of Unix seconds: whole
+//   seconds print with a trailing dot ("1764892800.").
 
 import { ParseError, ToolError, outputLines, parseCount } from './parse-error';
 
@@ -327,6 +333,25 @@ export function parseXeParamGet(stdout: string, stderr = ''): string {
   return ls[0]!;
 }
 
+/** INTERNAL_ERROR "Failure: Key K not found in map" (p_get with a param-key the map lacks). */
+const KEY_NOT_IN_MAP = /^Failure: Key (.*) not found in map$/;
+
+/** A host's boot_time as xe prints it (OCaml string_of_float of Unix seconds: "1764892800." or "1764892800.25"). */
+const BOOT_TIME = /^\d+\.\d*$/;
+
+/**
+ * `host-param-get uuid=U param-name=other-config param-key=boot_time`: the value exactly as printed
+ * (compared, never converted: a float printed by OCaml), or undefined when the host's other-config
+ * has no boot_time (xapi never wrote it).
+ */
+export function parseXeBootTime(stdout: string, stderr = ''): string | undefined {
+  const e = parseXeError(stderr, stdout);
+  if (e?.code === 'INTERNAL_ERROR' && KEY_NOT_IN_MAP.test(e.params[0] ?? '')) return undefined;
+  const v = parseXeParamGet(stdout, stderr);
+  if (!BOOT_TIME.test(v)) throw new ParseError(TOOL, 'boot_time is not a number of seconds as xapi prints it', v);
+  return v;
+}
+
 /** `host-compute-free-memory`: the bytes a host can still give VMs. */
 export function parseXeComputeFreeMemory(stdout: string, stderr = ''): number {
   const v = parseXeParamGet(stdout, stderr);
@@ -409,6 +434,8 @@ export interface XeHost {
   memoryFreeComputed?: number;
   residentVms?: string[];
   currentOperations?: string[];
+  /** other-config (boot_time, agent_start_time, ...), values as printed. */
+  otherConfig?: Record<string, string>;
   fields: XeRecord;
 }
 
@@ -426,6 +453,7 @@ export function parseXeHosts(stdout: string, stderr = ''): XeHost[] {
     memoryFreeComputed: bytes(r, 'memory-free-computed'),
     residentVms: set(r, 'resident-vms'),
     currentOperations: set(r, 'current-operations'),
+    otherConfig: r['other-config'] === undefined ? undefined : parseXeMap(r['other-config']),
     fields: r,
   }));
 }

@@ -10,6 +10,9 @@
  *   move VMs            xe vm-migrate vm=<uuid> host=<uuid> live=true, a bounded work queue
  *                       (domain/migration-queue.ts), each VM's resident-on read before and after
  *   agent state         host-metrics-live as the master sees it
+ *   reboot              xe host-reboot host=<uuid>, once per boot: the host's other-config boot_time
+ *                       (xapi writes it at each start, dbsync_slave.ml) read before, compared by the
+ *                       reboot (a retry finds it changed, or the host going down) and by the wait
  *
  * Formats: activities/xe-parse.ts (test/fixtures/xe, SOURCES.md).
  */
@@ -20,9 +23,10 @@ import { migrationsPerHost } from '../domain/inventory';
 import { startable } from '../domain/migration-queue';
 import type { MigrationOutcome, MigrationRequest, PoolHaSettings, XenPoolView, XenVmView } from '../domain/xen-pool';
 import { checkpoint } from './heartbeat';
-import { parsed, runOn, sleepOrCancel, type ToolContext } from './remote';
+import { parsed, runOn, sleepOrCancel, targetOf, type ToolContext } from './remote';
 import { isNonRetryable } from './each-host';
 import {
+  parseXeBootTime,
   parseXeComputeFreeMemory,
   parseXeHosts,
   parseXePools,
@@ -40,6 +44,23 @@ const MiB = 1024 * 1024;
 const POOL_PARAMS = 'uuid,name-label,master,ha-enabled';
 const HOST_PARAMS = 'uuid,name-label,enabled,host-metrics-live,memory-total,current-operations';
 const VM_PARAMS = 'uuid,name-label,power-state,resident-on,is-control-domain,memory-dynamic-min,memory-overhead,current-operations';
+
+/** A host's boot as the pool master sees it. */
+interface HostBoot {
+  uuid: string;
+  /** other-config boot_time as printed; undefined when the record has none. */
+  bootTime?: string;
+  live: boolean;
+  enabled: boolean;
+  operations: string[];
+}
+
+/** What xapi puts in a host's current-operations while it goes down (xapi_host.ml shutdown_and_reboot_common: `shutdown`, also for a reboot). */
+const GOING_DOWN_OPS = ['shutdown', 'reboot'];
+/** boot_time as OCaml's string_of_float prints Unix seconds. */
+const BOOT_TIME = /^\d{1,15}\.\d{0,12}$/;
+/** Polls of waitXenHostRebooted. */
+const REBOOT_POLL_MS = 2000;
 
 /** A VM's uuid and name as the migrations need them. */
 interface VmWhere {
@@ -146,6 +167,36 @@ export function xenActivities(ctx: ToolContext) {
     return hosts[0]!.uuid!;
   }
 
+  /** The host's boot time, live and enabled flags and current operations (host-list, then other-config boot_time). */
+  async function readBoot(on: string, name: string, timeoutMs = 60_000): Promise<HostBoot> {
+    const hosts = await xe(
+      on,
+      ['host-list', `name-label=${name}`, 'params=uuid,name-label,enabled,host-metrics-live,current-operations'],
+      parseXeHosts,
+      timeoutMs,
+    );
+    if (hosts.length !== 1) {
+      throw ApplicationFailure.nonRetryable(
+        `host ${name}: xe host-list on ${on} finds ${hosts.length} host(s) of that name-label in pool ${inv.cluster}`,
+        FAILURE.toolError,
+      );
+    }
+    const h = hosts[0]!;
+    const bootTime = await xe(on, ['host-param-get', `uuid=${h.uuid}`, 'param-name=other-config', 'param-key=boot_time'], parseXeBootTime, timeoutMs);
+    return { uuid: h.uuid!, bootTime, live: !!h.live, enabled: !!h.enabled, operations: h.currentOperations ?? [] };
+  }
+
+  /** A host of the inventory, and a boot time as xe prints it (or none): refused otherwise, naming the field. */
+  function checkBootInput(input: { host: string; bootedBefore?: string }): void {
+    targetOf(inv, input.host);
+    if (input.bootedBefore !== undefined && (typeof input.bootedBefore !== 'string' || !BOOT_TIME.test(input.bootedBefore))) {
+      throw ApplicationFailure.nonRetryable(
+        `bootedBefore: ${JSON.stringify(input.bootedBefore)} is not a boot_time as xe prints it (e.g. "1764892800.")`,
+        FAILURE.invalidInput,
+      );
+    }
+  }
+
   async function readHa(on: string): Promise<PoolHaSettings & { uuid: string }> {
     const [pool] = await xe(on, ['pool-list', 'params=uuid,ha-enabled,ha-host-failures-to-tolerate,ha-configuration'], parseXePools);
     if (!pool?.uuid) throw ApplicationFailure.nonRetryable(`xe pool-list on ${on} printed no pool`, FAILURE.parseError);
@@ -234,11 +285,94 @@ export function xenActivities(ctx: ToolContext) {
         if (Date.now() - t0 > input.timeoutMs) {
           throw ApplicationFailure.nonRetryable(
             `${input.host} is not live in pool ${inv.cluster} after ${Math.round(input.timeoutMs / 60_000)} min`,
-            'HostNotBack',
+            FAILURE.hostNotBack,
           );
         }
         Context.current().heartbeat({ waitingFor: input.host, elapsedMs: Date.now() - t0 });
         await sleepOrCancel(2000);
+      }
+    },
+
+    /**
+     * The host's boot as the pool master sees it: other-config boot_time exactly as xe prints it
+     * (undefined when the record has none), host-metrics-live, enabled. Read before a reboot and
+     * given to rebootXenHost and waitXenHostRebooted as `bootedBefore`.
+     */
+    async xenHostBoot(input: { host: string }): Promise<{ host: string; bootTime?: string; live: boolean; enabled: boolean }> {
+      checkBootInput(input);
+      const b = await onAPoolHost((on) => readBoot(on, input.host));
+      return { host: input.host, ...(b.bootTime === undefined ? {} : { bootTime: b.bootTime }), live: b.live, enabled: b.enabled };
+    },
+
+    /**
+     * xe host-reboot host=<uuid>, at most once per boot: the host is read first. A boot_time other
+     * than `bootedBefore` means it rebooted already (a retry after the reboot: nothing is done); a host
+     * not live, or with a shutdown / reboot in its current-operations, is already going down (a retry
+     * after host-reboot was accepted: nothing is done). xapi refuses an enabled host (HOST_NOT_DISABLED):
+     * a non-retryable failure quoting xe.
+     */
+    async rebootXenHost(input: {
+      host: string;
+      bootedBefore?: string;
+    }): Promise<{ host: string; result: 'rebooting' | 'already-rebooted' | 'already-going-down' }> {
+      checkBootInput(input);
+      return onAPoolHost(async (on) => {
+        const b = await readBoot(on, input.host);
+        if (input.bootedBefore !== undefined && b.bootTime !== undefined && b.bootTime !== input.bootedBefore)
+          return { host: input.host, result: 'already-rebooted' as const };
+        if (!b.live || b.operations.some((op) => GOING_DOWN_OPS.includes(op))) return { host: input.host, result: 'already-going-down' as const };
+        await xe(on, ['host-reboot', `host=${b.uuid}`], parseXeSilent);
+        return { host: input.host, result: 'rebooting' as const };
+      });
+    },
+
+    /**
+     * Polls (every 2 s, heartbeating) until the pool master sees the host live again with a boot_time
+     * other than `bootedBefore` (with none before: any, once it was seen down). No pool host answering
+     * xe (the host is the pool master, still down) is "not back yet". downAfterMs: when it was first
+     * seen not live or unanswered. Past `timeoutMs`: HostNotBack, saying what was seen last.
+     */
+    async waitXenHostRebooted(input: {
+      host: string;
+      bootedBefore?: string;
+      timeoutMs: number;
+    }): Promise<{ host: string; downAfterMs?: number; upAfterMs: number; bootTime?: string }> {
+      checkBootInput(input);
+      const actx = Context.current();
+      const t0 = Date.now();
+      let downAfterMs: number | undefined;
+      let last = 'nothing read yet';
+      for (;;) {
+        const b = await onAPoolHost((on) => readBoot(on, input.host, 20_000), [input.host]).catch((e) => {
+          if (isNonRetryable(e) || actx.cancellationSignal.aborted) throw e;
+          return undefined; // no pool host answered yet: the pool master may be the one rebooting
+        });
+        const elapsedMs = Date.now() - t0;
+        if (!b?.live) {
+          downAfterMs ??= elapsedMs;
+          last = b ? `host-metrics-live false, boot_time ${b.bootTime ?? 'none'}` : 'no pool host answered xe';
+        } else {
+          const rebooted =
+            input.bootedBefore === undefined
+              ? b.bootTime !== undefined || downAfterMs !== undefined
+              : b.bootTime !== undefined && b.bootTime !== input.bootedBefore;
+          if (rebooted)
+            return {
+              host: input.host,
+              ...(downAfterMs === undefined ? {} : { downAfterMs }),
+              upAfterMs: elapsedMs,
+              ...(b.bootTime === undefined ? {} : { bootTime: b.bootTime }),
+            };
+          last = `live with boot_time ${b.bootTime ?? 'none'}, as before the reboot${downAfterMs === undefined ? ' (never seen down)' : ''}`;
+        }
+        if (elapsedMs > input.timeoutMs) {
+          throw ApplicationFailure.nonRetryable(
+            `${input.host} did not come back in pool ${inv.cluster} within ${Math.round(input.timeoutMs / 1000)} s: ${last}`,
+            FAILURE.hostNotBack,
+          );
+        }
+        actx.heartbeat({ waitingFor: input.host, phase: downAfterMs === undefined ? 'down' : 'up', elapsedMs });
+        await sleepOrCancel(REBOOT_POLL_MS);
       }
     },
 

@@ -27,8 +27,9 @@ import {
   renderStartupPlan,
   renderStartupResult,
 } from './render';
+import { renderRollingRebootPlan, renderRollingRebootResult } from './render-rolling-reboot';
 
-export type OptionKind = 'int' | 'number' | 'string' | 'host' | 'nodeset' | 'flag' | 'list';
+export type OptionKind = 'int' | 'number' | 'string' | 'host' | 'nodeset' | 'flag' | 'list' | 'windows';
 
 export interface ProcedureOption {
   /** commander flags, e.g. '--max-moves <n>'. */
@@ -279,6 +280,62 @@ export const PROCEDURES: ProcedureSpec[] = [
     renderPlan: renderStartupPlan,
     renderResult: renderStartupResult,
   },
+  {
+    name: 'rolling-reboot',
+    workflowType: 'rollingReboot',
+    description:
+      'Reboot every hypervisor of a pool one after the other while every VM keeps running (seed 003): the whole-run plan (N+1 at every step, each VM moved the fewest times), one approval, then per host: empty it, reboot it, wait until it is back and ready. Xen: pool master first, pool HA off for the run and back on after.',
+    options: [
+      { flags: '--hosts <nodeset>', field: 'hosts', kind: 'nodeset', description: 'hosts to reboot (default: every hypervisor hvflow manages)' },
+      {
+        flags: '--order <hosts>',
+        field: 'order',
+        kind: 'list',
+        description: 'or the hosts in the order to reboot them, comma-separated (Xen: the pool master first)',
+      },
+      { flags: '--threads <n>', field: 'threads', kind: 'int', description: 'Xen pools: live migrations at a time (default 5, seed 003)' },
+      {
+        flags: '--approval <policy>',
+        field: 'approval',
+        kind: 'string',
+        description: "'plan' (default: approve the plan once) or 'each-host' (also before each host)",
+      },
+      {
+        flags: '--windows <windows>',
+        field: 'windows',
+        kind: 'windows',
+        description:
+          "maintenance windows, ';'-separated: 'sat 02:00 for 4h Europe/Paris' (the --at syntax of schedules) or '2026-12-05T02:00:00Z..2026-12-05T06:00:00Z'",
+      },
+      { flags: '--move-timeout-minutes <n>', field: 'moveTimeoutMinutes', kind: 'int', description: 'how long emptying one host may take (default 30)' },
+      { flags: '--reboot-timeout-minutes <n>', field: 'rebootTimeoutMinutes', kind: 'int', description: 'how long a host may take to come back (default 20)' },
+      {
+        flags: '--heal-wait-minutes <n>',
+        field: 'healWaitMinutes',
+        kind: 'int',
+        description: 'bound of the wait for heal entries to drain after each host (default 30)',
+      },
+    ],
+    common: true,
+    changesCluster: true,
+    plannable: true,
+    gates: [
+      { name: GATE.approveRollingReboot, options: 'approve / reject', when: 'after the checks, before the pool is prepared' },
+      { name: GATE.approveHostReboot, options: 'approve / reject', when: 'before each host, with --approval each-host' },
+      { name: GATE.rebootReplanned, options: 'approve / reject', when: 'the pool changed and the re-plan of the rest moves more VMs' },
+      { name: GATE.hostNotBack, options: 'retry / skip / abort', when: 'a rebooted host does not come back in time' },
+      SAFETY_GATE,
+      FAILURE_GATE,
+    ],
+    examples: [
+      'hvflow plan rolling-reboot --cluster pool1',
+      'hvflow rolling-reboot --cluster pool1 --threads 5 --by alice --reason "XS 8.2 CU1 patches"',
+      "hvflow rolling-reboot --cluster pool1 --windows 'sat 01:00 for 5h Europe/Paris;sun 01:00 for 5h Europe/Paris' --by alice",
+    ],
+    targetOf: (input, cluster) => (typeof input.hosts === 'string' ? input.hosts : Array.isArray(input.order) ? input.order.join(',') : cluster),
+    renderPlan: renderRollingRebootPlan,
+    renderResult: renderRollingRebootResult,
+  },
 ];
 
 export function procedureByName(name: string): ProcedureSpec | undefined {
@@ -340,7 +397,17 @@ function convert(o: ProcedureOption, raw: unknown): unknown {
   if (o.kind === 'int') return /^-?\d+$/.test(text) ? Number(text) : text;
   if (o.kind === 'number') return /^-?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(text) ? Number(text) : text;
   if (o.kind === 'list') return text.split(',');
+  if (o.kind === 'windows') return text.split(';').map(windowOf);
   return text;
+}
+
+/** `sat 02:00 for 4h Europe/Paris` or `2026-12-05T02:00:00Z..2026-12-05T06:00:00Z`, as written: the schema refuses what is wrong. */
+function windowOf(text: string): Record<string, string> {
+  const range = /^(.*)\.\.(.*)$/.exec(text);
+  if (range) return { from: range[1]!, until: range[2]! };
+  const m = /^(.*) for (\S+)(?: (\S+))?$/.exec(text);
+  if (!m) return { at: text };
+  return m[3] === undefined ? { at: m[1]!, for: m[2]! } : { at: m[1]!, for: m[2]!, tz: m[3] };
 }
 
 /**

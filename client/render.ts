@@ -69,7 +69,7 @@ export function table(headers: string[], rows: (string | number | undefined)[][]
   return [bold(line(headers)), ...cells.map(line)];
 }
 
-const indent = (lines: string[], n = 2) => lines.map((l) => (l ? ' '.repeat(n) + l : l));
+export const indent = (lines: string[], n = 2) => lines.map((l) => (l ? ' '.repeat(n) + l : l));
 
 /** Any value as readable YAML, at most `max` lines. */
 export function renderGeneric(value: unknown, max = Infinity): string[] {
@@ -189,7 +189,7 @@ export function renderFailbackEvidence(g: GateRecord): string[] | undefined {
   ];
 }
 
-function header(kind: string, target: string, dryRun: boolean): string {
+export function header(kind: string, target: string, dryRun: boolean): string {
   return bold(`Plan: ${kind} ${target}`) + (dryRun ? dim(' (dry run: nothing was changed)') : '');
 }
 
@@ -513,7 +513,7 @@ function stepLine(s: StepProgress, now: number): string {
   return `${icon} ${s.title}${detail}${time ? dim(`  (${time})`) : ''}`;
 }
 
-function gatesLines(gates: GateRecord[]): string[] {
+export function gatesLines(gates: GateRecord[]): string[] {
   if (!gates?.length) return [];
   return [
     '',
@@ -527,7 +527,7 @@ function gatesLines(gates: GateRecord[]): string[] {
   ];
 }
 
-function skippedLines(skipped: string[]): string[] {
+export function skippedLines(skipped: string[]): string[] {
   return skipped?.length ? ['', bold('Skipped'), ...indent(skipped.map((s) => `↷ ${s}`))] : [];
 }
 

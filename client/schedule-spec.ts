@@ -10,64 +10,40 @@
  * No Temporal import (types only): usage errors stay fast.
  */
 import type { CalendarSpec, DayOfWeek, Month, ScheduleOverlapPolicy } from '@temporalio/client';
+import { durationMs, isTimeZone, parseAtSyntax } from '../domain/maintenance-windows';
 import { usage } from './errors';
 
 const MONTHS: Month[] = ['JANUARY', 'FEBRUARY', 'MARCH', 'APRIL', 'MAY', 'JUNE', 'JULY', 'AUGUST', 'SEPTEMBER', 'OCTOBER', 'NOVEMBER', 'DECEMBER'];
+/** Temporal's days of the week by number (0 = Sunday, as domain/maintenance-windows.ts numbers them). */
+const DAYS: DayOfWeek[] = ['SUNDAY', 'MONDAY', 'TUESDAY', 'WEDNESDAY', 'THURSDAY', 'FRIDAY', 'SATURDAY'];
 
-const DAY_NAMES: Record<string, DayOfWeek> = {
-  sun: 'SUNDAY',
-  sunday: 'SUNDAY',
-  mon: 'MONDAY',
-  monday: 'MONDAY',
-  tue: 'TUESDAY',
-  tues: 'TUESDAY',
-  tuesday: 'TUESDAY',
-  wed: 'WEDNESDAY',
-  wednesday: 'WEDNESDAY',
-  thu: 'THURSDAY',
-  thur: 'THURSDAY',
-  thurs: 'THURSDAY',
-  thursday: 'THURSDAY',
-  fri: 'FRIDAY',
-  friday: 'FRIDAY',
-  sat: 'SATURDAY',
-  saturday: 'SATURDAY',
-};
-
-const AT_HELP = `must look like 'sat 02:00', 'mon-fri 22:30', 'sat,sun 01:15', 'daily 03:00', '03:00' or '2025-07-05 02:00'`;
-
-/** Parses one `--at` value into a calendar spec; a dated window already past is refused (it would never run). */
+/**
+ * Parses one `--at` value (the grammar of maintenance windows' `at`, read by domain/maintenance-windows.ts;
+ * here blanks around and between are forgiven) into a calendar spec; a dated window already past is refused
+ * (it would never run). A range that wraps over the week end ('fri-mon') becomes two ranges: Temporal reads
+ * a range whose end is before its start as its start day alone.
+ */
 export function parseAt(value: string, now: Date = new Date()): CalendarSpec {
-  const v = value.trim().toLowerCase().replace(/\s+/g, ' ');
-  const m = /^(?:(\S+) )?(\d{1,2}):(\d{2})$/.exec(v);
-  if (!m) throw usage(`--at: ${JSON.stringify(value)} ${AT_HELP}`);
-  const [, days, hh, mm] = m;
-  const hour = Number(hh);
-  const minute = Number(mm);
-  if (hour > 23 || minute > 59) throw usage(`--at: ${JSON.stringify(value)}: ${hh}:${mm} is not a time of day (00:00 to 23:59)`);
+  const at = parseAtSyntax(value.trim().replace(/\s+/g, ' '), value);
+  if ('error' in at) throw usage(`--at: ${at.error}`);
+  const { hour, minute, days, date } = at;
   const spec: CalendarSpec = { hour, minute, comment: `--at ${value.trim()}` };
-  if (!days || days === 'daily' || days === 'everyday' || days === '*') return spec;
-  const date = /^(\d{4})-(\d{2})-(\d{2})$/.exec(days);
   if (date) {
-    const [y, mo, d] = [Number(date[1]), Number(date[2]), Number(date[3])];
-    const probe = new Date(Date.UTC(y, mo - 1, d));
-    if (probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d) throw usage(`--at: ${JSON.stringify(value)}: ${days} is not a date`);
+    const { year, month, day } = date;
     // Compared in UTC with 14 h of slack (the furthest time zone): the check needs no --tz.
-    if (Date.UTC(y, mo - 1, d, hour, minute) + 14 * 3_600_000 < now.getTime()) {
+    if (Date.UTC(year, month - 1, day, hour, minute) + 14 * 3_600_000 < now.getTime()) {
       throw usage(`--at: ${JSON.stringify(value)} is in the past: the window would never start`);
     }
-    return { ...spec, year: y, month: MONTHS[mo - 1]!, dayOfMonth: d };
+    return { ...spec, year, month: MONTHS[month - 1]!, dayOfMonth: day };
   }
-  const ranges = days.split(',').map((part) => {
-    const [a, b, extra] = part.split('-');
-    const start = DAY_NAMES[a ?? ''];
-    const end = b === undefined ? undefined : DAY_NAMES[b];
-    if (!start || extra !== undefined || (b !== undefined && !end)) {
-      throw usage(
-        `--at: ${JSON.stringify(value)}: ${JSON.stringify(part)} is not a day of the week (mon, tue, ..., sun, or a range like mon-fri); the value ${AT_HELP}`,
-      );
-    }
-    return end ? { start, end } : start;
+  if (!days) return spec;
+  const ranges = days.flatMap(({ start, end }): (DayOfWeek | { start: DayOfWeek; end: DayOfWeek })[] => {
+    if (end === undefined) return [DAYS[start]!];
+    if (end >= start) return [{ start: DAYS[start]!, end: DAYS[end]! }];
+    return [
+      { start: DAYS[start]!, end: DAYS[6]! },
+      { start: DAYS[0]!, end: DAYS[end]! },
+    ];
   });
   return { ...spec, dayOfWeek: ranges.length === 1 ? ranges[0]! : ranges };
 }
@@ -137,11 +113,7 @@ export function parseCatchupWindow(value: string): number {
 }
 
 export function parseTimeZone(value: string): string {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-  } catch {
-    throw usage(`--tz: ${JSON.stringify(value)} is not an IANA time zone (e.g. Europe/Paris, UTC)`);
-  }
+  if (!isTimeZone(value)) throw usage(`--tz: ${JSON.stringify(value)} is not an IANA time zone (e.g. Europe/Paris, UTC)`);
   return value;
 }
 
@@ -161,12 +133,11 @@ export function parseOverlap(value: string): ScheduleOverlapPolicy {
   return p;
 }
 
-/** Durations like 30s, 15m, 1h, 2d → milliseconds. */
+/** Durations like 30s, 15m, 1h, 2d → milliseconds (the grammar of domain/maintenance-windows.ts durationMs). */
 export function parseDuration(value: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/.exec(value.trim());
-  if (!m) throw usage(`${flag}: ${JSON.stringify(value)} must be a duration such as 30s, 15m, 1h or 2d`);
-  const mult = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms' | 's' | 'm' | 'h' | 'd'];
-  return Math.round(Number(m[1]) * mult);
+  const ms = durationMs(value.trim());
+  if (ms === undefined) throw usage(`${flag}: ${JSON.stringify(value)} must be a duration such as 30s, 15m, 1h or 2d`);
+  return ms;
 }
 
 export function checkScheduleId(id: string): string {

@@ -23,6 +23,11 @@ export const GATE = {
   approveShutdown: 'approve-shutdown',
   approvePoweroff: 'approve-poweroff',
   hostNotBack: 'host-not-back',
+  approveRollingReboot: 'approve-rolling-reboot',
+  /** A rolling reboot whose approval policy is `each-host`: before each host is emptied. */
+  approveHostReboot: 'approve-host-reboot',
+  /** The pool changed during a rolling reboot and the re-plan of the rest moves more VMs than the approved one. */
+  rebootReplanned: 'reboot-replanned',
 } as const;
 
 /** The gate a safety check that does not hold parks on. */
@@ -73,6 +78,8 @@ export const FAILURE = {
   dryRunFailed: 'DryRunFailed',
   /** An operator aborted the procedure (its details: the progress at that moment). */
   procedureAborted: 'ProcedureAborted',
+  /** A host did not come back (live, or answering with a new boot) within the wait's bound after its reboot. */
+  hostNotBack: 'HostNotBack',
 } as const;
 
 /** Hosts one per-host step works on at once inside its activity (activities/each-host.ts). */

@@ -87,7 +87,7 @@ const hookHostSchema = bmcRelaySchema;
 
 /** The placeholders a hook's arguments may hold: the host being emptied, the cluster. */
 export const HOOK_PLACEHOLDERS = { '%h': 'the host being emptied', '%c': 'the cluster' } as const;
-export const HOOKS = ['preRun', 'postRun', 'preEmpty', 'postEmpty'] as const;
+export const HOOKS = ['preRun', 'postRun', 'preEmpty', 'postEmpty', 'postReboot'] as const;
 export type HookName = (typeof HOOKS)[number];
 
 /**
@@ -96,7 +96,7 @@ export type HookName = (typeof HOOKS)[number];
  * here and quoted by the one quoting helper when it is sent.
  */
 const hookSchema = z.strictObject({
-  /** Where it runs: a hypervisor or a hookHosts entry by name, or %h (the host being emptied; preEmpty / postEmpty only). */
+  /** Where it runs: a hypervisor or a hookHosts entry by name, or %h (the host being emptied; preEmpty / postEmpty / postReboot only). */
   on: z.union([named(HOST_NAME_RULE), z.literal('%h')]),
   command: z
     .array(

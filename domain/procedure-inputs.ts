@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { HOST_NAME_RULE, VM_NAME_RULE, type NameRule } from './names';
 import { expandNodeset, NodeSetError } from './nodeset';
+import { windowSpecSchema } from './maintenance-windows';
 
 // Every value is taken as written: a rule refuses what it does not allow, nothing is trimmed or rewritten.
 const named = (rule: NameRule) => z.string().max(63).regex(rule.pattern, { message: rule.description });
@@ -111,6 +112,59 @@ const reintegrateHost = z.strictObject({
   noFailback: z.boolean().optional(),
 });
 
+const rebootTimeouts = {
+  moveTimeoutMinutes: minutes(24 * 60).optional(),
+  rebootTimeoutMinutes: minutes(24 * 60).optional(),
+  healWaitMinutes: minutes(7 * 24 * 60).optional(),
+  etcdWaitMinutes: minutes(24 * 60).optional(),
+};
+const approval = z.enum(['plan', 'each-host'], { message: "must be 'plan' (approve the plan once) or 'each-host' (also before each host)" });
+
+/** Seed 003 (workflows/rolling-reboot.ts): `hosts` (a nodeset) or `order`, not both. */
+const rollingReboot = z
+  .strictObject({
+    ...base,
+    ...rebootTimeouts,
+    hosts: nodesetOf(HOST_NAME_RULE, { groups: true }).optional(),
+    order: z
+      .array(named(HOST_NAME_RULE))
+      .min(1)
+      .max(1000)
+      .refine((o) => new Set(o).size === o.length, { message: 'names a host twice' })
+      .optional(),
+    threads: whole(1, 64).optional(),
+    approval: approval.optional(),
+    windows: z.array(windowSpecSchema).max(100).optional(),
+  })
+  .superRefine((x, ctx) => {
+    if (x.hosts !== undefined && x.order !== undefined)
+      ctx.addIssue({ code: 'custom', message: 'give hosts (a nodeset) or order (a list), not both', path: ['order'], input: undefined });
+  });
+
+/** One host of a rolling reboot: the child workflow rollingReboot starts (workflows/reboot-host.ts). */
+const movement = z.strictObject({
+  vm: named(VM_NAME_RULE),
+  from: named(HOST_NAME_RULE),
+  to: named(HOST_NAME_RULE),
+  weight: number(0, 1e12),
+  final: z.boolean(),
+});
+const rebootHost = z.strictObject({
+  ...base,
+  ...rebootTimeouts,
+  host: named(HOST_NAME_RULE),
+  step: z.strictObject({
+    host: named(HOST_NAME_RULE),
+    migrations: z.array(movement).max(100_000),
+    stranded: z.array(z.strictObject({ vm: named(VM_NAME_RULE), weight: number(0, 1e12), reason: z.string().max(2000), expected: z.boolean() })).max(100_000),
+    untouchable: z.array(named(VM_NAME_RULE)).max(100_000),
+  }),
+  rest: z.array(named(HOST_NAME_RULE)).max(1000),
+  threads: whole(1, 64).optional(),
+  approval: approval.optional(),
+  approvedRestMigrations: whole(0, 1e9),
+});
+
 export const procedureInputSchemas = {
   /** Read-only: a dry run is the same read, so it takes `dryRun` like every procedure (the README says so). */
   clusterStatus: z.strictObject({ cluster: base.cluster, dryRun: base.dryRun }),
@@ -153,6 +207,8 @@ export const procedureInputSchemas = {
       message: 'give shutdownWorkflowId (the shutdown whose VM list to start) or vms',
       path: ['shutdownWorkflowId'],
     }),
+  rollingReboot,
+  rebootHost,
   /** VM lists for the start-up: names checked like any name that reaches a command. */
   vmList: z.array(named(VM_NAME_RULE)).max(10_000),
 };

@@ -7,6 +7,11 @@ export interface Clock {
   /** Simulated milliseconds (monotonic). */
   now(): number;
   after(ms: number, fn: () => void): { cancel(): void };
+  /**
+   * Unix ms at simulated 0, for what the lab prints as a wall-clock date (a host's boot time):
+   * absent or 0 when now() already is Unix ms (RealClock).
+   */
+  readonly epochMs?: number;
 }
 
 export class RealClock implements Clock {
@@ -40,8 +45,12 @@ export class RealClock implements Clock {
   }
 }
 
+/** 2025-12-05T00:00:00Z: the manual clock's simulated 0, so that its dates look like dates (and stay the same). */
+export const MANUAL_EPOCH_MS = 1_764_892_800_000;
+
 export class ManualClock implements Clock {
   private t = 0;
+  constructor(readonly epochMs = MANUAL_EPOCH_MS) {}
   private seq = 0;
   private queue: { at: number; seq: number; fn: () => void }[] = [];
   now(): number {

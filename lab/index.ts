@@ -48,6 +48,10 @@ export interface LabOptions {
   vmStopMs?: number;
   vmStartMs?: number;
   agentTtlMs?: number;
+  /** Simulated ms an orderly reboot (`systemctl reboot`) keeps a host down (lab/model.ts; a Xen host-reboot: `xen.rebootMs`). */
+  rebootMs?: number;
+  /** Heal entries the other bricks of a server's replica sets collect while its bricks are stopped in order (lab/model.ts; default 0). */
+  downHealEntries?: number;
   etcdClientPort?: number;
   etcdPeerPort?: number;
   /**
@@ -131,7 +135,14 @@ export async function startLab(o: LabOptions = {}): Promise<Lab> {
   const hookNames = topology.hookHosts ?? [];
   const addresses = labAddresses(base, topology.hosts.length + relays.length + hookNames.length);
   const clock = new RealClock(o.timeScale ?? 1);
-  const model = new LabModel(topology, { clock, vmStopMs: o.vmStopMs, vmStartMs: o.vmStartMs, agentTtlMs: o.agentTtlMs });
+  const model = new LabModel(topology, {
+    clock,
+    vmStopMs: o.vmStopMs,
+    vmStartMs: o.vmStartMs,
+    agentTtlMs: o.agentTtlMs,
+    rebootMs: o.rebootMs,
+    downHealEntries: o.downHealEntries,
+  });
   if (topology.xen && o.gluster === 'real') throw new Error('a Xen pool lab runs no GlusterFS');
   const xen = topology.xen ? attachXenPool(model, o.xen) : undefined;
   const socketPath = path.join(dir, 'lab.sock');

@@ -38,6 +38,14 @@ export interface MachineState {
   etcdMember: boolean;
   etcd: boolean;
   mounts: Set<string>;
+  /** /proc/sys/kernel/random/boot_id without dashes (32 lowercase hex): a new one at each power-on. */
+  bootId: string;
+  /** Simulated ms (the model's clock) of its last power-on; the lab's start for a host up since then. */
+  bootedAt: number;
+  /** Power-ons so far, the lab's start counting as the first (what the boot id is derived from). */
+  boots: number;
+  /** systemd is going down (a reboot or poweroff job queued or running): `systemctl is-system-running` says "stopping". */
+  stopping: boolean;
 }
 
 export interface UnitState {
@@ -143,8 +151,15 @@ export interface ModelOptions {
   agentTtlMs?: number;
   /** Heal entries each surviving brick records when a replica goes down abruptly. */
   crashHealEntries?: number;
+  /**
+   * Heal entries each brick of its replica sets records while a server's bricks are stopped in order
+   * (the writes the VMs go on making): what a procedure must wait to drain after the server is back. Default 0.
+   */
+  downHealEntries?: number;
   /** Default heal drain rate, entries per simulated second. */
   healPerSecond?: number;
+  /** Simulated ms an orderly reboot (`systemctl reboot`) keeps a host down: from shutdown done to power-on. */
+  rebootMs?: number;
   effects?: LabEffects;
 }
 
@@ -178,6 +193,12 @@ export function unitText(vm: string, weight: number, machineMetadata: string[], 
   ].join('\n');
 }
 
+/** A boot id as the kernel makes one (a random v4 UUID, printed without dashes), derived from what names the boot. */
+function bootIdFrom(s: string): string {
+  const h = createHash('sha256').update(s).digest('hex');
+  return `${h.slice(0, 12)}4${h.slice(13, 16)}${((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 32)}`;
+}
+
 function uuidFrom(s: string): string {
   const h = createHash('sha1').update(s).digest('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
@@ -194,6 +215,8 @@ export class LabModel extends EventEmitter {
   vmStartMs: number;
   agentTtlMs: number;
   crashHealEntries: number;
+  downHealEntries: number;
+  rebootMs: number;
   effects: LabEffects;
   /**
    * fleetctl tables: 'tabs' is what fleetctl prints (Go tabwriter, tab padding); 'spaces' is how the
@@ -239,6 +262,8 @@ export class LabModel extends EventEmitter {
     this.vmStartMs = o.vmStartMs ?? 300;
     this.agentTtlMs = o.agentTtlMs ?? 1000;
     this.crashHealEntries = o.crashHealEntries ?? 12;
+    this.downHealEntries = o.downHealEntries ?? 0;
+    this.rebootMs = o.rebootMs ?? 60_000;
     this.effects = o.effects ?? {};
     this.lastSettle = this.clock.now();
     this.glusterClients = [...topology.glusterClients];
@@ -262,6 +287,10 @@ export class LabModel extends EventEmitter {
         etcdMember: topology.etcdMembers.includes(h.name),
         etcd: topology.etcdMembers.includes(h.name),
         mounts: new Set(topology.glusterClients.includes(h.name) ? topology.volumes.map((v) => v.name) : []),
+        bootId: this.bootIdOf(h.name, 1),
+        bootedAt: this.clock.now(),
+        boots: 1,
+        stopping: false,
       });
     }
     for (const u of topology.units) {
@@ -307,6 +336,16 @@ export class LabModel extends EventEmitter {
 
   private changed(): void {
     this.emit('change');
+  }
+
+  /** The boot id of a host's `n`-th boot: the same lab, the same ids. */
+  private bootIdOf(host: string, n: number): string {
+    return bootIdFrom(`${this.topology.cluster}/${host}/boot/${n}`);
+  }
+
+  /** A simulated time as Unix ms (the clock's epoch added: a ManualClock's 0 is a fixed date). */
+  wallMs(simMs: number): number {
+    return (this.clock.epochMs ?? 0) + simMs;
   }
 
   machine(name: string): MachineState {
@@ -706,8 +745,27 @@ export class LabModel extends EventEmitter {
   /** glusterfsd stopped or killed (the bricks). */
   stopBricks(host: string): void {
     this.settleHeal();
-    this.machine(host).glusterfsd = false;
+    const m = this.machine(host);
+    if (m.glusterfsd && m.power) this.bricksStopping(host);
+    m.glusterfsd = false;
+    if (this.downHealEntries) this.markHeal(host, this.downHealEntries);
     this.changed();
+  }
+
+  /** Heal entries pending on the volumes with a brick on `host`, per volume (0s left out). */
+  pendingHeal(host: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const v of this.volumes.values()) {
+      if (v.status !== 'Started' || !v.bricks.some((b) => b.host === host)) continue;
+      const n = this.healEntries(v.name).reduce((sum, e) => sum + e.entries, 0);
+      if (n > 0) out[v.name] = n;
+    }
+    return out;
+  }
+
+  /** Emitted before a server's bricks stop in order, with the heal then pending (lab/safety-watch.ts). */
+  private bricksStopping(host: string): void {
+    this.emit('bricks-stopping', host, this.pendingHeal(host));
   }
 
   /** glusterfs processes killed: fuse mounts and self-heal daemon. */
@@ -811,9 +869,12 @@ export class LabModel extends EventEmitter {
   async shutdown(host: string): Promise<void> {
     const m = this.machine(host);
     if (!m.power) return;
+    m.stopping = true;
     await this.stopFleetd(host);
+    if (m.glusterfsd) this.bricksStopping(host);
     m.glusterd = m.glusterfsd = m.glusterfs = false;
     m.mounts.clear();
+    if (this.downHealEntries) this.markHeal(host, this.downHealEntries);
     await this.effects.gluster?.(host, 'kill');
     if (m.etcdMember && m.etcd) await this.stopEtcd(host);
     m.power = false;
@@ -822,13 +883,45 @@ export class LabModel extends EventEmitter {
     this.changed();
   }
 
-  /** Boot: sshd (same host key), etcd and glusterd start; fleetd stays stopped (seed 000). */
+  /**
+   * Orderly reboot (`systemctl reboot`): shutdown, then `rebootMs` (simulated) later the host powers
+   * on again with a new boot id (or stays off under the stayOff fault). A reboot asked for while one
+   * runs, or of a host that is off, does nothing. Resolves once the host is down.
+   */
+  async reboot(host: string): Promise<void> {
+    const m = this.machine(host);
+    if (!m.power || this.rebooting.has(host)) return;
+    this.rebooting.add(host);
+    m.stopping = true;
+    this.changed();
+    try {
+      await this.shutdown(host);
+    } finally {
+      this.rebootTimers.set(
+        host,
+        this.clock.after(this.rebootMs, () => {
+          this.rebootTimers.delete(host);
+          this.rebooting.delete(host);
+          void this.powerOn(host).catch(() => undefined);
+        }),
+      );
+    }
+  }
+
+  private readonly rebooting = new Set<string>();
+  private readonly rebootTimers = new Map<string, { cancel(): void }>();
+
+  /** Boot: a new boot id, sshd (same host key), etcd and glusterd start; fleetd stays stopped (seed 000). */
   async powerOn(host: string): Promise<void> {
     const m = this.machine(host);
     if (m.power) return;
     if (this.stuckOff.has(host)) return; // fault: the chassis never comes on
     this.settleHeal();
     m.power = true;
+    m.stopping = false;
+    m.boots++;
+    m.bootId = this.bootIdOf(host, m.boots);
+    m.bootedAt = this.clock.now();
     this.changed();
     await this.effects.sshd?.(host, 'start');
     m.sshd = 'up';
@@ -914,6 +1007,7 @@ export class LabModel extends EventEmitter {
 
   dispose(): void {
     for (const t of this.ttlTimers.values()) t.cancel();
+    for (const t of this.rebootTimers.values()) t.cancel();
     for (const u of this.units.values()) u.timer?.cancel();
   }
 }

@@ -138,6 +138,12 @@ export interface XenHost {
   shutdownTask?: XenTask;
   /** A host-evacuate in progress. */
   evacuateTask?: XenTask;
+  /**
+   * other-config as xapi keeps it (Db.Host.add_to_other_config prepends: the key added last first):
+   * dbsync_slave.ml refresh_localhost_info sets boot_time (/proc/stat btime) and agent_start_time
+   * at each xapi start, both `string_of_float` of Unix seconds.
+   */
+  otherConfig: [string, string][];
 }
 
 export interface XenVm {
@@ -249,6 +255,15 @@ export function uuidFrom(s: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((Number.parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
+/** Seconds from a host's boot to its xapi writing agent_start_time (the lab's figure). */
+const AGENT_START_DELAY_S = 42;
+
+/** OCaml's string_of_float ("%.12g", then a "." when that looks like an integer): 1764892800 -> "1764892800.". */
+export function ocamlStringOfFloat(x: number): string {
+  const g = Number(x.toPrecision(12)).toString();
+  return /^-?\d+$/.test(g) ? `${g}.` : g;
+}
+
 const refOf = (uuid: string) => `OpaqueRef:${uuidFrom(`ref/${uuid}`)}`;
 
 interface Flight {
@@ -329,7 +344,9 @@ export class XenPool {
         disabledUntilReboot: false,
         live: true,
         agent: true,
+        otherConfig: [],
       };
+      this.agentStarted(host);
       this.hosts.set(host.uuid, host);
       byName.set(host.name, host);
       this.refs.set(host.ref, { uuid: host.uuid, name: host.name });
@@ -650,9 +667,21 @@ export class XenPool {
     this.changed();
   }
 
+  /** xapi started on the host (dbsync_slave.ml): boot_time from the machine's last power-on, agent_start_time now. */
+  private agentStarted(h: XenHost): void {
+    const m = this.model.machine(h.name);
+    const boot = Math.floor(this.model.wallMs(m.bootedAt) / 1000);
+    // xapi starts some seconds after the kernel (its own clock's now is the boot's instant in the lab)
+    const agent = Math.max(boot + AGENT_START_DELAY_S, Math.floor(this.model.wallMs(this.model.clock.now()) / 1000));
+    const set = (k: string, v: string) => (h.otherConfig = [[k, v], ...h.otherConfig.filter(([x]) => x !== k)]);
+    set('boot_time', ocamlStringOfFloat(boot));
+    set('agent_start_time', ocamlStringOfFloat(agent));
+  }
+
   private hostUp(h: XenHost): void {
     h.agent = true;
     h.live = true;
+    this.agentStarted(h);
     this.deadTimers.get(h.uuid)?.cancel();
     this.deadTimers.delete(h.uuid);
     // xenopsd has no domain for the guests the host had when it went down: xapi resets them to halted

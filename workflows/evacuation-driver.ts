@@ -8,12 +8,9 @@ import type { Inventory } from '../domain/inventory';
 import type { EvacuateHostInput, EvacuationPlanView, EvacuationResult } from './evacuation-types';
 import { guardStopCommands, guardsView, type GuardEvidence, type HostGuards } from './guards';
 import { hookPlanLine } from './hooks';
-import type { CheckResult, Procedure } from './procedure';
+import type { CheckResult, Procedure, StepDef } from './procedure';
 
-export interface StepDef {
-  id: string;
-  title: string;
-}
+export type { StepDef } from './procedure';
 
 export interface EvacuationDriver<View extends object> {
   steps: {

@@ -10,7 +10,7 @@ import { etcdMembers, glusterClients, glusterServers, type Inventory } from '../
 import type { GlusterHealth } from '../activities/gluster';
 import type { EtcdHealth } from '../activities/etcd';
 import { act, waits } from './activities';
-import type { CheckResult, Procedure } from './procedure';
+import type { CheckResult, Procedure, StepDef } from './procedure';
 
 export interface HostGuards {
   glusterServer: boolean;
@@ -71,6 +71,12 @@ const STEP = {
 /** For the plan: before the gate, and after the host is emptied. */
 export const GUARD_CHECK_STEPS = [STEP.glusterHealth, STEP.etcdHealth, STEP.etcdQuorum, STEP.glusterSafe];
 export const GUARD_STOP_STEPS = [STEP.recheckGluster, STEP.stopGluster, STEP.unmount, STEP.recheckEtcd, STEP.stopEtcd];
+/** After the host is back (waitGuardsHealthy). */
+export const GUARD_WAIT_STEPS = [
+  { id: 'wait-heal', title: 'GlusterFS start-up check: heal entries back to 0' },
+  { id: 'recheck-gluster', title: 'GlusterFS healthy (no rebalance, no tier daemon)' },
+  { id: 'check-etcd', title: 'Etcd start-up check: every member healthy' },
+];
 
 export interface GuardEvidence {
   gluster?: GlusterHealth;
@@ -181,23 +187,24 @@ export async function waitGuardsHealthy(
   roles: HostGuards,
   input: { healWaitMinutes?: number; etcdWaitMinutes?: number },
 ): Promise<void> {
+  const [heal, gluster, etcd] = GUARD_WAIT_STEPS as [StepDef, StepDef, StepDef];
   if (roles.glusterClient || roles.glusterServer) {
     const minutes = input.healWaitMinutes ?? 30;
     // A heal that does not drain in time fails the step, which parks on retry / skip / abort.
-    await proc.step('wait-heal', `GlusterFS start-up check: heal entries back to 0 (at most ${minutes} min)`, () =>
+    await proc.step(heal.id, `${heal.title} (at most ${minutes} min)`, () =>
       waits.waitHealDrained.executeWithOptions(
         { startToCloseTimeout: `${minutes + 5}m`, retry: { maximumAttempts: 1 }, summary: 'wait until every volume reports 0 heal entries' },
         [{ timeoutMs: minutes * 60_000 }],
       ),
     );
-    await proc.ensure('recheck-gluster', 'GlusterFS healthy (no rebalance, no tier daemon)', async () => glusterCheck(await act.glusterHealth({})));
+    await proc.ensure(gluster.id, gluster.title, async () => glusterCheck(await act.glusterHealth({})));
   } else {
-    proc.markSkipped('wait-heal', 'GlusterFS start-up check: heal entries back to 0', `${host} uses no GlusterFS volume`);
-    proc.markSkipped('recheck-gluster', 'GlusterFS healthy (no rebalance, no tier daemon)', `${host} uses no GlusterFS volume`);
+    proc.markSkipped(heal.id, heal.title, `${host} uses no GlusterFS volume`);
+    proc.markSkipped(gluster.id, gluster.title, `${host} uses no GlusterFS volume`);
   }
 
   if (inv.etcd) {
-    await proc.ensure('check-etcd', 'Etcd start-up check: every member healthy', async () => {
+    await proc.ensure(etcd.id, etcd.title, async () => {
       const e = await waits.waitEtcdHealthy({ timeoutMs: (input.etcdWaitMinutes ?? 5) * 60_000 });
       return {
         ok: e.unhealthyMembers.length === 0,
@@ -205,5 +212,5 @@ export async function waitGuardsHealthy(
         evidence: { healthy: e.healthyMembers, unhealthy: e.unhealthyMembers },
       };
     });
-  } else proc.markSkipped('check-etcd', 'Etcd start-up check: every member healthy', 'no etcd cluster in the inventory');
+  } else proc.markSkipped(etcd.id, etcd.title, 'no etcd cluster in the inventory');
 }

@@ -13,6 +13,7 @@ const TITLES: Record<HookName, string> = {
   postRun: 'Hook after the run (hooks.postRun)',
   preEmpty: 'Hook before emptying the host (hooks.preEmpty)',
   postEmpty: 'Hook after emptying the host (hooks.postEmpty)',
+  postReboot: 'Hook after the host is back (hooks.postReboot)',
 };
 
 export const hookStep = (name: HookName, suffix = '') => ({ id: `hook-${name}${suffix}`, title: TITLES[name] });

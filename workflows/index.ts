@@ -9,3 +9,5 @@ export { reintegrateHost as reintegrateHypervisor } from './reintegrate-host';
 export { failback } from './failback';
 export { clusterShutdown } from './cluster-shutdown';
 export { clusterStartup } from './cluster-startup';
+export { rollingReboot } from './rolling-reboot';
+export { rebootHost } from './reboot-host';

@@ -44,6 +44,12 @@ import { AWAITING_APPROVAL, CLUSTER, PHASE, PROCEDURE, TARGET } from './search-a
 import { notifyGateOpened } from './notify';
 import { workOnCluster } from './cluster-scope';
 
+/** A step as a plan lists it before it runs. */
+export interface StepDef {
+  id: string;
+  title: string;
+}
+
 export interface GateSpec {
   name: string;
   kind: GateRecord['kind'];
@@ -154,7 +160,8 @@ export class Procedure {
     return gate;
   }
 
-  private ignore(message: string) {
+  /** A message that could not be applied: recorded in the progress, never silent. */
+  ignore(message: string) {
     this.progress.ignored.push({ at: new Date().toISOString(), message });
     log.warn(message);
   }

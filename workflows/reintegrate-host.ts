@@ -22,7 +22,7 @@ import { FAILURE, GATE } from '../domain/contract';
 import { act } from './activities';
 import { readFleet } from './fleet-state';
 import { acquireClusterLock } from './cluster-lock';
-import { guardsOf, waitGuardsHealthy } from './guards';
+import { GUARD_WAIT_STEPS, guardsOf, waitGuardsHealthy } from './guards';
 import { skippedSteps } from './procedure';
 import { ensureHostReady } from './host-ready';
 import { balancedHosts, runFailback } from './failback';
@@ -49,9 +49,7 @@ export async function reintegrateHost(input: ReintegrateHostInput): Promise<Fini
   if (stackOf(inv) === 'xen') return reintegrateXenHost(proc, inv, input);
   proc.plan([
     { id: 'host-ready', title: 'The host runs its daemons (etcd, glusterd) and mounts its GlusterFS volumes' },
-    { id: 'wait-heal', title: 'GlusterFS start-up check: heal entries back to 0' },
-    { id: 'recheck-gluster', title: 'GlusterFS healthy (no rebalance, no tier daemon)' },
-    { id: 'check-etcd', title: 'Etcd start-up check: every member healthy' },
+    ...GUARD_WAIT_STEPS,
     { id: 'recheck-host-ready', title: 'Re-check before fleet starts: daemons running, volumes mounted' },
     { id: 'start-fleet', title: 'Fleet start-up: systemctl start fleet' },
     { id: 'measure-load', title: 'Measure the load of each hypervisor (unit Weights)' },
@@ -66,9 +64,7 @@ export async function reintegrateHost(input: ReintegrateHostInput): Promise<Fini
   await ensureHostReady(proc, 'host-ready', host);
   if (input.dryRun) {
     for (const [id, title] of [
-      ['wait-heal', 'GlusterFS start-up check: heal entries back to 0'],
-      ['recheck-gluster', 'GlusterFS healthy (no rebalance, no tier daemon)'],
-      ['check-etcd', 'Etcd start-up check: every member healthy'],
+      ...GUARD_WAIT_STEPS.map((g) => [g.id, g.title] as const),
       ['recheck-host-ready', 'Re-check before fleet starts: daemons running, volumes mounted'],
       ['start-fleet', 'Fleet start-up: systemctl start fleet'],
     ] as const)

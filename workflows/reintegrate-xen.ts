@@ -15,7 +15,7 @@ import { loadByHost } from '../domain/cluster';
 import { xenSnapshot } from '../domain/xen-pool';
 import type { Inventory } from '../domain/inventory';
 import { act, waits } from './activities';
-import { guardsOf, waitGuardsHealthy } from './guards';
+import { GUARD_WAIT_STEPS, guardsOf, waitGuardsHealthy } from './guards';
 import { ensureHostReady } from './host-ready';
 import { skippedSteps, type Procedure } from './procedure';
 import type { ReintegrateHostInput, ReintegrationResult } from './reintegration-types';
@@ -24,9 +24,7 @@ import type { Finished } from './messages';
 const STEPS = [
   { id: 'wait-host-live', title: 'Wait until the host is live in the pool again' },
   { id: 'host-ready', title: 'The host runs its daemons (etcd, glusterd) and mounts its GlusterFS volumes' },
-  { id: 'wait-heal', title: 'GlusterFS start-up check: heal entries back to 0' },
-  { id: 'recheck-gluster', title: 'GlusterFS healthy (no rebalance, no tier daemon)' },
-  { id: 'check-etcd', title: 'Etcd start-up check: every member healthy' },
+  ...GUARD_WAIT_STEPS,
   { id: 'enable-host', title: 'Enable the host: the pool may place VMs on it again' },
   { id: 'measure-load', title: 'Measure the memory used on each host' },
   { id: GATE.approveFailback, title: 'Failback' },

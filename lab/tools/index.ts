@@ -3,6 +3,7 @@ import { etcdctl } from './etcdctl';
 import { fleetctl } from './fleetctl';
 import { fping } from './fping';
 import { getent } from './getent';
+import { hostnamectl } from './hostnamectl';
 import { gluster } from './gluster';
 import { glusterReal, pkillReal, realGlusterOf, stopAllGlusterReal, umountReal } from './gluster-real';
 import { pkill, stopAllGluster, umount } from './glusterprocs';
@@ -24,6 +25,7 @@ const realOr =
 export const TOOLS: Record<string, Tool> = {
   fleetctl,
   systemctl,
+  hostnamectl,
   gluster: realOr(glusterReal, gluster),
   pcocc,
   ipmitool,

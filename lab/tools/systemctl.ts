@@ -5,7 +5,8 @@
  * is-active / is-failed (src/systemctl/systemctl-is-active.c): one state per unit, exit 0 when ANY
  * unit is in the state asked (active or reloading / failed), else 3 / 1 (systemd 252 has no exit 4 for
  * unknown units yet). show (systemctl-show.c): the properties in D-Bus GetAll order, the Service
- * interface's before the Unit interface's, units separated by a blank line.
+ * interface's before the Unit interface's, units separated by a blank line. `reboot` answers at once
+ * and reboots the host 100 ms later (LabModel.reboot), as `poweroff` (lab/tools/power.ts) does.
  */
 import type { LabModel, UnitState } from '../model';
 import type { RealGluster } from '../gluster-real';
@@ -150,7 +151,22 @@ export const systemctl: Tool = async (ctx) => {
   const [cmd, ...args] = rest;
   const model = ctx.model;
   if (cmd === 'is-system-running') {
-    ctx.out('running\n');
+    // src/systemctl/systemctl-is-system-running.c: exit 0 for "running" only; a queued or running
+    // shutdown job (reboot.target, poweroff.target) is the manager's "stopping" (manager_state())
+    const stopping = model.machine(ctx.host).stopping;
+    ctx.out(stopping ? 'stopping\n' : 'running\n');
+    return stopping ? 1 : 0;
+  }
+  if (cmd === 'reboot') {
+    // Answers first, as the real one (its session dies with the host); the reboot job is queued at
+    // once (is-system-running: stopping), a second one merges with it.
+    ctx.mutating();
+    const m = model.machine(ctx.host);
+    if (!m.stopping) {
+      m.stopping = true;
+      const host = ctx.host;
+      setTimeout(() => void model.reboot(host).catch(() => undefined), 100);
+    }
     return 0;
   }
   const svcs = args.map((a) => ({ arg: a, svc: service(model, ctx.host, a, realGlusterOf(ctx)) }));

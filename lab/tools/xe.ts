@@ -171,6 +171,8 @@ interface Field<T> {
   get(o: T, x: XenPool): string;
   /** A set field (SRO / SRW): its members. */
   members?: (o: T, x: XenPool) => string[];
+  /** A map field (MRO / MRW): its pairs, in the database's order (records.ml get_from_map prints "k: v; k2: v2"). */
+  map?: (o: T, x: XenPool) => [string, string][];
   /** Settable (RW / SRW) in xapi. */
   rw?: boolean;
   /** What the lab does on `<class>-param-set` (a settable field without it is refused as not simulated). */
@@ -193,12 +195,14 @@ interface XeClass<T> {
   filters: [string, string][];
 }
 
-/** print_field: "name ( RO)", "( RW)", "(SRO)", "(SRW)". */
+/** print_field: "name ( RO)", "( RW)", "(SRO)", "(SRW)", "(MRO)", "(MRW)". */
 function label<T>(f: Field<T>): string {
-  return `${f.name} (${f.members ? (f.rw ? 'SRW' : 'SRO') : f.rw ? ' RW' : ' RO'})`;
+  return `${f.name} (${f.members ? (f.rw ? 'SRW' : 'SRO') : f.map ? (f.rw ? 'MRW' : 'MRO') : f.rw ? ' RW' : ' RO'})`;
 }
 
 const semi = (xs: string[]) => xs.join('; ');
+/** records.ml get_from_map. */
+const mapText = (kvs: [string, string][]) => semi(kvs.map(([k, v]) => `${k}: ${v}`));
 /** get_uuid_from_ref: a host's uuid, <not in database> for a null reference. */
 const hostUuid = (x: XenPool, uuid: string | undefined) => (uuid === undefined ? NID : (x.hosts.get(uuid)?.uuid ?? NID));
 
@@ -276,6 +280,8 @@ const HOST: XeClass<XenHost> = {
     { name: 'name-description', rw: true, get: () => 'Default install' },
     { name: 'current-operations', get: (h, x) => semi(hostOperations(h, x)), members: hostOperations },
     { name: 'enabled', get: (h) => String(h.enabled) },
+    // records.ml host_record: other-config (add_to_map / remove_from_map: MRW), after capabilities
+    { name: 'other-config', rw: true, get: (h) => mapText(h.otherConfig), map: (h) => h.otherConfig },
     { name: 'hostname', get: (h) => h.name },
     { name: 'address', get: (h) => h.address },
     { name: 'memory-overhead', get: (h) => String(h.memoryOverhead) },
@@ -479,7 +485,14 @@ function classCommands<T>(c: XeClass<T>): Record<string, Command> {
       reqd: ['uuid', 'param-name'],
       run: ({ x, ps, out }) => {
         const o = byUuid(c, x, param(ps, 'uuid')!);
-        out.list([fieldOf(c, param(ps, 'param-name')!).get(o, x)]);
+        const f = fieldOf(c, param(ps, 'param-name')!);
+        const key = param(ps, 'param-key');
+        // p_get: param-key on a map field is that key's value (a missing key: failwith); elsewhere ignored
+        if (key !== undefined && f.map) {
+          const kv = f.map(o, x).find(([k]) => k === key);
+          if (!kv) throw new CliFailure(`Key ${key} not found in map`);
+          out.list([kv[1]]);
+        } else out.list([f.get(o, x)]);
       },
     },
     [`${c.name}-param-set`]: {

@@ -200,6 +200,23 @@ describe('record the histories of every procedure', () => {
     await record('xen-reintegrate', back, 'reintegrateHost xs2 of a Xen pool: live again, enabled, completed');
   });
 
+  it('a Xen pool: rollingReboot of three hosts approved and completed, one of its rebootHost children', async () => {
+    const run = await x.start('rollingReboot', { cluster: XEN_CLUSTER, hosts: 'xs[1-3]' });
+    await waitForProgress(run, gateWaiting('approve-rolling-reboot'));
+    await run.signal(approveSignal, by('patch tuesday'));
+    await run.result();
+    await record(
+      'xen-rolling-reboot',
+      run,
+      'rollingReboot of xs[1-3] of a Xen pool: approve-rolling-reboot approved, pool HA off and back on, three rebootHost children, completed',
+    );
+    await record(
+      'xen-reboot-host',
+      x.h.client.workflow.getHandle(`${run.workflowId}-xs1`),
+      'rebootHost xs1 (the pool master), child of that rollingReboot: disabled, its VMs live-migrated, rebooted, back, enabled',
+    );
+  });
+
   it('recorded every workflow type the worker registers', () => {
     expect([...recorded].sort()).toEqual(Object.keys(workflows).sort());
   });

@@ -108,3 +108,80 @@ describe('BMC faults (ipmitool stand-in)', () => {
     expect((await status(model, 'top1', 'worker2')).code).toBe(0);
   });
 });
+
+describe('systemctl reboot and hostnamectl: a new boot id at each power-on', () => {
+  const FIXTURE = 'test/fixtures/hostnamectl/status-top1';
+  const bootIdOf = async (model: LabModel, host: string) => {
+    const r = await runTool(model, host, ['hostnamectl']);
+    return /^ {9}Boot ID: ([0-9a-f]{32})$/m.exec(r.stdout)?.[1];
+  };
+  /** Runs the manual clock in steps, real time passing between them (systemctl reboot's 100 ms), until `pred` holds. */
+  async function until(clock: ManualClock, pred: () => boolean, stepMs = 100, maxSteps = 2000): Promise<number> {
+    const t0 = clock.now();
+    for (let i = 0; i < maxSteps && !pred(); i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      clock.advance(stepMs);
+    }
+    expect(pred()).toBe(true);
+    return clock.now() - t0;
+  }
+
+  it('hostnamectl prints the fixture (systemd 252), `status` the same, `hostname` the name alone', async () => {
+    const { model } = setup();
+    const want = { code: 0, stdout: readFileSync(`${FIXTURE}.stdout.txt`, 'utf8'), stderr: readFileSync(`${FIXTURE}.stderr.txt`, 'utf8') };
+    expect(await runTool(model, 'top1', ['hostnamectl'])).toEqual(want);
+    expect(await runTool(model, 'top1', ['hostnamectl', 'status'])).toEqual(want);
+    expect(await runTool(model, 'top1', ['hostnamectl', 'hostname'])).toEqual({ code: 0, stdout: 'top1\n', stderr: '' });
+    expect((await runTool(model, 'top1', ['hostnamectl', 'set-hostname', 'x'])).code).toBe(1);
+    // every host its own boot id, each a v4 UUID without dashes; bootedAt: the lab's start
+    const ids = [...model.machines.values()].map((m) => m.bootId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}$/);
+    expect(model.machine('top1').bootedAt).toBe(0);
+  });
+
+  it('systemctl reboot answers at once (exit 0), goes down, is back rebootMs later with a new boot id, once', async () => {
+    const clock = new ManualClock();
+    const model = new LabModel(seedTopology(), { clock, rebootMs: 30_000 });
+    const host = 'worker3';
+    const before = await bootIdOf(model, host);
+    expect(await runTool(model, host, ['systemctl', 'reboot'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(model.machine(host).power).toBe(true); // not yet: the session ends first
+    expect(await runTool(model, host, ['systemctl', 'is-system-running'])).toEqual({ code: 1, stdout: 'stopping\n', stderr: '' });
+    // a second one merges with the queued job
+    expect((await runTool(model, host, ['systemctl', 'reboot'])).code).toBe(0);
+    await until(clock, () => !model.machine(host).power);
+    const downAt = clock.now();
+    expect(model.machine(host).fleetd).toBe(false); // an orderly shutdown: fleetd stopped its VMs first
+    await until(clock, () => model.machine(host).power, 1000);
+    // powered on rebootMs after it went down (the steps of 100 ms: when the test saw it down)
+    const bootedAt = model.machine(host).bootedAt;
+    expect(bootedAt - downAt).toBeGreaterThanOrEqual(30_000 - 100);
+    expect(bootedAt - downAt).toBeLessThanOrEqual(30_000);
+    const after = await bootIdOf(model, host);
+    expect(after).not.toBe(before);
+    expect(model.machine(host)).toMatchObject({ boots: 2, sshd: 'up', stopping: false });
+    expect(await runTool(model, host, ['systemctl', 'is-system-running'])).toEqual({ code: 0, stdout: 'running\n', stderr: '' });
+    // booted once: nothing more happens later
+    clock.advance(600_000);
+    await new Promise((r) => setTimeout(r, 20));
+    expect([model.machine(host).boots, await bootIdOf(model, host)]).toEqual([2, after]);
+    expect(model.commandLog({ host, mutating: true }).map((e) => e.argv.join(' '))).toEqual(['systemctl reboot', 'systemctl reboot']);
+  });
+
+  it('LabModel.reboot: the default rebootMs; under stayOff the host does not come back (until the fault is cleared)', async () => {
+    const { clock, model } = setup();
+    expect(model.rebootMs).toBe(60_000);
+    model.stayOff('islet12');
+    const before = model.machine('islet12').bootId;
+    void model.reboot('islet12');
+    await until(clock, () => !model.machine('islet12').power);
+    clock.advance(10 * model.rebootMs);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(model.machine('islet12')).toMatchObject({ power: false, sshd: 'down', boots: 1, bootId: before });
+    model.stayOff('islet12', false);
+    await model.powerOn('islet12');
+    expect(model.machine('islet12').boots).toBe(2);
+    expect(model.machine('islet12').bootId).not.toBe(before);
+  });
+});

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { SshPool, type SshTarget } from '../../activities/ssh';
 import {
+  parseXeBootTime,
   parseXeComputeFreeMemory,
   parseXeError,
   parseXeHosts,
@@ -126,6 +127,9 @@ describe('xe prints the fixtures byte for byte', () => {
     ['vm-list-no-match-minimal', 0, 'xs1', () => ['vm-list', 'name-label=nosuchvm', '--minimal']],
     ['vm-param-get-resident-on', 0, 'xs1', (x) => ['vm-param-get', `uuid=${uuid(x, 'web1')}`, 'param-name=resident-on']],
     ['host-param-get-memory-free-computed', 0, 'xs1', (x) => ['host-param-get', `uuid=${uuid(x, 'xs1')}`, 'param-name=memory-free-computed']],
+    ['host-param-get-other-config-boot-time', 0, 'xs1', (x) => ['host-param-get', `uuid=${uuid(x, 'xs2')}`, 'param-name=other-config', 'param-key=boot_time']],
+    ['host-param-get-other-config-no-such-key', 1, 'xs1', (x) => ['host-param-get', `uuid=${uuid(x, 'xs2')}`, 'param-name=other-config', 'param-key=nosuch']],
+    ['host-list-boot', 0, 'xs2', () => ['host-list', 'name-label=xs2', 'params=uuid,enabled,host-metrics-live,current-operations,other-config']],
     ['host-compute-free-memory-xs1', 0, 'xs1', () => ['host-compute-free-memory', 'host=xs1']],
     ['host-disable-xs3', 0, 'xs1', () => ['host-disable', 'host=xs3']],
     ['host-reboot-not-disabled', 1, 'xs1', () => ['host-reboot', 'host=xs3']],
@@ -285,6 +289,55 @@ describe('the parsers read back what xe prints', () => {
     // the parsers throw it too
     const r = await xe(l, 'xs1', 'pool-ha-enable');
     expect(() => parseXeRecords(r.stdout, r.stderr)).toThrow(XeError);
+  });
+});
+
+describe("a host's boot time (other-config boot_time)", () => {
+  const bootTime = async (l: Lab, host: string) => {
+    const r = await xe(l, 'xs1', 'host-param-get', `uuid=${uuid(l.xen, host)}`, 'param-name=other-config', 'param-key=boot_time');
+    return parseXeBootTime(r.stdout, r.stderr);
+  };
+
+  it('the parser reads the fixtures: the value as printed, undefined for a missing key, a parse error for anything else', () => {
+    const f = fixture('host-param-get-other-config-boot-time', 0);
+    expect(parseXeBootTime(f.stdout, f.stderr)).toBe('1764892800.');
+    const missing = fixture('host-param-get-other-config-no-such-key', 1);
+    expect(parseXeBootTime(missing.stdout, missing.stderr)).toBeUndefined();
+    expect(parseXeBootTime('1764892800.25\n')).toBe('1764892800.25');
+    expect(() => parseXeBootTime('Tue Dec  5 00:00:00 2025\n')).toThrow(/boot_time is not a number/);
+    expect(() => parseXeBootTime('', fixture('host-reboot-not-disabled', 1).stderr)).toThrow(XeError);
+    const [h] = parseXeHosts(fixture('host-list-boot', 0).stdout);
+    expect(h!.otherConfig).toEqual({ agent_start_time: '1764892842.', boot_time: '1764892800.' });
+    expect([h!.live, h!.enabled, h!.currentOperations]).toEqual([true, true, []]);
+  });
+
+  it('changes exactly once per reboot, when the host powers on again (with its boot id)', async () => {
+    const l = lab();
+    l.xen.haDisable();
+    const xs3 = l.xen.host('xs3');
+    await drive(l, l.xen.evacuate(xs3));
+    l.xen.disable(xs3);
+    const before = await bootTime(l, 'xs3');
+    const bootId = l.model.machine('xs3').bootId;
+    expect(before).toBe('1764892800.');
+    l.xen.reboot(xs3);
+    l.clock.advance(XEN_DEFAULTS.rebootDelayMs + 1000);
+    await new Promise((r) => setImmediate(r));
+    expect(xs3.live).toBe(false);
+    expect(await bootTime(l, 'xs3')).toBe(before); // the master's database keeps it while the host is down
+    l.clock.advance(XEN_DEFAULTS.rebootMs);
+    await new Promise((r) => setImmediate(r));
+    expect(xs3.live).toBe(true);
+    const after = await bootTime(l, 'xs3');
+    const bootedAt = l.model.machine('xs3').bootedAt;
+    expect(after).toBe(`${Math.floor(l.model.wallMs(bootedAt) / 1000)}.`);
+    expect(Number(after) - Number(before)).toBeGreaterThanOrEqual((XEN_DEFAULTS.rebootDelayMs + XEN_DEFAULTS.rebootMs) / 1000);
+    expect(l.model.machine('xs3').bootId).not.toBe(bootId);
+    expect(l.model.machine('xs3').boots).toBe(2);
+    // nothing else changes it: time passing, other hosts' reboots
+    l.clock.advance(3_600_000);
+    expect(await bootTime(l, 'xs3')).toBe(after);
+    expect(await bootTime(l, 'xs2')).toBe(before);
   });
 });
 

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { loadByHost, Placement, type ClusterSnapshot, type HostState, type VmState } from '../../domain/cluster';
 import { batches, DEFAULT_MIGRATION_THREADS, planRollingReboot, type RollingRebootOptions, type RollingRebootPlan } from '../../domain/migration';
+import fc from 'fast-check';
+import { rollingRebootLowerBound } from '../../domain/migration-bound';
+import { listMakespan, makespanLowerBound, scheduleOrder } from '../../domain/migration-order';
 import { rng } from '../helpers/random-cluster';
 
 // ---- seed 003: a XenServer pool of 6 hosts used at ~83% (N+1), pool master first ---------------
@@ -347,20 +350,22 @@ function smallPool(hosts: [string, number][], vms: [string, string, number][]): 
 }
 
 describe('planRollingReboot when the fewest-moves placement finds no room', () => {
-  // h1 first: its VM can only go to a host still to be rebooted. Fewest-moves then fills h1 with
-  // h2's VMs and leaves no room for h3's; seed 003's placement (the most room, rebooted or not) fits.
+  // Order fixed h1, h2, h3. h1's vm2 must wait on h3 (h2, emptied next, then weighs 10 > h1's 9).
+  // h2 then goes to h1 (6 of 9), and h3's vm1 (5) and vm2 (4) find 3 on h1 and 8 on h2: one of them
+  // cannot go to a rebooted host, and when emptying h2 sends vm4 to h3 instead, h3 sends 10 to 4 + 8
+  // with a 5, a 4 and a 1: again no room for all. No plan of 5 migrations (the bound) exists; the
+  // fewest-moves placements find no room at all, seed 003's (most room, rebooted or not) fits with 6.
   const s = smallPool(
     [
-      ['h1', 10],
+      ['h1', 9],
       ['h2', 8],
-      ['h3', 14],
+      ['h3', 15],
     ],
     [
-      ['vm1', 'h2', 1],
-      ['vm2', 'h1', 2],
-      ['vm3', 'h2', 4],
-      ['vm4', 'h3', 4],
-      ['vm5', 'h3', 5],
+      ['vm1', 'h3', 5],
+      ['vm2', 'h1', 4],
+      ['vm3', 'h2', 5],
+      ['vm4', 'h2', 1],
     ],
   );
 
@@ -372,14 +377,9 @@ describe('planRollingReboot when the fewest-moves placement finds no room', () =
     for (const step of plan.steps)
       for (const [h, load] of Object.entries(step.loadAfter))
         expect(load, `${step.host}: ${h}`).toBeLessThanOrEqual(s.hosts.find((x) => x.name === h)!.capacity!);
-    expect(plan.steps.flatMap((st) => st.migrations.map((m) => `${m.vm}:${m.from}>${m.to}`))).toEqual([
-      'vm2:h1>h3',
-      'vm3:h2>h1',
-      'vm1:h2>h1',
-      'vm5:h3>h2',
-      'vm4:h3>h1',
-      'vm2:h3>h2',
-    ]);
+    expect(plan.totalMigrations).toBe(6);
+    expect(rollingRebootLowerBound(s, ['h1', 'h2', 'h3']).migrations).toBe(5);
+    checkPlan(s, plan);
   });
 
   it('keeps the fewest-moves plan whenever it fits', () => {
@@ -387,6 +387,155 @@ describe('planRollingReboot when the fewest-moves placement finds no room', () =
     const plan = planRollingReboot(roomy, ['h1', 'h2', 'h3']);
     expect(plan.strategy).toBe('fewest-moves');
     expect(plan.totalMigrations).toBe(s.vms.length + 1); // the lower bound: h1's VM twice, the others once
+  });
+});
+
+describe('planRollingReboot parking the first host’s VMs', () => {
+  // The least loaded host (h4, 4 of 8) takes h1's vm7 and is emptied next: h1 takes it whole (8 of 8),
+  // then h2's 9 finds h1 full and 8 on h4: vm4 (1) goes to h3, to be rebooted, and moves twice. Parked
+  // on h3 (most room, not the next host), vm7 leaves h4 light: h1 takes h4 (4), h1 and h4 take h2.
+  const s = smallPool(
+    [
+      ['h1', 8],
+      ['h2', 14],
+      ['h3', 15],
+      ['h4', 8],
+    ],
+    [
+      ['vm1', 'h4', 4],
+      ['vm2', 'h3', 4],
+      ['vm3', 'h2', 4],
+      ['vm4', 'h2', 1],
+      ['vm5', 'h3', 5],
+      ['vm6', 'h2', 4],
+      ['vm7', 'h1', 4],
+    ],
+  );
+  const ORDER4 = ['h1', 'h2', 'h3', 'h4'];
+
+  it('reaches the bound where parking on the least loaded host moved a VM of another host twice', () => {
+    const plan = planRollingReboot(s, ORDER4, { chooseOrder: true });
+    expect(plan.ok).toBe(true);
+    expect(plan.strategy).toBe('fewest-moves');
+    expect(plan.steps[0].migrations).toEqual([{ vm: 'vm7', from: 'h1', to: 'h3', weight: 4, final: false }]);
+    expect(plan.totalMigrations).toBe(rollingRebootLowerBound(s, ORDER4).migrations);
+    expect(plan.totalMigrations).toBe(8);
+    for (const [vm, n] of Object.entries(plan.migrationsPerVm)) expect(n, vm).toBe(vm === 'vm7' ? 2 : 1);
+    checkPlan(s, plan);
+  });
+});
+
+describe('rollingRebootLowerBound', () => {
+  it('counts the first host’s VMs twice, a zone’s forced second moves, not the VMs that stay', () => {
+    const host = (name: string, zone: string): HostState => ({ name, labels: { zone }, schedulable: true, up: true });
+    const vm = (name: string, on: string, zone?: string, pinned = false): VmState => ({
+      name,
+      host: on,
+      weight: 1,
+      running: true,
+      constraints: { ...(zone ? { labels: { zone: [zone] } } : {}), ...(pinned ? { pinnedHost: on } : {}) },
+    });
+    const s: ClusterSnapshot = {
+      hosts: [host('a1', 'a'), host('b1', 'b'), host('a2', 'a'), host('b2', 'b')],
+      vms: [
+        vm('m1', 'a1'),
+        vm('m2', 'a1', 'a'),
+        vm('x1', 'b1', 'b'),
+        vm('x2', 'b1', 'b'),
+        vm('y1', 'b2', 'b'),
+        vm('free', 'b2'),
+        vm('pin', 'a2', undefined, true),
+      ],
+    };
+    const order = ['a1', 'b1', 'a2', 'b2'];
+    // 6 movable VMs, m1 and m2 twice, and whichever zone-b host goes first sends its b-bound VMs to
+    // the other, rebooted later: b2 first costs 1 (y1), b1 first 2.
+    expect(rollingRebootLowerBound(s, order)).toEqual({ migrations: 9, vms: 6, firstHostTwice: 2, classTwice: 1 });
+    const plan = planRollingReboot(s, order, { chooseOrder: true });
+    expect(plan.ok).toBe(true);
+    expect(plan.totalMigrations).toBe(9);
+    expect(plan.migrationsPerVm.y1).toBe(2);
+    checkPlan(s, plan);
+  });
+});
+
+describe('planRollingReboot N+1 (property, random pools)', () => {
+  it('never over capacity at any step, every host emptied, the first host’s VMs twice, counts consistent, never under the bound', () => {
+    const pools = fc.record({
+      hosts: fc.array(fc.record({ capacity: fc.integer({ min: 8, max: 40 }), zone: fc.constantFrom('a', 'b') }), { minLength: 2, maxLength: 7 }),
+      vms: fc.array(fc.record({ host: fc.nat(), weight: fc.integer({ min: 1, max: 8 }), zone: fc.constantFrom(undefined, 'a', 'b') }), { maxLength: 30 }),
+      choose: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(pools, ({ hosts: hs, vms: vs, choose }) => {
+        const hosts: HostState[] = hs.map((h, i) => ({ name: `h${i}`, labels: { zone: h.zone }, capacity: h.capacity, schedulable: true, up: true }));
+        const load = new Array<number>(hosts.length).fill(0);
+        const vms: VmState[] = [];
+        vs.forEach((v, i) => {
+          const k = v.host % hosts.length;
+          if (load[k]! + v.weight > hosts[k]!.capacity! || (v.zone && hosts[k]!.labels.zone !== v.zone)) return; // the pool starts within capacity
+          load[k] += v.weight;
+          vms.push({ name: `v${i}`, host: hosts[k]!.name, weight: v.weight, running: true, constraints: v.zone ? { labels: { zone: [v.zone] } } : {} });
+        });
+        const s: ClusterSnapshot = { hosts, vms, scheduler: { capacityAware: true } };
+        const order = hosts.map((h) => h.name);
+        const plan = planRollingReboot(s, order, { chooseOrder: choose });
+        checkPlan(s, plan); // each migration fits when made, each host empty before it reboots, counts add up
+        if (!plan.ok) return;
+        for (const step of plan.steps) {
+          for (const h of hosts) expect(step.loadAfter[h.name]!).toBeLessThanOrEqual(h.capacity!);
+          expect(step.stranded.every((x) => x.expected)).toBe(true);
+        }
+        expect(plan.totalMigrations).toBeGreaterThanOrEqual(rollingRebootLowerBound(s, order).migrations);
+        const perVm: Record<string, number> = {};
+        for (const st of plan.steps) for (const m of st.migrations) perVm[m.vm] = (perVm[m.vm] ?? 0) + 1;
+        expect(plan.migrationsPerVm).toEqual(perVm);
+        // Every host is rebooted: whatever the first host's VMs go to is emptied later.
+        for (const v of vms.filter((x) => x.host === order[0])) if (perVm[v.name] !== undefined) expect(perVm[v.name], v.name).toBeGreaterThanOrEqual(2);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('step order on the threads', () => {
+  it('orders a step’s migrations so that the work queue ends no later than longest first', () => {
+    // 7 migrations on 3 threads: longest first ends at 11 (5+3+3 on one thread), an exact schedule at 9 (5+4, 5+4, 3+3+3).
+    expect(listMakespan([5, 5, 4, 4, 3, 3, 3], 3)).toBe(11);
+    const best = scheduleOrder([5, 5, 4, 4, 3, 3, 3], 3);
+    expect(best.exact).toBe(true);
+    expect(best.makespan).toBe(9);
+    expect(
+      listMakespan(
+        best.order.map((i) => [5, 5, 4, 4, 3, 3, 3][i]!),
+        3,
+      ),
+    ).toBe(9);
+    expect([...best.order].sort()).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // 6 equal migrations on 5 threads: 2 units, whatever the order; the bound max(sum/5, longest) says 1.2.
+    expect(scheduleOrder([1, 1, 1, 1, 1, 1], 5).makespan).toBe(2);
+    expect(makespanLowerBound([1, 1, 1, 1, 1, 1], 5)).toBe(2);
+  });
+
+  it('property: the order is a permutation, never worse than longest first, never under the lower bound', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { maxLength: 24 }), fc.integer({ min: 1, max: 6 }), (d, threads) => {
+        const r = scheduleOrder(d, threads);
+        expect([...r.order].sort((a, b) => a - b)).toEqual(d.map((_, i) => i));
+        const lpt = listMakespan(
+          [...d].sort((a, b) => b - a),
+          threads,
+        );
+        expect(r.makespan).toBe(
+          listMakespan(
+            r.order.map((i) => d[i]!),
+            threads,
+          ),
+        );
+        expect(r.makespan).toBeLessThanOrEqual(lpt);
+        expect(r.makespan).toBeGreaterThanOrEqual(makespanLowerBound(d, threads) - 1e-9);
+      }),
+    );
   });
 });
 

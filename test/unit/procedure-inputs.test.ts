@@ -27,9 +27,26 @@ const VALID: Record<ProcedureName, Record<string, unknown>> = {
   failback: { ...ok, maxMoves: 4 },
   clusterShutdown: { ...ok, reason: 'power maintenance' },
   clusterStartup: { ...ok, shutdownWorkflowId: 'hvflow-ocean-shutdown-ocean-20250705T020000000Z' },
+  rollingReboot: { ...ok, hosts: 'xs[1-6]', threads: 5, approval: 'each-host', windows: [{ at: 'sat 02:00', for: '4h', tz: 'Europe/Paris' }] },
+  rebootHost: {
+    ...ok,
+    host: 'xs2',
+    step: { host: 'xs2', migrations: [{ vm: 'vm1', from: 'xs2', to: 'xs1', weight: 2048, final: true }], stranded: [], untouchable: [] },
+    rest: ['xs3'],
+    approvedRestMigrations: 4,
+  },
 };
 
 describe('procedure inputs', () => {
+  it('rollingReboot: hosts or order, not both; an order names each host once; approval and windows are checked', () => {
+    expect(refusal('rollingReboot', { ...ok, hosts: 'xs1', order: ['xs1'] })).toBe('invalid input: order: give hosts (a nodeset) or order (a list), not both');
+    expect(refusal('rollingReboot', { ...ok, order: ['xs1', 'xs2', 'xs1'] })).toMatch(/^invalid input: order: .* names a host twice$/);
+    expect(refusal('rollingReboot', { ...ok, approval: 'each' })).toMatch(/^invalid input: approval: "each" must be 'plan'/);
+    expect(refusal('rollingReboot', { ...ok, threads: 0 })).toBe('invalid input: threads: 0 must be a whole number from 1 to 64');
+    expect(refusal('rollingReboot', { ...ok, windows: [{ at: 'sat 25:00', for: '4h' }] })).toMatch(/^invalid input: windows\[0\]\.at: /);
+    expect(refusal('rollingReboot', { ...ok, hosts: 'xs1 ' })).toMatch(/hosts: "xs1 " must not contain blanks/);
+  });
+
   it('every procedure takes "dryRun": true (the README: add it to any of them); clusterStatus is read-only, a dry run is the same read', () => {
     for (const [name, input] of Object.entries(VALID) as [ProcedureName, Record<string, unknown>][]) {
       expect(validateInput(procedureInputSchemas[name], input), name).toEqual(input);
